@@ -1,0 +1,98 @@
+# tokend — build, test, run. `make help` lists the targets.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+
+CC        ?= cc
+PKGS      := fcgi json-c hiredis libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -ljson-c -lhiredis -lcrypto)
+BUILD_ID  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -DTD_BUILD='"$(BUILD_ID)"'
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS      := $(wildcard src/*.c)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+OBJS      := $(LIB_SRCS:src/%.c=build/obj/%.o)
+ASAN_OBJS := $(LIB_SRCS:src/%.c=build/asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+
+PYTEST    := /usr/bin/python3 -m pytest
+
+.PHONY: all asan install deps deps-run deps-test test test-unit test-integration test-asan run clean help
+
+all: build/tokend
+
+help:
+	@echo "make            build build/tokend (-Wall -Wextra -Werror -O2)"
+	@echo "make asan       build build/tokend-asan (ASan + UBSan)"
+	@echo "make run        start Redis + tokend + nginx on 127.0.0.1:\$${PORT:-8080}, data in ./var"
+	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
+	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local)"
+	@echo "make deps       install the Debian packages needed to build, run and test"
+
+build/obj/%.o: src/%.c $(wildcard include/tokend/*.h) | build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: src/%.c $(wildcard include/tokend/*.h) | build/asan
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+
+build/libtokend.a: $(OBJS)
+	ar rcs $@ $^
+
+build/libtokend-asan.a: $(ASAN_OBJS)
+	ar rcs $@ $^
+
+build/tokend: src/main.c build/libtokend.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libtokend.a $(PKG_LIBS)
+
+build/tokend-asan: src/main.c build/libtokend-asan.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS)
+
+asan: build/tokend-asan
+
+build/unit/%: tests/unit/%.c build/libtokend-asan.a | build/unit
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS) -lcmocka
+
+build/obj build/asan build/unit:
+	mkdir -p $@
+
+install: build/tokend
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/tokend
+	install -m 0755 build/tokend $(DESTDIR)$(BINDIR)/tokend
+	test -e $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf || \
+		install -m 0640 deploy/tokend.conf $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf
+
+deps:
+	@deploy/install-deps.sh all
+
+deps-run:
+	@deploy/install-deps.sh run
+
+deps-test:
+	@deploy/install-deps.sh test
+
+test-unit: deps-test $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test-integration: deps-test build/tokend
+	TOKEND_BIN=$(CURDIR)/build/tokend $(PYTEST) -q tests/integration
+
+# The same suite against the sanitizer build; any ASan/UBSan report in a
+# worker's stderr fails the test that caused it (see tests/integration/conftest.py).
+test-asan: deps-test build/tokend-asan
+	TOKEND_BIN=$(CURDIR)/build/tokend-asan TOKEND_SANITIZED=1 $(PYTEST) -q tests/integration
+
+test: test-unit test-integration test-asan
+
+run: deps-run build/tokend
+	@deploy/run.sh
+
+clean:
+	rm -rf build

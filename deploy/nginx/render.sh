@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Renders a private nginx setup: render.sh DIR PORT SOCKET
+# writes DIR/nginx.conf and DIR/tokend.conf (the shipped site file with its
+# listen port and socket path replaced); start it with
+#   nginx -p DIR -e DIR/error.log -c DIR/nginx.conf
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$1 port=$2 socket=$3
+mkdir -p "$dir/tmp"
+user=""
+# nginx started as root runs its workers as nobody, who may not reach a
+# socket inside a private directory; a private instance keeps the caller.
+[ "$(id -u)" = 0 ] && user="user root;"
+sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
+    -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$port;|" \
+    "$here/tokend.conf" > "$dir/tokend.conf"
+grep -q "unix:$socket;" "$dir/tokend.conf" && grep -q "listen 127.0.0.1:$port;" "$dir/tokend.conf" || {
+    echo "render.sh: tokend.conf no longer has the lines to rewrite" >&2; exit 1; }
+sed -e "s|@DIR@|$dir|g" -e "s|@USER@|$user|" "$here/standalone.conf.in" > "$dir/nginx.conf"

@@ -1,0 +1,32 @@
+/*
+ * What a worker serves: the context handlers run in, the route table, and
+ * the per-request pipeline (parse, route, read body, handle, log).
+ */
+#ifndef TOKEND_APP_H
+#define TOKEND_APP_H
+
+#include <stddef.h>
+
+#include "tokend/config.h"
+#include "tokend/http.h"
+#include "tokend/router.h"
+#include "tokend/store.h"
+
+struct td_ctx {
+	const struct td_config *cfg;
+	struct td_store *store;
+};
+
+extern const struct td_route td_routes[];
+extern const size_t td_routes_count;
+
+/* Seeds the request-id generator; call once per worker process. */
+int td_dispatch_init(void);
+
+/* Serves the request libfcgi accepted into fcgx; always answers. */
+void td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx);
+
+/* Releases a request's buffers (at worker exit). */
+void td_request_release(struct td_request *req);
+
+#endif

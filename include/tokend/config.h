@@ -1,0 +1,70 @@
+/*
+ * Configuration: a "key = value" file, then TOKEND_<KEY> environment
+ * variables over it, then validation. Secrets come from a file or the
+ * environment, never from argv.
+ */
+#ifndef TOKEND_CONFIG_H
+#define TOKEND_CONFIG_H
+
+#include <stdio.h>
+
+#include "tokend/limits.h"
+
+#define TD_CONFIG_DEFAULT_PATH "/etc/tokend/tokend.conf"
+
+enum td_listen_kind {
+	TD_LISTEN_AUTO,		/* fd 0 if it is a listening socket, else the default socket */
+	TD_LISTEN_INHERIT,	/* fd 0, as spawn-fcgi and mod_fcgid hand it over */
+	TD_LISTEN_UNIX,
+	TD_LISTEN_TCP,
+	TD_LISTEN__MAX
+};
+
+struct td_config {
+	char path[TD_CONFIG_STR_MAX];	/* the file read, "" when none */
+
+	char listen[TD_CONFIG_STR_MAX];
+	enum td_listen_kind listen_kind;
+	char listen_path[108];		/* sizeof(sun_path) */
+	char listen_host[256];
+	int listen_port;
+	int socket_mode;
+	char socket_owner[TD_CONFIG_STR_MAX];
+
+	int workers;			/* resolved: 0 in the file means one per core */
+	int worker_connections;
+	int io_timeout_ms;
+	int shutdown_timeout_ms;
+
+	char redis_url[TD_CONFIG_STR_MAX];
+	char redis_password[TD_SECRET_MAX];
+	char redis_password_file[TD_CONFIG_STR_MAX];
+	int redis_connect_timeout_ms;
+	int redis_command_timeout_ms;
+	int redis_retry_interval_ms;
+
+	int body_max_bytes;
+	int json_max_depth;
+	int access_log;
+};
+
+/* Where the config file is: --config, else $TOKEND_CONFIG, else the default.
+ * *explicit is set when a missing file must be an error. */
+const char *td_config_locate(const char *cli_path, int *explicit_path);
+
+void td_config_defaults(struct td_config *cfg);
+
+/* Parses text as a config file into cfg (defaults already set). */
+int td_config_parse_text(struct td_config *cfg, const char *text, size_t len,
+			 char *err, size_t errlen);
+int td_config_apply_env(struct td_config *cfg, char *err, size_t errlen);
+int td_config_finish(struct td_config *cfg, char *err, size_t errlen);
+
+/* Defaults, file, environment, validation: the whole sequence. */
+int td_config_load(struct td_config *cfg, const char *path, int explicit_path,
+		   char *err, size_t errlen);
+
+/* Prints every key with its effective value; secrets are redacted. */
+void td_config_print(const struct td_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Named limits for everything an attacker or an operator controls.
+ * A value read from the network or a config file is checked against one of
+ * these before it is used; nothing is sized by what the peer says it needs.
+ */
+#ifndef TOKEND_LIMITS_H
+#define TOKEND_LIMITS_H
+
+/* Request target. nginx already caps request lines at 8k; we cap lower so a
+ * request's fixed-size parse buffers stay small. */
+#define TD_PATH_MAX            2048  /* bytes of the path before '?'; more is 414 */
+#define TD_PATH_SEGMENTS_MAX     16  /* '/'-separated segments; more is 404 */
+#define TD_QUERY_MAX           4096  /* bytes of the query string; more is 414 */
+#define TD_QUERY_PARAMS_MAX      64  /* key=value pairs; more is 414 */
+#define TD_HEADER_VALUE_MAX    8192  /* one HTTP_* param value; more is 431 */
+#define TD_REQUEST_ID_MAX        64  /* an incoming X-Request-Id longer than this is replaced */
+#define TD_METHOD_MAX            16
+
+/* Request body. */
+#define TD_BODY_MAX_DEFAULT   (1024 * 1024)        /* body_max_bytes default: 1 MiB */
+#define TD_BODY_MAX_LIMIT     (64 * 1024 * 1024)   /* the highest body_max_bytes accepted */
+#define TD_BODY_DRAIN_MAX     (16 * 1024 * 1024)   /* oversize bodies up to this are read
+                                                      and discarded to keep the connection;
+                                                      beyond it the connection is closed */
+#define TD_JSON_DEPTH_DEFAULT    32
+#define TD_JSON_DEPTH_LIMIT     256
+
+/* Process model. */
+#define TD_WORKERS_MAX          256
+#define TD_WORKER_CONNS_DEFAULT  64  /* FastCGI connections one worker multiplexes */
+#define TD_WORKER_CONNS_MAX     512  /* keeps every fd far below FD_SETSIZE (libfcgi uses select) */
+#define TD_RESPAWN_BACKOFF_MAX_MS 5000
+
+/* Configuration. */
+#define TD_CONFIG_FILE_MAX   (64 * 1024)
+#define TD_CONFIG_LINE_MAX     4096
+#define TD_CONFIG_STR_MAX      1024  /* any string value, paths and URLs included */
+#define TD_SECRET_MAX           512  /* a password read from a file or the environment */
+
+/* Redis. */
+#define TD_REDIS_TIMEOUT_MAX_MS 60000
+#define TD_REDIS_DB_MAX         15   /* redis.conf's default "databases 16" */
+
+#endif
