@@ -338,7 +338,7 @@ parse_listen(struct td_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 		cfg->listen_kind = TD_LISTEN_UNIX;
-		snprintf(cfg->listen_path, sizeof(cfg->listen_path), "%s", path);
+		memcpy(cfg->listen_path, path, strlen(path) + 1);
 		return 0;
 	}
 	colon = strrchr(v, ':');

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tokend needs. Idempotent and silent when
+# everything is present; as non-root it names what is missing and fails.
+#   install-deps.sh build|run|test|all
+set -euo pipefail
+
+build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev)
+run=(redis-server redis-tools nginx)
+test=(libcmocka-dev python3 python3-pytest python3-requests apache2 libapache2-mod-fcgid
+      spawn-fcgi libfcgi-bin systemd)
+
+case "${1:-all}" in
+    build) want=("${build[@]}") ;;
+    run)   want=("${build[@]}" "${run[@]}") ;;
+    test|all) want=("${build[@]}" "${run[@]}" "${test[@]}") ;;
+    *) echo "usage: $0 build|run|test|all" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${want[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "tokend: missing Debian packages: ${missing[*]}" >&2
+    echo "tokend: run as root:  apt-get install ${missing[*]}   (or: sudo make deps)" >&2
+    exit 1
+fi
+echo "tokend: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Debian's maintainer scripts would start the freshly installed servers;
+# tokend runs its own private instances instead.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+fi
+trap '[ $created_policy = 1 ] && rm -f "$policy"' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

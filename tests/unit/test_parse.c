@@ -1,0 +1,168 @@
+/* Bounded number parsing, percent-decoding, media types and JSON limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tokend/body.h"
+#include "tokend/parse.h"
+#include "tokend/store.h"
+
+static int
+p64(const char *s, long long min, long long max, long long *out)
+{
+	return td_parse_int64(s, strlen(s), min, max, out);
+}
+
+static void
+test_int64_bounds(void **state)
+{
+	long long v;
+
+	(void)state;
+	assert_int_equal(p64("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(p64("9223372036854775807", 0, INT64_MAX, &v), 0);
+	assert_true(v == INT64_MAX);
+	assert_int_equal(p64("9223372036854775808", 0, INT64_MAX, &v), -1);
+	assert_int_equal(p64("-9223372036854775808", INT64_MIN, 0, &v), 0);
+	assert_true(v == INT64_MIN);
+	assert_int_equal(p64("-9223372036854775809", INT64_MIN, 0, &v), -1);
+	assert_int_equal(p64("99999999999999999999", 0, INT64_MAX, &v), -1);
+	assert_int_equal(p64("-1", 0, 10, &v), -1);	/* no sign when min >= 0 */
+	assert_int_equal(p64("11", 0, 10, &v), -1);
+	assert_int_equal(p64("-", -5, 5, &v), -1);
+	assert_int_equal(p64("", 0, 5, &v), -1);
+	assert_int_equal(p64("+1", 0, 5, &v), -1);
+	assert_int_equal(p64(" 1", 0, 5, &v), -1);
+	assert_int_equal(p64("1 ", 0, 5, &v), -1);
+	assert_int_equal(p64("0x1", 0, 5, &v), -1);
+	/* the length is honoured: "12" of "123" */
+	assert_int_equal(td_parse_int64("123", 2, 0, 100, &v), 0);
+	assert_int_equal(v, 12);
+}
+
+static void
+test_octal_mode(void **state)
+{
+	long long v;
+
+	(void)state;
+	assert_int_equal(td_parse_octal_mode("0660", &v), 0);
+	assert_int_equal(v, 0660);
+	assert_int_equal(td_parse_octal_mode("777", &v), 0);
+	assert_int_equal(td_parse_octal_mode("1777", &v), -1);
+	assert_int_equal(td_parse_octal_mode("8", &v), -1);
+	assert_int_equal(td_parse_octal_mode("", &v), -1);
+}
+
+static void
+test_percent_decode(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(td_percent_decode("a%41+b", 6, out, sizeof(out)), 4);
+	assert_string_equal(out, "aA+b");
+	assert_int_equal(td_percent_decode("%e2%9c%93", 9, out, sizeof(out)), 3);
+	assert_int_equal(td_percent_decode("%00", 3, out, sizeof(out)), -1);
+	assert_int_equal(td_percent_decode("%0", 2, out, sizeof(out)), -1);
+	assert_int_equal(td_percent_decode("%g0", 3, out, sizeof(out)), -1);
+	assert_int_equal(td_percent_decode("a\0b", 3, out, sizeof(out)), -1);
+	/* output buffer bound, NUL included */
+	assert_int_equal(td_percent_decode("abcd", 4, out, 4), -1);
+	assert_int_equal(td_percent_decode("abc", 3, out, 4), 3);
+}
+
+static void
+test_media_types(void **state)
+{
+	(void)state;
+	assert_true(td_media_type_is_json("application/json"));
+	assert_true(td_media_type_is_json("application/json; charset=utf-8"));
+	assert_true(td_media_type_is_json("Application/JSON"));
+	assert_true(td_media_type_is_json("application/vnd.api+json"));
+	assert_true(td_media_type_is_json("  application/json  ;x=y"));
+	assert_false(td_media_type_is_json(NULL));
+	assert_false(td_media_type_is_json(""));
+	assert_false(td_media_type_is_json("text/plain"));
+	assert_false(td_media_type_is_json("application/jsonx"));
+	assert_false(td_media_type_is_json("application/x-www-form-urlencoded"));
+	assert_false(td_media_type_is_json("text/json+xml"));
+}
+
+static void
+test_json_limits(void **state)
+{
+	char err[128], deep[200];
+	struct json_object *o;
+	int i;
+
+	(void)state;
+	o = td_json_parse("{\"a\":[1,2]} \n", 13, 32, err, sizeof(err));
+	assert_non_null(o);
+	json_object_put(o);
+	o = td_json_parse("42", 2, 32, err, sizeof(err));	/* a bare number ends at EOF */
+	assert_non_null(o);
+	assert_int_equal(json_object_get_int(o), 42);
+	json_object_put(o);
+	assert_null(td_json_parse("{\"a\":1} x", 9, 32, err, sizeof(err)));
+	assert_null(td_json_parse("{\"a\":", 5, 32, err, sizeof(err)));
+	assert_null(td_json_parse("{\"a\":\"\xff\"}", 9, 32, err, sizeof(err)));
+	assert_null(td_json_parse("{\"a\":1}\0{", 9, 32, err, sizeof(err)));
+	assert_null(td_json_parse("", 0, 32, err, sizeof(err)));
+	/* depth: 10 nested arrays pass a cap of 10, fail a cap of 9 */
+	for (i = 0; i < 10; i++) {
+		deep[i] = '[';
+		deep[10 + i] = ']';
+	}
+	o = td_json_parse(deep, 20, 10, err, sizeof(err));
+	assert_non_null(o);
+	json_object_put(o);
+	assert_null(td_json_parse(deep, 20, 9, err, sizeof(err)));
+}
+
+static void
+test_redis_url(void **state)
+{
+	struct td_redis_url u;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(td_redis_url_parse("redis://127.0.0.1:6390/3", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 6390);
+	assert_int_equal(u.db, 3);
+	assert_false(u.is_unix);
+	assert_int_equal(td_redis_url_parse("redis://:p%40ss@db.local", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.password, "p@ss");
+	assert_string_equal(u.host, "db.local");
+	assert_int_equal(u.port, 6379);
+	assert_int_equal(td_redis_url_parse("unix:///run/redis.sock?db=2", &u, err, sizeof(err)), 0);
+	assert_true(u.is_unix);
+	assert_string_equal(u.path, "/run/redis.sock");
+	assert_int_equal(u.db, 2);
+	assert_int_not_equal(td_redis_url_parse("redis://", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis://h:0", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis://h/-1", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("unix:///x?db=99", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis://user@h", &u, err, sizeof(err)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_int64_bounds),
+		cmocka_unit_test(test_octal_mode),
+		cmocka_unit_test(test_percent_decode),
+		cmocka_unit_test(test_media_types),
+		cmocka_unit_test(test_json_limits),
+		cmocka_unit_test(test_redis_url),
+	};
+
+	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
+}
