@@ -1,0 +1,63 @@
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from harness import Nginx, Redis, Tokend, SANITIZED
+
+
+@pytest.fixture
+def workdir():
+    # world-traversable: Apache's children and spawn-fcgi'd workers run as nobody
+    d = tempfile.mkdtemp(prefix="tokend-it-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def redis(workdir):
+    r = Redis(workdir).start()
+    yield r
+    r.stop()
+
+
+def _check_sanitizers(t):
+    reports = t.sanitizer_reports()
+    assert not reports, f"sanitizer reports in tokend's log: {reports}\n{t.log_text()[-4000:]}"
+
+
+@pytest.fixture
+def tokend(workdir, redis):
+    t = Tokend(workdir, redis.url).start()
+    yield t
+    t.stop()
+    _check_sanitizers(t)
+
+
+@pytest.fixture
+def nginx(workdir, tokend):
+    n = Nginx(workdir, tokend.socket).start()
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """One Redis + tokend + nginx shared by a module's read-only tests."""
+    d = tempfile.mkdtemp(prefix="tokend-it-")
+    os.chmod(d, 0o755)
+    r = Redis(d).start()
+    t = Tokend(d, r.url).start()
+    n = Nginx(d, t.socket).start()
+    yield {"redis": r, "tokend": t, "nginx": n, "dir": d}
+    n.stop()
+    t.stop()
+    r.stop()
+    _check_sanitizers(t)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def pytest_report_header(config):
+    return f"tokend binary: {os.environ.get('TOKEND_BIN', 'build/tokend')} (sanitized: {SANITIZED})"

@@ -1,0 +1,230 @@
+"""Real processes for the integration tests: redis-server, tokend, nginx,
+Apache and spawn-fcgi, each on free loopback ports inside a temporary
+directory, started from the configs shipped in deploy/."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEPLOY = os.path.join(ROOT, "deploy")
+TOKEND_BIN = os.environ.get("TOKEND_BIN", os.path.join(ROOT, "build", "tokend"))
+SANITIZED = os.environ.get("TOKEND_SANITIZED") == "1"
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=5.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (OSError, requests.RequestException):
+            pass
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def children(pid):
+    """Direct children of pid, from /proc."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class Redis:
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", os.path.join(DEPLOY, "redis", "redis.conf"),
+             "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: self.cli("PING") == "PONG", what="redis")
+        return self
+
+    def cli(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args],
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class Tokend:
+    """tokend serve with the shipped deploy/tokend.conf and TOKEND_* overrides."""
+
+    def __init__(self, workdir, redis_url, workers=2, listen=None, env=None, config=None):
+        self.workdir = workdir
+        self.socket = os.path.join(workdir, "tokend.sock")
+        self.listen = listen or self.socket
+        self.log_path = os.path.join(workdir, "tokend.log")
+        self.env = dict(os.environ)
+        self.env.update({
+            "TOKEND_CONFIG": config or os.path.join(DEPLOY, "tokend.conf"),
+            "TOKEND_LISTEN": self.listen,
+            "TOKEND_REDIS_URL": redis_url,
+            "TOKEND_WORKERS": str(workers),
+            "TOKEND_SOCKET_MODE": "0660",
+            "TOKEND_REDIS_CONNECT_TIMEOUT_MS": "200",
+            "TOKEND_REDIS_COMMAND_TIMEOUT_MS": "500",
+            "TOKEND_REDIS_RETRY_INTERVAL_MS": "50",
+            "TOKEND_SHUTDOWN_TIMEOUT_MS": "5000",
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+        })
+        self.env.update(env or {})
+        self.proc = None
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([TOKEND_BIN, "serve"], env=self.env,
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        if wait:
+            wait_until(lambda: len(self.workers()) >= 1 and self.listening(), what="tokend")
+        return self
+
+    def listening(self):
+        if self.listen.startswith("/"):
+            if not os.path.exists(self.listen):
+                return False
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(self.listen)
+            return True
+        host, port = self.listen.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def workers(self):
+        return children(self.proc.pid)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=timeout)
+        rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.log.close()
+        self.proc = None
+        return rc
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def sanitizer_reports(self):
+        text = self.log_text()
+        return [m for m in SANITIZER_MARKERS if m in text]
+
+
+class Nginx:
+    """nginx with deploy/nginx/tokend.conf, rendered by deploy/nginx/render.sh."""
+
+    def __init__(self, workdir, socket_path):
+        self.dir = os.path.join(workdir, "nginx")
+        self.port = free_port()
+        self.socket = socket_path
+        self.proc = None
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        subprocess.run([os.path.join(DEPLOY, "nginx", "render.sh"), self.dir, str(self.port),
+                        self.socket], check=True)
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
+             "-c", os.path.join(self.dir, "nginx.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._up, what="nginx")
+        return self
+
+    def _up(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
+
+    def url(self, path):
+        return self.base + path
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def fcgi_request(address, method="GET", uri="/v1/health", body=b"", content_type=None,
+                 extra_env=None, stdin_writer=None, timeout=20):
+    """One request straight to tokend's FastCGI socket through libfcgi's own
+    client, cgi-fcgi (CGI environment in, CGI response out)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+           "REQUEST_METHOD": method, "REQUEST_URI": uri,
+           "CONTENT_LENGTH": str(len(body)), "SERVER_PROTOCOL": "HTTP/1.1"}
+    if content_type:
+        env["CONTENT_TYPE"] = content_type
+    env.update(extra_env or {})
+    proc = subprocess.Popen(["cgi-fcgi", "-bind", "-connect", address], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if stdin_writer is not None:
+        stdin_writer(proc.stdin)
+    else:
+        proc.stdin.write(body)
+    proc.stdin.close()
+    out = proc.stdout.read()
+    proc.wait(timeout=timeout)
+    return parse_cgi_response(out)
+
+
+def parse_cgi_response(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n"):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    m = re.match(r"(\d{3})", headers.get("status", ""))
+    return (int(m.group(1)) if m else None), headers, body
