@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Renders a private Apache setup around a shipped recipe:
+#   render.sh fcgid DIR PORT TOKEND_BIN TOKEND_CONFIG
+#   render.sh proxy-fcgi DIR PORT SOCKET
+# then: apache2 -f DIR/httpd.conf -DFOREGROUND
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mode=$1 dir=$2 port=$3
+mods=/usr/lib/apache2/modules
+mkdir -p "$dir/run"
+user=""
+[ "$(id -u)" = 0 ] && user=$'User nobody\nGroup nogroup'
+case "$mode" in
+fcgid)
+    bin=$4 config=$5
+    # mod_fcgid creates its IPC directory itself, owned by Apache's user
+    modules="LoadModule fcgid_module $mods/mod_fcgid.so"
+    modules+=$'\n'"FcgidIPCDir \"$dir/fcgid\""
+    modules+=$'\n'"FcgidProcessTableFile \"$dir/fcgid/shm\""
+    sed -e "s|/usr/local/bin/tokend|$bin|" -e "s|/etc/tokend/tokend.conf|$config|" \
+        "$here/tokend-fcgid.conf" > "$dir/tokend-site.conf"
+    grep -q "$bin virtual" "$dir/tokend-site.conf"
+    ;;
+proxy-fcgi)
+    socket=$4
+    modules="LoadModule proxy_module $mods/mod_proxy.so"
+    modules+=$'\n'"LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so"
+    sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
+        "$here/tokend-proxy-fcgi.conf" > "$dir/tokend-site.conf"
+    grep -q "unix:$socket|" "$dir/tokend-site.conf"
+    ;;
+*) echo "usage: $0 fcgid|proxy-fcgi DIR PORT ..." >&2; exit 2 ;;
+esac
+awk -v dir="$dir" -v port="$port" -v modules="$modules" -v user="$user" '
+    { gsub(/@DIR@/, dir); gsub(/@PORT@/, port) }
+    /^@MODULES@$/ { print modules; next }
+    /^@USER@$/ { print user; next }
+    { print }' "$here/standalone.conf.in" > "$dir/httpd.conf"

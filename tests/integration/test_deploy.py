@@ -1,0 +1,211 @@
+"""Each deployment recipe in deploy/ exercised as shipped: Apache with
+mod_fcgid and with mod_proxy_fcgi, spawn-fcgi behind nginx, the systemd unit,
+redis.conf's persistence, and `make run` itself (twice in a row)."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from harness import (DEPLOY, ROOT, TOKEND_BIN, Nginx, Tokend, alive, children, free_port,
+                     wait_until)
+
+IS_ROOT = os.geteuid() == 0
+
+
+class Apache:
+    def __init__(self, workdir, mode, *args):
+        self.dir = os.path.join(workdir, "apache-" + mode)
+        self.port = free_port()
+        subprocess.run([os.path.join(DEPLOY, "apache", "render.sh"), mode, self.dir,
+                        str(self.port), *args], check=True)
+        self.proc = subprocess.Popen(["apache2", "-f", os.path.join(self.dir, "httpd.conf"),
+                                      "-DFOREGROUND"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def error_log(self):
+        path = os.path.join(self.dir, "error.log")
+        return open(path, errors="replace").read() if os.path.exists(path) else ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def private_binary(workdir):
+    """A copy of tokend that Apache's user can execute wherever the build is."""
+    path = os.path.join(workdir, "tokend")
+    shutil.copy(TOKEND_BIN, path)
+    os.chmod(path, 0o755)
+    return path
+
+
+def config_file(workdir, redis_url, extra=""):
+    path = os.path.join(workdir, "tokend.conf")
+    with open(os.path.join(DEPLOY, "tokend.conf")) as f:
+        text = f.read()
+    text = re.sub(r"(?m)^redis_url = .*$", f"redis_url = {redis_url}", text)
+    with open(path, "w") as f:
+        f.write(text + extra)
+    os.chmod(path, 0o644)
+    return path
+
+
+def assert_health(url):
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert r.json()["redis"] == "ok"
+    return r
+
+
+def assert_json_404(url):
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 404
+    assert r.json()["code"] == "route_not_found"
+
+
+@pytest.mark.skipif(os.environ.get("TOKEND_SANITIZED") == "1",
+                    reason="the copy Apache runs is the plain build")
+def test_apache_mod_fcgid(workdir, redis):
+    """Apache spawns tokend itself; tokend serves the socket on fd 0."""
+    apache = Apache(workdir, "fcgid", private_binary(workdir), config_file(workdir, redis.url))
+    try:
+        wait_until(lambda: requests.get(apache.url("/v1/health"), timeout=5).status_code == 200,
+                   timeout=15, what="Apache + mod_fcgid")
+        assert_health(apache.url("/v1/health"))
+        assert_json_404(apache.url("/v1/nothing"))
+        r = requests.delete(apache.url("/v1/health"), timeout=10)
+        assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+        log = apache.error_log()
+        assert "serving the listening socket inherited on fd 0" in log
+        assert "access method=GET route=health status=200" in log
+    finally:
+        apache.stop()
+
+
+def test_apache_mod_proxy_fcgi(workdir, redis):
+    env = {"TOKEND_SOCKET_OWNER": "nobody:nogroup"} if IS_ROOT else {"TOKEND_SOCKET_MODE": "0666"}
+    tokend = Tokend(workdir, redis.url, env=env).start()
+    apache = Apache(workdir, "proxy-fcgi", tokend.socket)
+    try:
+        wait_until(lambda: requests.get(apache.url("/v1/health"), timeout=5).status_code == 200,
+                   timeout=15, what="Apache + mod_proxy_fcgi")
+        assert_health(apache.url("/v1/health?x=1"))
+        assert_json_404(apache.url("/v1/nothing"))
+        r = requests.get(apache.url("/v1/version"), data=b"{x",
+                         headers={"Content-Type": "application/json"}, timeout=10)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+    finally:
+        apache.stop()
+        assert tokend.stop() == 0
+
+
+def test_spawn_fcgi_behind_nginx(workdir, redis):
+    sock = os.path.join(workdir, "spawned.sock")
+    env = dict(os.environ, TOKEND_CONFIG=config_file(workdir, redis.url), TOKEND_WORKERS="2")
+    log = open(os.path.join(workdir, "spawned.log"), "wb")
+    proc = subprocess.Popen([os.path.join(DEPLOY, "spawn-fcgi", "spawn-fcgi.sh"), sock, TOKEND_BIN],
+                            env=env, stdout=log, stderr=log)
+    nginx = None
+    try:
+        wait_until(lambda: os.path.exists(sock) and len(children(proc.pid)) == 2,
+                   what="spawn-fcgi'd tokend")
+        nginx = Nginx(workdir, sock).start()
+        assert_health(nginx.url("/v1/health"))
+        text = open(os.path.join(workdir, "spawned.log")).read()
+        assert "serving the listening socket inherited on fd 0" in text
+        # tokend is the process spawn-fcgi exec'd: SIGTERM stops it cleanly
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if nginx:
+            nginx.stop()
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+
+
+def test_systemd_unit_verifies_and_is_sandboxed(workdir):
+    unit = os.path.join(workdir, "tokend.service")
+    with open(os.path.join(DEPLOY, "systemd", "tokend.service")) as f:
+        text = f.read()
+    assert "ExecStart=/usr/local/bin/tokend serve" in text
+    with open(unit, "w") as f:
+        f.write(text.replace("/usr/local/bin/tokend", TOKEND_BIN))
+    r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True,
+                       timeout=30)
+    problems = [l for l in r.stderr.splitlines()
+                if "tokend.service" in l and "Special user" not in l
+                and "user tokend" not in l.lower()]
+    assert r.returncode == 0 and not problems, r.stderr
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
+                       capture_output=True, text=True, timeout=30)
+    m = re.search(r"Overall exposure level for tokend.service: ([\d.]+)", r.stdout + r.stderr)
+    assert m, r.stdout + r.stderr
+    assert float(m.group(1)) <= 2.5, r.stdout
+    # the unit's own preflight: the shipped config must pass check-config
+    r = subprocess.run([TOKEND_BIN, "check-config", "--config",
+                        os.path.join(DEPLOY, "tokend.conf")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_redis_conf_keeps_acknowledged_writes_after_kill_9(redis):
+    """deploy/redis/redis.conf turns the AOF on: a write Redis acknowledged
+    survives kill -9 and a restart."""
+    assert redis.cli("CONFIG", "GET", "appendonly").split() == ["appendonly", "yes"]
+    assert redis.cli("CONFIG", "GET", "maxmemory-policy").split()[-1] == "noeviction"
+    assert redis.cli("SET", "tokend:probe", "kept") == "OK"
+    redis.stop(sig=signal.SIGKILL)
+    redis.start()
+    assert redis.cli("GET", "tokend:probe") == "kept"
+
+
+def test_make_run_twice_in_a_row(workdir):
+    """deploy/run.sh (what `make run` starts) comes up, answers health, and
+    stops all three services on SIGTERM; the second run works the same."""
+    var = os.path.join(workdir, "var")
+    for attempt in range(2):
+        port = free_port()
+        env = dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var)
+        proc = subprocess.Popen([os.path.join(DEPLOY, "run.sh")], env=env, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/v1/health",
+                                            timeout=2).status_code == 200,
+                       timeout=20, what=f"make run #{attempt + 1}")
+            services = descendants(proc.pid)
+            assert len(services) >= 3
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=30)
+            assert proc.returncode == 0, out
+            assert b"curl -s http://127.0.0.1:%d/v1/health" % port in out
+            assert b"stopped." in out
+            wait_until(lambda: not any(alive(p) for p in services), what="services to stop")
+            assert not os.path.exists(os.path.join(var, "tokend.sock"))
+            assert os.path.exists(os.path.join(var, "redis", "appendonlydir"))
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def descendants(pid):
+    out = []
+    for c in children(pid):
+        out.append(c)
+        out.extend(descendants(c))
+    return out
