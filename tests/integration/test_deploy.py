@@ -180,24 +180,27 @@ def test_make_run_twice_in_a_row(workdir):
     for attempt in range(2):
         port = free_port()
         env = dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var)
+        out_path = os.path.join(workdir, f"run{attempt}.out")
+        out_file = open(out_path, "wb")
         proc = subprocess.Popen([os.path.join(DEPLOY, "run.sh")], env=env, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdout=out_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+        output = lambda: open(out_path, "rb").read()  # noqa: E731
         try:
-            wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/v1/health",
-                                            timeout=2).status_code == 200,
-                       timeout=20, what=f"make run #{attempt + 1}")
+            wait_until(lambda: b"tokend is running" in output(), timeout=20,
+                       what=f"make run #{attempt + 1}")
+            assert requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200
+            assert b"curl -s http://127.0.0.1:%d/v1/health" % port in output()
             services = descendants(proc.pid)
             assert len(services) >= 3
             proc.send_signal(signal.SIGTERM)
-            out, _ = proc.communicate(timeout=30)
-            assert proc.returncode == 0, out
-            assert b"curl -s http://127.0.0.1:%d/v1/health" % port in out
-            assert b"stopped." in out
+            assert proc.wait(timeout=30) == 0, output()
+            assert b"stopped." in output()
             wait_until(lambda: not any(alive(p) for p in services), what="services to stop")
             assert not os.path.exists(os.path.join(var, "tokend.sock"))
             assert os.path.exists(os.path.join(var, "redis", "appendonlydir"))
         finally:
+            out_file.close()
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
@@ -209,3 +212,31 @@ def descendants(pid):
         out.append(c)
         out.extend(descendants(c))
     return out
+
+
+def test_make_install_honours_prefix_and_destdir(workdir):
+    dest = os.path.join(workdir, "stage")
+    r = subprocess.run(["make", "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/tokend",
+                        ], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    binary = os.path.join(dest, "opt", "tokend", "bin", "tokend")
+    assert os.access(binary, os.X_OK)
+    assert subprocess.run([binary, "version"], capture_output=True, text=True).stdout.startswith(
+        "tokend ")
+    conf = os.path.join(dest, "etc", "tokend", "tokend.conf")
+    assert os.stat(conf).st_mode & 0o777 == 0o640
+    # an existing config is never overwritten
+    with open(conf, "w") as f:
+        f.write("workers = 3\n")
+    subprocess.run(["make", "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/tokend"], cwd=ROOT,
+                   check=True, capture_output=True, timeout=300)
+    assert open(conf).read() == "workers = 3\n"
+
+
+def test_install_deps_is_silent_and_idempotent():
+    for _ in range(2):
+        r = subprocess.run([os.path.join(DEPLOY, "install-deps.sh"), "test"], capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "" and r.stderr == ""

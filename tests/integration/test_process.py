@@ -281,3 +281,31 @@ def test_secrets_never_from_argv():
     r = subprocess.run([TOKEND_BIN, "serve", "--redis-password", "x"], capture_output=True,
                        text=True, timeout=5)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_redis_password_and_database_from_url(workdir, redis):
+    redis.cli("CONFIG", "SET", "requirepass", "pw-for-test")
+    base = f"redis://:pw-for-test@127.0.0.1:{redis.port}/3"
+    t = Tokend(workdir, base).start()
+    try:
+        status, _, body = fcgi_request(t.socket)
+        assert status == 200, body
+        # the worker's connection is on database 3: its client entry says so
+        clients = subprocess.run(["redis-cli", "-p", str(redis.port), "-a", "pw-for-test",
+                                  "--no-auth-warning", "CLIENT", "LIST"],
+                                 capture_output=True, text=True).stdout
+        assert "db=3" in clients
+    finally:
+        t.stop()
+    wrong = Tokend(workdir, f"redis://:wrong@127.0.0.1:{redis.port}/0")
+    wrong.log_path = os.path.join(workdir, "wrong.log")
+    wrong.start()
+    try:
+        status, _, body = fcgi_request(wrong.socket)
+        assert status == 503
+        assert "AUTH refused" in wrong.log_text()
+        assert "pw-for-test" not in wrong.log_text() and "wrong" not in wrong.log_text().replace(
+            wrong.log_path, "")
+    finally:
+        wrong.stop()
+        redis.cli("-a", "pw-for-test", "--no-auth-warning", "CONFIG", "SET", "requirepass", "")
