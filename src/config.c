@@ -389,6 +389,7 @@ td_config_finish(struct td_config *cfg, char *err, size_t errlen)
 	struct td_redis_url url;
 	size_t len;
 	long cores;
+	int rc;
 
 	if (parse_listen(cfg, err, errlen) != 0)
 		return -1;
@@ -412,7 +413,9 @@ td_config_finish(struct td_config *cfg, char *err, size_t errlen)
 		cfg->redis_password[len] = '\0';
 		explicit_bzero(secret, sizeof(secret));
 	}
-	return td_redis_url_parse(cfg->redis_url, &url, err, errlen);
+	rc = td_redis_url_parse(cfg->redis_url, &url, err, errlen);
+	explicit_bzero(&url, sizeof(url));
+	return rc;
 }
 
 int
