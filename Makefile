@@ -37,28 +37,36 @@ help:
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local)"
 	@echo "make deps       install the Debian packages needed to build, run and test"
 
+# V=1 shows the full compiler command lines
+Q := $(if $(V),,@)
+
 build/obj/%.o: src/%.c $(wildcard include/tokend/*.h) | build/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: src/%.c $(wildcard include/tokend/*.h) | build/asan
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
 
 build/libtokend.a: $(OBJS)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/libtokend-asan.a: $(ASAN_OBJS)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/tokend: src/main.c build/libtokend.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/libtokend.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libtokend.a $(PKG_LIBS)
 
 build/tokend-asan: src/main.c build/libtokend-asan.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS)
 
 asan: build/tokend-asan
 
 build/unit/%: tests/unit/%.c build/libtokend-asan.a | build/unit
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS) -lcmocka
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS) -lcmocka
 
 build/obj build/asan build/unit:
 	mkdir -p $@

@@ -58,6 +58,7 @@ static const struct config_key config_keys[] = {
 	INT(redis_connect_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis connect timeout"),
 	INT(redis_command_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis command timeout"),
 	INT(redis_retry_interval_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "pause between reconnect attempts"),
+	STR(keyring_file, 0, "signing keys: '<id> <base64 key>' lines, mode 0600"),
 	INT(body_max_bytes, 0, TD_BODY_MAX_LIMIT, "request body cap; larger is 413"),
 	INT(json_max_depth, 1, TD_JSON_DEPTH_LIMIT, "JSON nesting cap; deeper is 400"),
 	{ "access_log", KEY_BOOL, offsetof(struct td_config, access_log), sizeof(int),
@@ -91,6 +92,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->io_timeout_ms = 10000;
 	cfg->shutdown_timeout_ms = 10000;
 	strcpy(cfg->redis_url, "redis://127.0.0.1:6379/0");
+	strcpy(cfg->keyring_file, "/etc/tokend/keyring");
 	cfg->redis_connect_timeout_ms = 250;
 	cfg->redis_command_timeout_ms = 1000;
 	cfg->redis_retry_interval_ms = 100;

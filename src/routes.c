@@ -1,10 +1,38 @@
 /* The route table: every endpoint tokend serves, in match order. */
+#include "tokend/api.h"
 #include "tokend/api_admin.h"
 #include "tokend/app.h"
 
 const struct td_route td_routes[] = {
 	{ "health", TD_METHOD_GET, "/v1/health", TD_DIALECT_ADMIN, td_api_health },
 	{ "version", TD_METHOD_GET, "/v1/version", TD_DIALECT_ADMIN, td_api_version },
+
+	{ "spaces.list", TD_METHOD_GET, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_list },
+	{ "spaces.create", TD_METHOD_POST, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_create },
+	{ "spaces.get", TD_METHOD_GET, "/v1/spaces/{space_id}", TD_DIALECT_ADMIN, td_api_space_get },
+	{ "spaces.update", TD_METHOD_PUT, "/v1/spaces/{space_id}", TD_DIALECT_ADMIN,
+	  td_api_space_update },
+	{ "spaces.delete", TD_METHOD_DELETE, "/v1/spaces/{space_id}", TD_DIALECT_ADMIN,
+	  td_api_space_delete },
+
+	{ "api_keys.list", TD_METHOD_GET, "/v1/spaces/{space_id}/api_keys", TD_DIALECT_STORYBLOK,
+	  td_api_storyblok_list },
+	{ "api_keys.create", TD_METHOD_POST, "/v1/spaces/{space_id}/api_keys", TD_DIALECT_STORYBLOK,
+	  td_api_storyblok_create },
+	{ "api_keys.get", TD_METHOD_GET, "/v1/spaces/{space_id}/api_keys/{id}", TD_DIALECT_STORYBLOK,
+	  td_api_storyblok_get },
+	{ "api_keys.update", TD_METHOD_PUT | TD_METHOD_PATCH, "/v1/spaces/{space_id}/api_keys/{id}",
+	  TD_DIALECT_STORYBLOK, td_api_storyblok_update },
+	{ "api_keys.delete", TD_METHOD_DELETE, "/v1/spaces/{space_id}/api_keys/{id}",
+	  TD_DIALECT_STORYBLOK, td_api_storyblok_delete },
+
+	{ "pats.list", TD_METHOD_GET, "/v1/personal_access_tokens", TD_DIALECT_ADMIN, td_api_pats_list },
+	{ "pats.create", TD_METHOD_POST, "/v1/personal_access_tokens", TD_DIALECT_ADMIN,
+	  td_api_pats_create },
+	{ "pats.get", TD_METHOD_GET, "/v1/personal_access_tokens/{id}", TD_DIALECT_ADMIN,
+	  td_api_pat_get },
+	{ "pats.delete", TD_METHOD_DELETE, "/v1/personal_access_tokens/{id}", TD_DIALECT_ADMIN,
+	  td_api_pat_delete },
 };
 
 const size_t td_routes_count = sizeof(td_routes) / sizeof(td_routes[0]);

@@ -22,6 +22,7 @@
 
 #include "tokend/log.h"
 #include "tokend/server.h"
+#include "tokend/sign.h"
 
 #define WORKER_YOUNG_MS 1000		/* a worker dying sooner than this backs off */
 #define RESPAWN_BACKOFF_START_MS 100
@@ -290,11 +291,13 @@ signal_workers(struct supervisor *s, int sig)
 static void
 reload(struct supervisor *s)
 {
+	static struct td_keyring check;
 	struct td_config next;
 	char err[512];
 	int i;
 
-	if (td_config_load(&next, s->src->path, s->src->explicit_path, err, sizeof(err)) != 0) {
+	if (td_config_load(&next, s->src->path, s->src->explicit_path, err, sizeof(err)) != 0 ||
+	    td_keyring_load(&check, next.keyring_file, err, sizeof(err)) != 0) {
 		td_log_error("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
@@ -302,6 +305,7 @@ reload(struct supervisor *s)
 	    strcmp(next.socket_owner, s->cfg.socket_owner) != 0 ||
 	    next.worker_connections != s->cfg.worker_connections)
 		td_log_warn("listen, socket and worker_connections changes take effect on restart");
+	td_keyring_wipe(&check);
 	/* Extra workers finish their requests and go; new ones start below. */
 	for (i = next.workers; i < s->nslots; i++)
 		if (s->slots[i].pid != 0)

@@ -11,19 +11,12 @@
 
 #include <hiredis/hiredis.h>
 
+#include <openssl/sha.h>
+
 #include "tokend/log.h"
 #include "tokend/parse.h"
-#include "tokend/store.h"
-
-struct td_store {
-	redisContext *redis;
-	struct td_redis_url url;
-	int connect_timeout_ms;
-	int command_timeout_ms;
-	int retry_interval_ms;
-	long long next_attempt_ms;	/* monotonic; no reconnect before this */
-	int reported_down;		/* log the outage once, not per request */
-};
+#include "store_internal.h"
+#include "store_scripts.h"
 
 static long long
 now_ms(void)
@@ -203,7 +196,7 @@ td_store_connect(struct td_store *store)
 /* Every command goes through here: connect if needed, and on an I/O error
  * or timeout drop the connection so the next request starts clean (a
  * timed-out reply may still arrive and would desynchronise the stream). */
-static redisReply *
+redisReply *
 store_command(struct td_store *store, const char *fmt, ...)
 {
 	redisReply *reply;
@@ -217,6 +210,66 @@ store_command(struct td_store *store, const char *fmt, ...)
 	if (reply == NULL)
 		store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
 	return reply;
+}
+
+static void
+script_sha(enum store_script script, char out[41])
+{
+	static char cache[SCRIPT__MAX][41];
+	unsigned char md[SHA_DIGEST_LENGTH];
+	int i;
+
+	if (cache[script][0] == '\0') {
+		SHA1((const unsigned char *)store_script_source[script],
+		     strlen(store_script_source[script]), md);
+		for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+			snprintf(cache[script] + 2 * i, 3, "%02x", md[i]);
+	}
+	memcpy(out, cache[script], 41);
+}
+
+redisReply *
+store_script(struct td_store *store, enum store_script script, int nkeys, int argc,
+	     const char **argv, const size_t *argvlen)
+{
+	const char *cmd[STORE_ARGS_MAX + 3];
+	size_t lens[STORE_ARGS_MAX + 3];
+	char sha[41], nk[12];
+	redisReply *reply;
+	int i, attempt;
+
+	if (argc > STORE_ARGS_MAX) {
+		td_log_error("script %d: %d arguments, more than %d", script, argc, STORE_ARGS_MAX);
+		return NULL;
+	}
+	script_sha(script, sha);
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	for (i = 0; i < argc; i++) {
+		cmd[3 + i] = argv[i];
+		lens[3 + i] = argvlen[i];
+	}
+	cmd[2] = nk;
+	lens[2] = strlen(nk);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (td_store_connect(store) != 0)
+			return NULL;
+		cmd[0] = attempt == 0 ? "EVALSHA" : "EVAL";
+		lens[0] = strlen(cmd[0]);
+		cmd[1] = attempt == 0 ? sha : store_script_source[script];
+		lens[1] = strlen(cmd[1]);
+		reply = redisCommandArgv(store->redis, argc + 3, cmd, lens);
+		if (reply == NULL) {
+			store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
+			return NULL;
+		}
+		if (attempt == 0 && reply->type == REDIS_REPLY_ERROR &&
+		    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+			freeReplyObject(reply);
+			continue;
+		}
+		return reply;
+	}
+	return NULL;
 }
 
 int

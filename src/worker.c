@@ -42,6 +42,7 @@ on_reload(int sig)
 
 struct worker {
 	struct td_config cfg;
+	struct td_keyring keyring;
 	const struct td_config_source *src;
 	struct td_ctx ctx;
 	struct td_request req;
@@ -141,14 +142,18 @@ serve_one(struct worker *w, FCGX_Request *conn)
 static void
 reload(struct worker *w)
 {
+	static struct td_keyring keyring;
 	struct td_config next;
 	char err[512];
 
 	reload_requested = 0;
-	if (td_config_load(&next, w->src->path, w->src->explicit_path, err, sizeof(err)) != 0) {
+	if (td_config_load(&next, w->src->path, w->src->explicit_path, err, sizeof(err)) != 0 ||
+	    td_keyring_load(&keyring, next.keyring_file, err, sizeof(err)) != 0) {
 		td_log_error("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
+	w->keyring = keyring;
+	td_keyring_wipe(&keyring);
 	/* the listener and the slot array were sized at start; they stay */
 	next.worker_connections = w->cfg.worker_connections;
 	w->cfg = next;
@@ -161,6 +166,7 @@ static int
 worker_init(struct worker *w, const struct td_config *cfg,
 	    const struct td_config_source *src, int listen_fd)
 {
+	char err[512];
 	int i;
 
 	w->cfg = *cfg;
@@ -179,6 +185,11 @@ worker_init(struct worker *w, const struct td_config *cfg,
 	for (i = 0; i < w->nconns; i++)
 		if (FCGX_InitRequest(&w->conns[i], -1, 0) != 0)
 			return -1;
+	if (td_keyring_load(&w->keyring, cfg->keyring_file, err, sizeof(err)) != 0) {
+		td_log_error("%s", err);
+		return -1;
+	}
+	w->ctx.keyring = &w->keyring;
 	w->ctx.cfg = &w->cfg;
 	w->ctx.store = td_store_new(&w->cfg);
 	if (w->ctx.store == NULL || td_dispatch_init() != 0)
@@ -202,6 +213,7 @@ worker_free(struct worker *w)
 	free(w->pfd_conn);
 	td_request_release(&w->req);
 	td_store_free(w->ctx.store);
+	td_keyring_wipe(&w->keyring);
 }
 
 /* One round: wait for readiness (signals arrive only here), then serve. */
@@ -239,7 +251,7 @@ poll_round(struct worker *w, const sigset_t *wait_mask, int accepting, int timeo
 int
 td_worker_run(const struct td_config *cfg, const struct td_config_source *src, int listen_fd)
 {
-	struct worker w;
+	static struct worker w;		/* one per process; too large for the stack */
 	sigset_t wait_mask;
 	int i, rc = 1;
 

@@ -9,12 +9,21 @@
 
 #include "tokend/config.h"
 #include "tokend/http.h"
+#include "tokend/pat.h"
+#include "tokend/sign.h"
+#include "tokend/space.h"
+#include "tokend/token.h"
 #include "tokend/router.h"
 #include "tokend/store.h"
 
 struct td_ctx {
 	const struct td_config *cfg;
 	struct td_store *store;
+	const struct td_keyring *keyring;
+	/* per-worker scratch records, so handlers need no large stack frames */
+	struct td_token scratch_token;
+	struct td_pat scratch_pat;
+	struct td_space scratch_space;
 };
 
 extern const struct td_route td_routes[];

@@ -43,6 +43,8 @@ struct td_config {
 	int redis_command_timeout_ms;
 	int redis_retry_interval_ms;
 
+	char keyring_file[TD_CONFIG_STR_MAX];
+
 	int body_max_bytes;
 	int json_max_depth;
 	int access_log;

@@ -10,6 +10,7 @@
 #define TOKEND_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tokend/config.h"
 
@@ -38,5 +39,46 @@ int td_store_connect(struct td_store *store);
 
 /* 0 when Redis answers PING with PONG, -1 when it is unreachable or failing. */
 int td_store_ping(struct td_store *store);
+
+/* Results of the record operations below. */
+enum td_store_result {
+	TD_STORE_OK = 0,
+	TD_STORE_NOT_FOUND = 1,
+	TD_STORE_EXISTS = 2,
+	TD_STORE_DOWN = -1,	/* unreachable, or Redis refused: the caller answers 503 */
+};
+
+struct td_space;
+struct td_token;
+struct td_pat;
+
+typedef int (*td_space_cb)(const struct td_space *sp, void *arg);
+typedef int (*td_token_cb)(const struct td_token *t, int space_min_cache, void *arg);
+typedef int (*td_pat_cb)(const struct td_pat *p, void *arg);
+
+/* Spaces. create assigns sp->id unless explicit_id. */
+int td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_id);
+int td_store_space_get(struct td_store *store, int64_t id, struct td_space *out);
+int td_store_space_put(struct td_store *store, const struct td_space *sp);
+/* Deletes the space and every token in it; *deleted gets the space. */
+int td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted);
+int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
+
+/* Tokens. create assigns t->id; NOT_FOUND when the space does not exist.
+ * *space_min_cache receives the space's default. */
+int td_store_token_create(struct td_store *store, struct td_token *t, int *space_min_cache);
+int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
+		       struct td_token *out, int *space_min_cache);
+int td_store_token_put(struct td_store *store, const struct td_token *t);
+int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
+			  struct td_token *deleted);
+/* Every token of a space in id order; NOT_FOUND when the space does not exist. */
+int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg);
+
+/* Personal access tokens. create assigns p->id. */
+int td_store_pat_create(struct td_store *store, struct td_pat *p);
+int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
+int td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted);
+int td_store_pat_list(struct td_store *store, td_pat_cb cb, void *arg);
 
 #endif

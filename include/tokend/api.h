@@ -1,0 +1,42 @@
+/* Helpers the API handlers share: store results and validation errors as
+ * responses, wrapped request bodies, the routes' handlers. */
+#ifndef TOKEND_API_H
+#define TOKEND_API_H
+
+#include "tokend/app.h"
+#include "tokend/auth.h"
+
+/* NOT_FOUND → 404, DOWN → 503. Always returns 0 (the handler is done). */
+int td_respond_store(struct td_request *req, int store_rc);
+int td_respond_invalid(struct td_request *req, const struct td_field_error *err);
+
+/* The object under key in the JSON body ({"api_key": {...}}), or NULL. */
+struct json_object *td_body_member(const struct td_request *req, const char *key);
+
+/* ISO 8601 string or null. */
+struct json_object *td_json_time_ms(int64_t ms);
+struct json_object *td_json_time_s(int64_t secs);
+
+int td_api_spaces_list(struct td_ctx *ctx, struct td_request *req);
+int td_api_spaces_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_space_get(struct td_ctx *ctx, struct td_request *req);
+int td_api_space_update(struct td_ctx *ctx, struct td_request *req);
+int td_api_space_delete(struct td_ctx *ctx, struct td_request *req);
+
+int td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req);
+int td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req);
+int td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req);
+int td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req);
+
+/* Stores p (hash of a fresh secret, newest key) and writes its token string:
+ * shared by the API and `tokend pat create`. */
+int td_pat_issue(struct td_store *store, const struct td_keyring *kr, struct td_pat *p,
+		 char *token, size_t size);
+
+int td_api_pats_list(struct td_ctx *ctx, struct td_request *req);
+int td_api_pats_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_pat_get(struct td_ctx *ctx, struct td_request *req);
+int td_api_pat_delete(struct td_ctx *ctx, struct td_request *req);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * The token model: one record that the Storyblok, DatoCMS and SoftwareOne
+ * APIs all view. Defaults and validation live here and only here; a dialect
+ * turns its request into a td_token_patch (json_object with the core field
+ * names) and renders a td_token back in its own shape.
+ */
+#ifndef TOKEND_TOKEN_H
+#define TOKEND_TOKEN_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "tokend/sign.h"
+
+#define TD_NAME_MAX        255		/* characters of a name */
+#define TD_DESCRIPTION_MAX 1024		/* characters of a description */
+#define TD_ICON_MAX        64		/* characters of an icon name */
+#define TD_TEXT_BYTES(n)   ((n) * 4 + 1)	/* UTF-8: up to 4 bytes a character */
+#define TD_IDS_MAX         1000		/* story_ids, release_ids entries */
+#define TD_MIN_CACHE_MAX   31536000	/* one year, in seconds */
+#define TD_ACTOR_MAX       40		/* "pat:<id>" and the like */
+
+enum td_access {
+	TD_ACCESS_PUBLIC,
+	TD_ACCESS_PRIVATE,	/* preview: drafts and published */
+	TD_ACCESS_ASSET,
+	TD_ACCESS_RELEASE,
+	TD_ACCESS_THEME,
+	TD_ACCESS__MAX
+};
+
+enum td_status {
+	TD_STATUS_ACTIVE,
+	TD_STATUS_DISABLED,
+	TD_STATUS__MAX
+};
+
+struct td_id_list {
+	int64_t ids[TD_IDS_MAX];
+	int n;
+};
+
+struct td_token {
+	int64_t id;
+	int64_t space_id;
+	char name[TD_TEXT_BYTES(TD_NAME_MAX)];
+	int has_name;			/* else null */
+	char description[TD_TEXT_BYTES(TD_DESCRIPTION_MAX)];
+	char icon[TD_TEXT_BYTES(TD_ICON_MAX)];
+	enum td_access access;
+	int64_t branch_id;		/* 0 = null */
+	struct td_id_list story_ids;
+	struct td_id_list release_ids;
+	int min_cache;
+	int has_min_cache;		/* else the space's min_cache applies */
+	enum td_status status;
+	int64_t expires_at;		/* unix seconds, 0 = never */
+	/* signing: the token string is derived from these and the key */
+	uint32_t kid;
+	enum td_token_kind signed_kind;
+	unsigned char secret[TD_SECRET_BYTES];
+	/* audit */
+	int64_t created_at_ms, updated_at_ms;
+	char created_by[TD_ACTOR_MAX], updated_by[TD_ACTOR_MAX];
+};
+
+/* A validation failure: 422 with the field named. */
+struct td_field_error {
+	const char *field;
+	const char *message;
+};
+
+const char *td_access_name(enum td_access a);
+int td_access_parse(const char *s, enum td_access *out);
+const char *td_status_name(enum td_status s);
+enum td_token_kind td_access_token_kind(enum td_access a);
+
+/* Defaults for a new token: name null, access unset (create requires it),
+ * no branch, empty id lists, min_cache inherited, active, no expiry. */
+void td_token_defaults(struct td_token *t);
+
+/* Validates the fields present in obj (core names: name, description, icon,
+ * access, branch_id, story_ids, release_ids, min_cache, expires_at) and
+ * applies them to t; unknown keys and read-only ones (id, space_id, token)
+ * are ignored. Returns 0, or -1 with *err naming the first bad field.
+ * creating: access is required. */
+int td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
+			struct td_field_error *err);
+
+/* The min_cache a verify should use: the token's own, else the space's. */
+int td_token_effective_min_cache(const struct td_token *t, int space_min_cache);
+
+/* Shared field helpers for the other models (spaces, PATs). */
+int td_json_text(struct json_object *v, size_t max_chars, char *out, size_t outsize,
+		 int *is_null, const char **msg);
+int td_json_int64(struct json_object *v, int64_t min, int64_t max, int64_t *out,
+		  const char **msg);
+int td_json_time(struct json_object *v, int64_t *out, const char **msg);
+void td_format_time_ms(int64_t ms, char *out, size_t size);	/* ISO 8601 UTC, .sssZ */
+int64_t td_now_ms(void);
+
+#endif

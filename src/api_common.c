@@ -1,0 +1,48 @@
+#include "tokend/api.h"
+#include "tokend/store.h"
+
+int
+td_respond_store(struct td_request *req, int store_rc)
+{
+	if (store_rc == TD_STORE_NOT_FOUND)
+		td_respond_error(req, 404, "not_found", NULL, "This record could not be found");
+	else
+		td_respond_error(req, 503, "service_unavailable", NULL, "storage unavailable");
+	return 0;
+}
+
+int
+td_respond_invalid(struct td_request *req, const struct td_field_error *err)
+{
+	td_respond_error(req, 422, "invalid_field", err->field, err->message);
+	return 0;
+}
+
+struct json_object *
+td_body_member(const struct td_request *req, const char *key)
+{
+	struct json_object *v;
+
+	if (req->json == NULL || !json_object_is_type(req->json, json_type_object) ||
+	    !json_object_object_get_ex(req->json, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+struct json_object *
+td_json_time_ms(int64_t ms)
+{
+	char buf[40];
+
+	if (ms <= 0)
+		return NULL;
+	td_format_time_ms(ms, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+struct json_object *
+td_json_time_s(int64_t secs)
+{
+	return secs > 0 ? td_json_time_ms(secs * 1000) : NULL;
+}

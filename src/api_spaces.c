@@ -1,0 +1,149 @@
+/*
+ * The admin API for spaces: POST/GET /v1/spaces, GET/PUT/DELETE
+ * /v1/spaces/{id}, bodies {"space": {...}}. A space's min_cache is the CDN
+ * default of its tokens; deleting a space deletes its tokens.
+ */
+#include <string.h>
+
+#include "tokend/api.h"
+#include "tokend/store.h"
+
+static struct json_object *
+space_json(const struct td_space *sp)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(sp->id));
+	json_object_object_add(o, "name", json_object_new_string(sp->name));
+	json_object_object_add(o, "min_cache", json_object_new_int(sp->min_cache));
+	json_object_object_add(o, "created_at", td_json_time_ms(sp->created_at_ms));
+	json_object_object_add(o, "updated_at", td_json_time_ms(sp->updated_at_ms));
+	return o;
+}
+
+static int
+respond_space(struct td_request *req, int status, const struct td_space *sp)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "space", space_json(sp));
+	return td_respond_json(req, status, o);
+}
+
+struct list_ctx {
+	const struct td_principal *who;
+	struct json_object *array;
+};
+
+static int
+add_space(const struct td_space *sp, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (td_principal_has_space(c->who, sp->id))
+		json_object_array_add(c->array, space_json(sp));
+	return 0;
+}
+
+int
+td_api_spaces_list(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_principal who;
+	struct list_ctx c = { &who, NULL };
+	struct json_object *o;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, 0) != 0)
+		return 0;
+	c.array = json_object_new_array();
+	rc = td_store_space_list(ctx->store, add_space, &c);
+	if (rc != TD_STORE_OK) {
+		json_object_put(c.array);
+		return td_respond_store(req, rc);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "spaces", c.array);
+	return td_respond_json(req, 200, o);
+}
+
+int
+td_api_spaces_create(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_space *sp = &ctx->scratch_space;
+	struct td_field_error err;
+	struct td_principal who;
+	int explicit_id = 0, rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, 0) != 0)
+		return 0;
+	if (!who.all_spaces)	/* it could not reach the space it made */
+		return td_respond_error(req, 403, "forbidden", NULL,
+					"only a token for all spaces may create spaces"), 0;
+	memset(sp, 0, sizeof(*sp));
+	if (td_space_apply_json(sp, td_body_member(req, "space"), 1, &explicit_id, &err) != 0)
+		return td_respond_invalid(req, &err);
+	sp->created_at_ms = sp->updated_at_ms = td_now_ms();
+	memcpy(sp->created_by, who.actor, sizeof(sp->created_by));
+	rc = td_store_space_create(ctx->store, sp, explicit_id);
+	if (rc == TD_STORE_EXISTS) {
+		err.field = "id";
+		err.message = "has already been taken";
+		return td_respond_invalid(req, &err);
+	}
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_space(req, 201, sp);
+}
+
+int
+td_api_space_get(struct td_ctx *ctx, struct td_request *req)
+{
+	int64_t id = req->match.ids[0];
+	struct td_principal who;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, id) != 0)
+		return 0;
+	rc = td_store_space_get(ctx->store, id, &ctx->scratch_space);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_space(req, 200, &ctx->scratch_space);
+}
+
+int
+td_api_space_update(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_space *sp = &ctx->scratch_space;
+	int64_t id = req->match.ids[0];
+	struct td_field_error err;
+	struct td_principal who;
+	int explicit_id = 0, rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, id) != 0)
+		return 0;
+	rc = td_store_space_get(ctx->store, id, sp);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	if (td_space_apply_json(sp, td_body_member(req, "space"), 0, &explicit_id, &err) != 0)
+		return td_respond_invalid(req, &err);
+	sp->updated_at_ms = td_now_ms();
+	rc = td_store_space_put(ctx->store, sp);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_space(req, 200, sp);
+}
+
+int
+td_api_space_delete(struct td_ctx *ctx, struct td_request *req)
+{
+	int64_t id = req->match.ids[0];
+	struct td_principal who;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, id) != 0)
+		return 0;
+	rc = td_store_space_delete(ctx->store, id, &ctx->scratch_space);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_space(req, 200, &ctx->scratch_space);
+}

@@ -1,0 +1,195 @@
+/*
+ * The Storyblok Management API view of tokens:
+ *   GET|POST /v1/spaces/{space_id}/api_keys
+ *   GET|PUT|DELETE /v1/spaces/{space_id}/api_keys/{id}
+ * Bodies are wrapped ({"api_key": {...}}, {"api_keys": [...]}); create
+ * answers 201, delete answers 200 with the deleted object, validation 422
+ * as {"field": ["message"]}, unknown space or token 404
+ * ["This record could not be found"] (see error.c).
+ */
+#include <string.h>
+
+#include "tokend/api.h"
+#include "tokend/store.h"
+
+static struct json_object *
+id_array(const struct td_id_list *l)
+{
+	struct json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		json_object_array_add(a, json_object_new_int64(l->ids[i]));
+	return a;
+}
+
+/* The token string is derived from the record and the key; a token whose
+ * key was dropped from the keyring is dead and shows null. */
+static struct json_object *
+token_string(const struct td_ctx *ctx, const struct td_token *t)
+{
+	struct td_token_ref ref;
+	char s[TD_TOKEN_LEN + 1];
+
+	ref.kind = t->signed_kind;
+	ref.kid = t->kid;
+	ref.space_id = t->space_id;
+	ref.id = t->id;
+	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
+	if (td_token_format(ctx->keyring, &ref, s, sizeof(s)) != 0)
+		return NULL;
+	return json_object_new_string(s);
+}
+
+static struct json_object *
+api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_cache)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(t->id));
+	json_object_object_add(o, "access", json_object_new_string(td_access_name(t->access)));
+	json_object_object_add(o, "branch_id", t->branch_id ? json_object_new_int64(t->branch_id) : NULL);
+	json_object_object_add(o, "name", t->has_name ? json_object_new_string(t->name) : NULL);
+	json_object_object_add(o, "space_id", json_object_new_int64(t->space_id));
+	json_object_object_add(o, "token", token_string(ctx, t));
+	json_object_object_add(o, "story_ids", id_array(&t->story_ids));
+	json_object_object_add(o, "min_cache",
+			       json_object_new_int(td_token_effective_min_cache(t, space_min_cache)));
+	json_object_object_add(o, "release_ids", id_array(&t->release_ids));
+	/* tokend's additions; clients ignore keys they do not know */
+	json_object_object_add(o, "description", json_object_new_string(t->description));
+	json_object_object_add(o, "icon", json_object_new_string(t->icon));
+	json_object_object_add(o, "status", json_object_new_string(td_status_name(t->status)));
+	json_object_object_add(o, "expires_at", td_json_time_s(t->expires_at));
+	json_object_object_add(o, "created_at", td_json_time_ms(t->created_at_ms));
+	json_object_object_add(o, "updated_at", td_json_time_ms(t->updated_at_ms));
+	return o;
+}
+
+static int
+respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
+		const struct td_token *t, int space_min_cache)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "api_key", api_key_json(ctx, t, space_min_cache));
+	return td_respond_json(req, status, o);
+}
+
+struct list_ctx {
+	struct td_ctx *ctx;
+	struct json_object *array;
+};
+
+static int
+add_api_key(const struct td_token *t, int space_min_cache, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	json_object_array_add(c->array, api_key_json(c->ctx, t, space_min_cache));
+	return 0;
+}
+
+int
+td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
+{
+	int64_t space = req->match.ids[0];
+	struct list_ctx c = { ctx, NULL };
+	struct td_principal who;
+	struct json_object *o;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, space) != 0)
+		return 0;
+	c.array = json_object_new_array();
+	rc = td_store_token_list(ctx->store, space, add_api_key, &c);
+	if (rc != TD_STORE_OK) {
+		json_object_put(c.array);
+		return td_respond_store(req, rc);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "api_keys", c.array);
+	return td_respond_json(req, 200, o);
+}
+
+int
+td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_token *t = &ctx->scratch_token;
+	int64_t space = req->match.ids[0];
+	struct td_field_error err;
+	struct td_principal who;
+	int rc, space_mc = 0;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, space) != 0)
+		return 0;
+	td_token_defaults(t);
+	if (td_token_apply_json(t, td_body_member(req, "api_key"), 1, &err) != 0)
+		return td_respond_invalid(req, &err);
+	t->space_id = space;
+	t->kid = td_keyring_newest(ctx->keyring)->kid;
+	t->signed_kind = td_access_token_kind(t->access);
+	if (td_token_new_secret(t->secret) != 0)
+		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
+	t->created_at_ms = t->updated_at_ms = td_now_ms();
+	memcpy(t->created_by, who.actor, sizeof(t->created_by));
+	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
+	rc = td_store_token_create(ctx->store, t, &space_mc);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_api_key(ctx, req, 201, t, space_mc);
+}
+
+int
+td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_principal who;
+	int rc, space_mc = 0;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, req->match.ids[0]) != 0)
+		return 0;
+	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1],
+				&ctx->scratch_token, &space_mc);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_api_key(ctx, req, 200, &ctx->scratch_token, space_mc);
+}
+
+int
+td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_token *t = &ctx->scratch_token;
+	struct td_field_error err;
+	struct td_principal who;
+	int rc, space_mc = 0;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+		return 0;
+	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1], t, &space_mc);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	if (td_token_apply_json(t, td_body_member(req, "api_key"), 0, &err) != 0)
+		return td_respond_invalid(req, &err);
+	t->updated_at_ms = td_now_ms();
+	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
+	rc = td_store_token_put(ctx->store, t);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_api_key(ctx, req, 200, t, space_mc);
+}
+
+int
+td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_principal who;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+		return 0;
+	rc = td_store_token_delete(ctx->store, req->match.ids[0], req->match.ids[1],
+				   &ctx->scratch_token);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	/* the deleted object; its min_cache as stored (the space may be gone) */
+	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0);
+}

@@ -1,0 +1,105 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "tokend/auth.h"
+#include "tokend/store.h"
+
+const char *
+td_auth_bearer(const char *header, size_t *len)
+{
+	size_t n;
+
+	if (header == NULL)
+		return NULL;
+	while (*header == ' ' || *header == '\t')
+		header++;
+	if (strncasecmp(header, "Bearer", 6) == 0 && (header[6] == ' ' || header[6] == '\t')) {
+		header += 6;
+		while (*header == ' ' || *header == '\t')
+			header++;
+	}
+	n = strlen(header);
+	while (n > 0 && (header[n - 1] == ' ' || header[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > TD_AUTHORIZATION_MAX)
+		return NULL;
+	*len = n;
+	return header;
+}
+
+int
+td_principal_has_space(const struct td_principal *p, int64_t space_id)
+{
+	int i;
+
+	if (p->all_spaces)
+		return 1;
+	for (i = 0; i < p->nspaces; i++)
+		if (p->spaces[i] == space_id)
+			return 1;
+	return 0;
+}
+
+/* 0 with *p filled, or an HTTP status (401, 503). No I/O for a token that
+ * does not verify. */
+static int
+authenticate(struct td_ctx *ctx, struct td_request *req, struct td_principal *p)
+{
+	unsigned char hash[TD_PAT_HASH_BYTES];
+	struct td_token_ref ref;
+	struct td_pat *pat = &ctx->scratch_pat;
+	const struct td_key *key;
+	const char *tok;
+	size_t len;
+	int rc;
+
+	tok = td_auth_bearer(td_request_header(req, "Authorization"), &len);
+	if (tok == NULL)
+		return 401;
+	if (td_token_parse(ctx->keyring, tok, len, &ref) != TD_TOKEN_OK || ref.kind != TD_KIND_PAT)
+		return 401;
+	rc = td_store_pat_get(ctx->store, ref.id, pat);
+	if (rc == TD_STORE_DOWN)
+		return 503;
+	if (rc != TD_STORE_OK || pat->kid != ref.kid || (key = td_keyring_find(ctx->keyring, ref.kid)) == NULL ||
+	    td_pat_secret_hash(key, ref.secret, hash) != 0 ||
+	    CRYPTO_memcmp(hash, pat->hash, sizeof(hash)) != 0)
+		return 401;
+	if (pat->expires_at != 0 && pat->expires_at <= (int64_t)time(NULL))
+		return 401;
+	p->pat_id = pat->id;
+	p->all_spaces = pat->all_spaces;
+	memcpy(p->spaces, pat->spaces, sizeof(int64_t) * (size_t)pat->nspaces);
+	p->nspaces = pat->nspaces;
+	p->scopes = pat->scopes;
+	p->full = pat->full;
+	snprintf(p->actor, sizeof(p->actor), "pat:%" PRId64, pat->id);
+	return 0;
+}
+
+int
+td_auth_require(struct td_ctx *ctx, struct td_request *req, struct td_principal *p,
+		unsigned scope, int64_t space_id)
+{
+	int status = authenticate(ctx, req, p);
+
+	if (status == 503) {
+		td_respond_error(req, 503, "service_unavailable", NULL, "storage unavailable");
+		return -1;
+	}
+	if (status != 0) {
+		td_respond_error(req, 401, "unauthorized", NULL, "Unauthorized");
+		return -1;
+	}
+	if ((p->scopes & scope) != scope || (space_id > 0 && !td_principal_has_space(p, space_id))) {
+		td_respond_error(req, 403, "forbidden", NULL,
+				 "this token may not do that here");
+		return -1;
+	}
+	return 0;
+}

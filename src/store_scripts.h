@@ -1,0 +1,104 @@
+/*
+ * The store's Lua scripts: every change touching more than one key is one of
+ * these, so it is atomic. Keys of one space share the hash tag {s:<id>},
+ * PAT keys share {pats}, the space directory shares {spaces}: each script
+ * touches one slot, so the layout runs unchanged on Redis Cluster.
+ * Ids are compared as decimal strings (Lua numbers are doubles and would
+ * round int64 ids above 2^53).
+ */
+#ifndef TOKEND_STORE_SCRIPTS_H
+#define TOKEND_STORE_SCRIPTS_H
+
+#include "store_internal.h"
+
+static const char *const store_script_source[SCRIPT__MAX] = {
+	/* KEYS[1] hash; ARGV field/value pairs. 1 created, 0 existed. */
+	[SCRIPT_CREATE_IF_ABSENT] =
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
+	"return 1\n",
+
+	/* KEYS[1] hash; ARGV[1] = n, ARGV[2..n+1] pairs to set, the rest fields
+	 * to delete. 1 written, 0 if the record is gone (never resurrected). */
+	[SCRIPT_PUT_EXISTING] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local n = tonumber(ARGV[1])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 2, n + 1))\n"
+	"if #ARGV > n + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 2)) end\n"
+	"return 1\n",
+
+	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id.
+	 * Lists the space and keeps the id counter above caller-chosen ids. */
+	[SCRIPT_SPACE_INDEX_ADD] =
+	"redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])\n"
+	"local c = redis.call('GET', KEYS[2]) or '0'\n"
+	"if #ARGV[1] > #c or (#ARGV[1] == #c and ARGV[1] > c) then\n"
+	"  redis.call('SET', KEYS[2], ARGV[1])\n"
+	"end\n"
+	"return 1\n",
+
+	/* KEYS[1] space hash, KEYS[2] its token index; ARGV[1] token key prefix.
+	 * Deletes the space and all its tokens; returns the space or nil. */
+	[SCRIPT_SPACE_DELETE] =
+	"local sp = redis.call('HGETALL', KEYS[1])\n"
+	"if #sp == 0 then return false end\n"
+	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
+	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end\n"
+	"redis.call('DEL', KEYS[1], KEYS[2])\n"
+	"return sp\n",
+
+	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash;
+	 * ARGV[1] token id, then field/value pairs. Returns the space's
+	 * min_cache, or false when the space does not exist. */
+	[SCRIPT_TOKEN_CREATE] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 2))\n"
+	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
+	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
+
+	/* KEYS[1] token hash, KEYS[2] space hash. {token fields, space
+	 * min_cache}, or false. */
+	[SCRIPT_TOKEN_GET] =
+	"local t = redis.call('HGETALL', KEYS[1])\n"
+	"if #t == 0 then return false end\n"
+	"return {t, redis.call('HGET', KEYS[2], 'mc') or '0'}\n",
+
+	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the
+	 * deleted fields, or false. */
+	[SCRIPT_RECORD_DELETE] =
+	"local t = redis.call('HGETALL', KEYS[1])\n"
+	"if #t == 0 then return false end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"return t\n",
+
+	/* KEYS[1] space hash, KEYS[2] token index; ARGV[1] token key prefix.
+	 * {space min_cache, {id, fields}...} in id order, or false. */
+	[SCRIPT_TOKEN_LIST] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+	"local out = {redis.call('HGET', KEYS[1], 'mc') or '0'}\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+	"  out[#out + 1] = {id, redis.call('HGETALL', ARGV[1] .. id)}\n"
+	"end\n"
+	"return out\n",
+
+	/* KEYS[1] {pats}:seq, KEYS[2] {pats}:index; ARGV[1] key prefix, then
+	 * field/value pairs. Returns the new id. */
+	[SCRIPT_PAT_CREATE] =
+	"local id = redis.call('INCR', KEYS[1])\n"
+	"redis.call('HSET', ARGV[1] .. id, unpack(ARGV, 2))\n"
+	"redis.call('ZADD', KEYS[2], id, id)\n"
+	"return id\n",
+
+	/* KEYS[1] an index; ARGV[1] record key prefix. {{id, fields}...},
+	 * skipping ids whose record is gone. */
+	[SCRIPT_RECORD_LIST] =
+	"local out = {}\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+	"  local r = redis.call('HGETALL', ARGV[1] .. id)\n"
+	"  if #r > 0 then out[#out + 1] = {id, r} end\n"
+	"end\n"
+	"return out\n",
+};
+
+#endif
