@@ -43,10 +43,13 @@ redis-server deploy/redis/redis.conf --port 0 \
 redis_pid=$!
 wait_for redis redis-cli -s "$var/redis/redis.sock" ping
 
-TOKEND_CONFIG=$root/deploy/tokend.conf \
-TOKEND_LISTEN=$var/tokend.sock \
-TOKEND_REDIS_URL=unix://$var/redis/redis.sock \
-    build/tokend serve 2>>"$var/tokend.log" &
+export TOKEND_CONFIG=$root/deploy/tokend.conf
+export TOKEND_LISTEN=$var/tokend.sock
+export TOKEND_REDIS_URL=unix://$var/redis/redis.sock
+export TOKEND_KEYRING_FILE=$var/keyring
+# first start: a signing key (mode 0600)
+[ -s "$var/keyring" ] || build/tokend keys generate 2>/dev/null
+build/tokend serve 2>>"$var/tokend.log" &
 tokend_pid=$!
 wait_for tokend test -S "$var/tokend.sock"
 
@@ -55,13 +58,32 @@ nginx -p "$var/nginx" -e "$var/nginx/error.log" -c "$var/nginx/nginx.conf" &
 nginx_pid=$!
 wait_for nginx curl -sf "http://127.0.0.1:$port/v1/health"
 
+# first start (or a Redis wiped since): an admin personal access token,
+# shown here and kept in var/admin.token (mode 0600)
+admin_ok() {
+    [ -s "$var/admin.token" ] && curl -sf -o /dev/null \
+        -H "Authorization: $(cat "$var/admin.token")" "http://127.0.0.1:$port/v1/spaces"
+}
+if ! admin_ok; then
+    (umask 077; build/tokend pat create --name admin --full > "$var/admin.token.new")
+    mv "$var/admin.token.new" "$var/admin.token"
+fi
+admin=$(cat "$var/admin.token")
+
 cat <<EOT
 
 tokend is running: http://127.0.0.1:$port   (Ctrl-C stops Redis, tokend and nginx)
   data and logs: $var   (tokend.log, nginx/, redis/)
+  admin token:   $admin
+                 (also in $var/admin.token)
 
   curl -s http://127.0.0.1:$port/v1/health
-  curl -s http://127.0.0.1:$port/v1/version
+  export TOKEND_ADMIN=\$(cat $var/admin.token)
+  curl -s -H "Authorization: \$TOKEND_ADMIN" -H 'Content-Type: application/json' \\
+       -d '{"space":{"id":606,"name":"Demo","min_cache":60}}' http://127.0.0.1:$port/v1/spaces
+  curl -s -H "Authorization: \$TOKEND_ADMIN" -H 'Content-Type: application/json' \\
+       -d '{"api_key":{"access":"public","name":"website"}}' http://127.0.0.1:$port/v1/spaces/606/api_keys
+  curl -s -H "Authorization: \$TOKEND_ADMIN" http://127.0.0.1:$port/v1/spaces/606/api_keys
 
 EOT
 # Any of the three exiting ends the run (the trap stops the others).

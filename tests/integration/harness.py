@@ -86,11 +86,32 @@ class Redis:
         self.proc = None
 
 
+def make_keyring(workdir):
+    """A keyring made by `tokend keys generate`, as an operator would."""
+    path = os.path.join(workdir, "keyring")
+    if not os.path.exists(path):
+        subprocess.run([TOKEND_BIN, "keys", "generate"], check=True, capture_output=True,
+                       env=dict(os.environ, TOKEND_KEYRING_FILE=path,
+                                TOKEND_CONFIG=os.path.join(DEPLOY, "tokend.conf")))
+    return path
+
+
+def create_admin_pat(workdir, redis_url):
+    """The first PAT, bootstrapped with `tokend pat create --full` (printed once)."""
+    out = subprocess.run([TOKEND_BIN, "pat", "create", "--name", "admin", "--full"], check=True,
+                         capture_output=True, text=True,
+                         env=dict(os.environ, TOKEND_KEYRING_FILE=make_keyring(workdir),
+                                  TOKEND_REDIS_URL=redis_url,
+                                  TOKEND_CONFIG=os.path.join(DEPLOY, "tokend.conf")))
+    return out.stdout.strip()
+
+
 class Tokend:
     """tokend serve with the shipped deploy/tokend.conf and TOKEND_* overrides."""
 
     def __init__(self, workdir, redis_url, workers=2, listen=None, env=None, config=None):
         self.workdir = workdir
+        self.redis_url = redis_url
         self.socket = os.path.join(workdir, "tokend.sock")
         self.listen = listen or self.socket
         self.log_path = os.path.join(workdir, "tokend.log")
@@ -99,6 +120,7 @@ class Tokend:
             "TOKEND_CONFIG": config or os.path.join(DEPLOY, "tokend.conf"),
             "TOKEND_LISTEN": self.listen,
             "TOKEND_REDIS_URL": redis_url,
+            "TOKEND_KEYRING_FILE": make_keyring(workdir),
             "TOKEND_WORKERS": str(workers),
             "TOKEND_SOCKET_MODE": "0660",
             "TOKEND_REDIS_CONNECT_TIMEOUT_MS": "200",

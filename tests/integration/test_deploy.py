@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from harness import (DEPLOY, ROOT, TOKEND_BIN, Nginx, Tokend, alive, children, free_port,
-                     wait_until)
+                     make_keyring, wait_until)
 
 IS_ROOT = os.geteuid() == 0
 
@@ -52,11 +52,15 @@ def private_binary(workdir):
     return path
 
 
-def config_file(workdir, redis_url, extra=""):
+def config_file(workdir, redis_url, extra="", keyring_owner=None):
     path = os.path.join(workdir, "tokend.conf")
     with open(os.path.join(DEPLOY, "tokend.conf")) as f:
         text = f.read()
     text = re.sub(r"(?m)^redis_url = .*$", f"redis_url = {redis_url}", text)
+    keyring = make_keyring(workdir)
+    if keyring_owner is not None:
+        os.chown(keyring, keyring_owner, -1)
+    text += f"\nkeyring_file = {keyring}\n"
     with open(path, "w") as f:
         f.write(text + extra)
     os.chmod(path, 0o644)
@@ -81,7 +85,10 @@ def assert_json_404(url):
                     reason="the copy Apache runs is the plain build")
 def test_apache_mod_fcgid(workdir, redis):
     """Apache spawns tokend itself; tokend serves the socket on fd 0."""
-    apache = Apache(workdir, "fcgid", private_binary(workdir), config_file(workdir, redis.url))
+    import pwd
+    owner = pwd.getpwnam("nobody").pw_uid if IS_ROOT else None   # Apache runs tokend as nobody
+    apache = Apache(workdir, "fcgid", private_binary(workdir),
+                    config_file(workdir, redis.url, keyring_owner=owner))
     try:
         wait_until(lambda: requests.get(apache.url("/v1/health"), timeout=5).status_code == 200,
                    timeout=15, what="Apache + mod_fcgid")
@@ -158,7 +165,8 @@ def test_systemd_unit_verifies_and_is_sandboxed(workdir):
     assert float(m.group(1)) <= 2.5, r.stdout
     # the unit's own preflight: the shipped config must pass check-config
     r = subprocess.run([TOKEND_BIN, "check-config", "--config",
-                        os.path.join(DEPLOY, "tokend.conf")], capture_output=True, text=True)
+                        os.path.join(DEPLOY, "tokend.conf")], capture_output=True, text=True,
+                       env=dict(os.environ, TOKEND_KEYRING_FILE=make_keyring(workdir)))
     assert r.returncode == 0, r.stderr
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from harness import (DEPLOY, TOKEND_BIN, Nginx, Tokend, alive, fcgi_request, free_port,
-                     wait_until)
+                     make_keyring, wait_until)
 
 
 def health(nginx, timeout=5):
@@ -234,8 +234,10 @@ def test_unix_socket_mode_and_stale_socket(workdir, redis):
         t.stop()
 
 
-def run_check_config(env_extra, config=None):
+def run_check_config(env_extra, config=None, workdir=None):
     env = {"PATH": os.environ["PATH"], "TOKEND_CONFIG": config or os.path.join(DEPLOY, "tokend.conf")}
+    if workdir is not None:
+        env["TOKEND_KEYRING_FILE"] = make_keyring(workdir)
     env.update(env_extra)
     return subprocess.run([TOKEND_BIN, "check-config"], env=env, capture_output=True, text=True,
                           timeout=10)
@@ -246,7 +248,8 @@ def test_check_config_prints_effective_values_redacted(workdir):
     with open(pw, "w") as f:
         f.write("hunter2-secret\n")
     r = run_check_config({"TOKEND_WORKERS": "3", "TOKEND_REDIS_PASSWORD_FILE": pw,
-                          "TOKEND_REDIS_URL": "redis://:urlsecret@127.0.0.1:6379/1"})
+                          "TOKEND_REDIS_URL": "redis://:urlsecret@127.0.0.1:6379/1"},
+                         workdir=workdir)
     assert r.returncode == 0, r.stderr
     lines = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
     assert lines["workers"].split("\t")[0] == "3"
@@ -254,14 +257,17 @@ def test_check_config_prints_effective_values_redacted(workdir):
     assert "hunter2" not in r.stdout and "urlsecret" not in r.stdout
     assert lines["redis_password"].startswith("(redacted)")
     assert lines["redis_url"].startswith("redis://***@127.0.0.1:6379/1")
+    assert "# keyring: 1 key(s), signing with key id 1" in r.stdout
+    key_line = open(make_keyring(workdir)).read().split()[1]
+    assert key_line not in r.stdout                     # the key itself is never printed
 
 
 @pytest.mark.parametrize("key,value", [
     ("TOKEND_WORKERS", "many"), ("TOKEND_BODY_MAX_BYTES", "-5"), ("TOKEND_LISTEN", "nope"),
     ("TOKEND_REDIS_URL", "mysql://x"), ("TOKEND_SOCKET_MODE", "999"),
 ])
-def test_check_config_rejects_and_names_invalid_values(key, value):
-    r = run_check_config({key: value})
+def test_check_config_rejects_and_names_invalid_values(workdir, key, value):
+    r = run_check_config({key: value}, workdir=workdir)
     assert r.returncode != 0
     assert key in r.stderr or key[7:].lower() in r.stderr
 
@@ -270,9 +276,11 @@ def test_check_config_names_bad_file_keys(workdir):
     conf = os.path.join(workdir, "bad.conf")
     with open(conf, "w") as f:
         f.write("workers = 2\nredis_timeout = 5\n")
-    r = run_check_config({}, config=conf)
+    r = run_check_config({}, config=conf, workdir=workdir)
     assert r.returncode != 0
     assert "line 2" in r.stderr and "redis_timeout" in r.stderr
+    r = run_check_config({"TOKEND_KEYRING_FILE": os.path.join(workdir, "nokeys")})
+    assert r.returncode != 0 and "keys generate" in r.stderr
     r = run_check_config({}, config=os.path.join(workdir, "missing.conf"))
     assert r.returncode != 0 and "missing.conf" in r.stderr
 
