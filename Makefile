@@ -25,7 +25,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
 PYTEST    := /usr/bin/python3 -m pytest
 
-.PHONY: all asan install deps deps-run deps-test test test-unit test-integration test-asan run clean help
+.PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan run clean help
 
 all: build/tokend
 
@@ -89,12 +89,18 @@ deps-test:
 test-unit: deps-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-test-integration: deps-test build/tokend
+# the vendors' official clients, exactly as pinned in the lock file
+tests/compat/node_modules/.package-lock.json: tests/compat/package.json tests/compat/package-lock.json
+	cd tests/compat && npm ci --no-audit --no-fund --loglevel=error
+
+compat-deps: tests/compat/node_modules/.package-lock.json
+
+test-integration: deps-test compat-deps build/tokend
 	TOKEND_BIN=$(CURDIR)/build/tokend $(PYTEST) -q tests/integration
 
 # The same suite against the sanitizer build; any ASan/UBSan report in a
 # worker's stderr fails the test that caused it (see tests/integration/conftest.py).
-test-asan: deps-test build/tokend-asan
+test-asan: deps-test compat-deps build/tokend-asan
 	TOKEND_BIN=$(CURDIR)/build/tokend-asan TOKEND_SANITIZED=1 $(PYTEST) -q tests/integration
 
 test: test-unit test-integration test-asan

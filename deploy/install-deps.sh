@@ -21,6 +21,14 @@ for pkg in "${want[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
     [ "$status" = installed ] || missing+=("$pkg")
 done
+# Node.js for the official-client tests: any node >= 18 with npm will do
+# (a NodeSource nodejs ships npm itself, Debian's splits it out)
+if [ "${1:-all}" = test ] || [ "${1:-all}" = all ]; then
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$node_major" -lt 18 ] || ! command -v npm >/dev/null; then
+        missing+=(nodejs npm)
+    fi
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -4,7 +4,7 @@ import tempfile
 
 import pytest
 
-from harness import Nginx, Redis, Tokend, SANITIZED
+from harness import Nginx, Redis, Tokend, SANITIZED, create_admin_pat
 
 
 @pytest.fixture
@@ -61,3 +61,9 @@ def stack():
 
 def pytest_report_header(config):
     return f"tokend binary: {os.environ.get('TOKEND_BIN', 'build/tokend')} (sanitized: {SANITIZED})"
+
+
+@pytest.fixture
+def compat_env(workdir, redis, tokend, nginx):
+    """A stack with an admin PAT, for the official clients."""
+    return {"nginx": nginx, "admin": create_admin_pat(workdir, redis.url)}
