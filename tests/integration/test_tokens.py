@@ -495,3 +495,15 @@ def test_key_rotation_and_revocation_by_dropping_a_key(env, admin):
     assert listed[old_key["id"]] is None
     env["admin"] = new_pat["token"]
     admin.s.headers["Authorization"] = new_pat["token"]
+
+
+def test_scripts_survive_a_flushed_script_cache(env, admin):
+    """Scripts run by SHA; after SCRIPT FLUSH (or a Redis restart) the store
+    re-sends them and the write still happens, once."""
+    space = new_space(admin)
+    assert env["redis"].cli("SCRIPT", "FLUSH") == "OK"
+    key = new_key(admin, space, name="after flush")
+    assert admin.get(f"/v1/spaces/{space}/api_keys").json()["api_keys"] == [key]
+    assert env["redis"].cli("SCRIPT", "FLUSH") == "OK"
+    assert admin.delete(f"/v1/spaces/{space}/api_keys/{key['id']}").status_code == 200
+    assert admin.get(f"/v1/spaces/{space}/api_keys").json() == {"api_keys": []}
