@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include <json-c/printbuf.h>
+
 #include "tokend/api.h"
 #include "tokend/store.h"
 
@@ -78,15 +80,26 @@ respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
 
 struct list_ctx {
 	struct td_ctx *ctx;
-	struct json_object *array;
+	struct printbuf *out;
+	int n;
 };
 
+/* Each token is rendered and serialized on its own and appended: a list of
+ * 10,000 never exists as one tree of json-c objects. */
 static int
 add_api_key(const struct td_token *t, int space_min_cache, void *arg)
 {
 	struct list_ctx *c = arg;
+	struct json_object *o = api_key_json(c->ctx, t, space_min_cache);
+	const char *text;
+	size_t len;
 
-	json_object_array_add(c->array, api_key_json(c->ctx, t, space_min_cache));
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (c->n++ > 0)
+		printbuf_memappend(c->out, ",", 1);
+	printbuf_memappend(c->out, text, (int)len);
+	json_object_put(o);
 	return 0;
 }
 
@@ -94,22 +107,25 @@ int
 td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
 {
 	int64_t space = req->match.ids[0];
-	struct list_ctx c = { ctx, NULL };
+	struct list_ctx c = { ctx, NULL, 0 };
 	struct td_principal who;
-	struct json_object *o;
 	int rc;
 
 	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, space) != 0)
 		return 0;
-	c.array = json_object_new_array();
+	c.out = printbuf_new();
+	if (c.out == NULL)
+		return -1;
+	printbuf_memappend(c.out, "{\"api_keys\":[", 13);
 	rc = td_store_token_list(ctx->store, space, add_api_key, &c);
-	if (rc != TD_STORE_OK) {
-		json_object_put(c.array);
-		return td_respond_store(req, rc);
+	if (rc == TD_STORE_OK) {
+		printbuf_memappend(c.out, "]}", 2);
+		rc = td_respond_json_text(req, 200, c.out->buf, (size_t)c.out->bpos);
+	} else {
+		rc = td_respond_store(req, rc);
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "api_keys", c.array);
-	return td_respond_json(req, 200, o);
+	printbuf_free(c.out);
+	return rc;
 }
 
 int

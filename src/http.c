@@ -4,6 +4,7 @@
  * upstream connection (fastcgi_keep_conn) without waiting for a close.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -110,24 +111,17 @@ td_response_header(struct td_request *req, const char *name, const char *value)
 }
 
 int
-td_respond_json(struct td_request *req, int status, struct json_object *body)
+td_respond_json_text(struct td_request *req, int status, const char *text, size_t text_len)
 {
-	const char *text;
-	size_t text_len;
 	char head[256];
-	int n, rc = -1;
+	int n;
 
 	if (req->responded) {
 		td_log_error("second response for one request (status %d)", status);
-		json_object_put(body);
 		return -1;
 	}
-	if (body == NULL)
-		body = json_object_new_object();
-	text = json_object_to_json_string_length(body,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &text_len);
-	if (text == NULL)
-		goto done;
+	if (text_len > INT32_MAX)
+		return -1;
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\n"
 		     "Content-Type: application/json; charset=utf-8\r\n"
@@ -135,18 +129,31 @@ td_respond_json(struct td_request *req, int status, struct json_object *body)
 		     "Content-Length: %zu\r\n",
 		     status, td_http_reason(status), req->request_id, text_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
-		goto done;
+		return -1;
 	req->responded = 1;
 	req->status = status;
 	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
 	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
 	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
-		goto done;
-	if (req->method != TD_METHOD_HEAD &&
-	    FCGX_PutStr(text, (int)text_len, req->fcgx->out) < 0)
-		goto done;
-	rc = 0;
-done:
+		return -1;
+	if (req->method != TD_METHOD_HEAD && FCGX_PutStr(text, (int)text_len, req->fcgx->out) < 0)
+		return -1;
+	return 0;
+}
+
+int
+td_respond_json(struct td_request *req, int status, struct json_object *body)
+{
+	const char *text;
+	size_t text_len;
+	int rc = -1;
+
+	if (body == NULL)
+		body = json_object_new_object();
+	text = json_object_to_json_string_length(body,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &text_len);
+	if (text != NULL)
+		rc = td_respond_json_text(req, status, text, text_len);
 	json_object_put(body);
 	return rc;
 }

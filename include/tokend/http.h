@@ -58,6 +58,10 @@ int td_response_header(struct td_request *req, const char *name, const char *val
  * Content-Type: application/json; charset=utf-8 and X-Request-Id. */
 int td_respond_json(struct td_request *req, int status, struct json_object *body);
 
+/* Sends status + an already serialized JSON body of len bytes (for large
+ * lists built piece by piece instead of as one json-c tree). */
+int td_respond_json_text(struct td_request *req, int status, const char *text, size_t len);
+
 /* An error in the dialect of the route (or of the path, when unrouted).
  * code is tokend's stable snake_case name ("not_found"); message is for humans;
  * field, when not NULL, names the input at fault. */
