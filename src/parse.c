@@ -64,8 +64,8 @@ td_parse_octal_mode(const char *s, long long *out)
 	return 0;
 }
 
-static int
-hex_value(char c)
+int
+td_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -91,8 +91,8 @@ td_percent_decode(const char *in, size_t len, char *out, size_t outsize)
 
 			if (len - i < 3)
 				return -1;
-			hi = hex_value(in[i + 1]);
-			lo = hex_value(in[i + 2]);
+			hi = td_hex_digit(in[i + 1]);
+			lo = td_hex_digit(in[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -1;
 			c = (char)(hi * 16 + lo);

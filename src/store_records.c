@@ -234,16 +234,6 @@ field_ids(const redisReply *v, struct td_id_list *l)
 }
 
 static int
-nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static int
 field_hex(const redisReply *v, unsigned char *out, size_t n)
 {
 	size_t i;
@@ -252,8 +242,8 @@ field_hex(const redisReply *v, unsigned char *out, size_t n)
 	if (v->len != 2 * n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		hi = nibble(v->str[2 * i]);
-		lo = nibble(v->str[2 * i + 1]);
+		hi = td_hex_digit(v->str[2 * i]);
+		lo = td_hex_digit(v->str[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

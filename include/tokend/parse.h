@@ -16,6 +16,9 @@ int td_parse_int64(const char *s, size_t len, long long min, long long max, long
 /* An octal file mode such as 660 or 0660, at most 0777. */
 int td_parse_octal_mode(const char *s, long long *out);
 
+/* The value of one hex digit (either case), or -1. */
+int td_hex_digit(char c);
+
 /* Percent-decodes len bytes of in into out (NUL-terminated). '+' stays '+'.
  * Returns the decoded length, or -1 for a malformed escape, an encoded NUL,
  * or an out buffer too small. */
