@@ -63,6 +63,8 @@ static const struct config_key config_keys[] = {
 	INT(json_max_depth, 1, TD_JSON_DEPTH_LIMIT, "JSON nesting cap; deeper is 400"),
 	{ "access_log", KEY_BOOL, offsetof(struct td_config, access_log), sizeof(int),
 	  0, 1, 0, "one line per request on stderr" },
+	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
+	  0, 1, 0, "Redis down: off = verify refuses (403), on = tag-valid tokens pass" },
 };
 
 #define CONFIG_KEYS_N (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -10,6 +10,9 @@
 
 #include <openssl/rand.h>
 
+#include <fastcgi.h>
+
+#include "tokend/api.h"
 #include "tokend/app.h"
 #include "tokend/body.h"
 #include "tokend/log.h"
@@ -243,6 +246,15 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req)
 	req->dialect = td_dialect_for_path(req->target.segments, req->target.nsegments);
 	if (!headers_within_limits(req)) {
 		td_respond_error(req, 431, "header_too_large", NULL, "a request header is too large");
+		return;
+	}
+	if (req->fcgx->role == FCGI_AUTHORIZER) {
+		/* Apache mod_authnz_fcgi, lighttpd: no route, the request is the
+		 * content request to decide on */
+		req->dialect = TD_DIALECT_VERIFY;
+		req->route_name = "authorize";
+		if (td_api_authorize(ctx, req) != 0 && !req->responded)
+			td_respond_error(req, 500, "internal", NULL, "internal error");
 		return;
 	}
 	switch (td_router_match(td_routes, td_routes_count, req->method, req->target.segments,

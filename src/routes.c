@@ -6,6 +6,8 @@
 const struct td_route td_routes[] = {
 	{ "health", TD_METHOD_GET, "/v1/health", TD_DIALECT_ADMIN, td_api_health },
 	{ "version", TD_METHOD_GET, "/v1/version", TD_DIALECT_ADMIN, td_api_version },
+	{ "verify", TD_METHOD_GET, "/v1/verify", TD_DIALECT_VERIFY, td_api_verify_get },
+	{ "verify.post", TD_METHOD_POST, "/v1/verify", TD_DIALECT_VERIFY, td_api_verify_post },
 
 	{ "spaces.list", TD_METHOD_GET, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_list },
 	{ "spaces.create", TD_METHOD_POST, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_create },

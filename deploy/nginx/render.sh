@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Renders a private nginx setup: render.sh DIR PORT SOCKET
+# Renders a private nginx setup: render.sh DIR PORT SOCKET [CDN SHIM ORIGIN]
 # writes DIR/nginx.conf and DIR/tokend.conf (the shipped site file with its
-# listen port and socket path replaced); start it with
+# listen port and socket path replaced) and, given three more ports, the CDN
+# example (tokend-cdn.conf) on them; start it with
 #   nginx -p DIR -e DIR/error.log -c DIR/nginx.conf
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,4 +17,16 @@ sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
     "$here/tokend.conf" > "$dir/tokend.conf"
 grep -q "unix:$socket;" "$dir/tokend.conf" && grep -q "listen 127.0.0.1:$port;" "$dir/tokend.conf" || {
     echo "render.sh: tokend.conf no longer has the lines to rewrite" >&2; exit 1; }
+if [ $# -ge 6 ]; then
+    cdn=$4 shim=$5 origin=$6
+    mkdir -p "$dir/cache"
+    sed -e "s|/var/cache/nginx/tokend-cdn|$dir/cache|" \
+        -e "s|listen 127.0.0.1:8090;|listen 127.0.0.1:$cdn;|" \
+        -e "s|listen 127.0.0.1:8091;|listen 127.0.0.1:$shim;|" \
+        -e "s|proxy_pass http://127.0.0.1:8091;|proxy_pass http://127.0.0.1:$shim;|" \
+        -e "s|proxy_pass http://127.0.0.1:8092;|proxy_pass http://127.0.0.1:$origin;|" \
+        "$here/tokend-cdn.conf" > "$dir/cdn.extra.conf"
+    grep -q "listen 127.0.0.1:$cdn;" "$dir/cdn.extra.conf" && grep -q "127.0.0.1:$origin;" "$dir/cdn.extra.conf" || {
+        echo "render.sh: tokend-cdn.conf no longer has the lines to rewrite" >&2; exit 1; }
+fi
 sed -e "s|@DIR@|$dir|g" -e "s|@USER@|$user|" "$here/standalone.conf.in" > "$dir/nginx.conf"

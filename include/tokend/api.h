@@ -39,4 +39,9 @@ int td_api_pats_create(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_delete(struct td_ctx *ctx, struct td_request *req);
 
+int td_api_verify_get(struct td_ctx *ctx, struct td_request *req);
+int td_api_verify_post(struct td_ctx *ctx, struct td_request *req);
+/* The FastCGI Authorizer role, dispatched on FCGI_ROLE, not on a route. */
+int td_api_authorize(struct td_ctx *ctx, struct td_request *req);
+
 #endif

@@ -24,6 +24,7 @@ struct td_ctx {
 	struct td_token scratch_token;
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;
+	struct td_target verify_target;	/* the original URI of a verify */
 };
 
 extern const struct td_route td_routes[];
