@@ -143,9 +143,7 @@ td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
 	if (td_token_apply_json(t, td_body_member(req, "api_key"), 1, &err) != 0)
 		return td_respond_invalid(req, &err);
 	t->space_id = space;
-	t->kid = td_keyring_newest(ctx->keyring)->kid;
-	t->signed_kind = td_access_token_kind(t->access);
-	if (td_token_new_secret(t->secret) != 0)
+	if (td_token_regenerate(t, ctx->keyring) != 0)
 		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, who.actor, sizeof(t->created_by));
@@ -208,4 +206,28 @@ td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
 		return td_respond_store(req, rc);
 	/* the deleted object; its min_cache as stored (the space may be gone) */
 	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0);
+}
+
+/* POST /v1/spaces/{space_id}/api_keys/{id}/regenerate — tokend's addition:
+ * a new value; the old one is refused on the next request. */
+int
+td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_token *t = &ctx->scratch_token;
+	struct td_principal who;
+	int rc, space_mc = 0;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+		return 0;
+	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1], t, &space_mc);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	if (td_token_regenerate(t, ctx->keyring) != 0)
+		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
+	t->updated_at_ms = td_now_ms();
+	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
+	rc = td_store_token_put(ctx->store, t);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_api_key(ctx, req, 200, t, space_mc);
 }

@@ -296,7 +296,9 @@ td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx)
 		td_log_error("route %s sent no response", req->route_name);
 		td_respond_error(req, 500, "internal", NULL, "internal error");
 	}
-	drain_input(req);
+	/* an authorizer request has no body stream to drain (FastCGI spec 6.3) */
+	if (fcgx->role != FCGI_AUTHORIZER)
+		drain_input(req);
 	json_object_put(req->json);
 	req->json = NULL;
 	if (ctx->cfg->access_log)

@@ -27,6 +27,8 @@ const struct td_route td_routes[] = {
 	  TD_DIALECT_STORYBLOK, td_api_storyblok_update },
 	{ "api_keys.delete", TD_METHOD_DELETE, "/v1/spaces/{space_id}/api_keys/{id}",
 	  TD_DIALECT_STORYBLOK, td_api_storyblok_delete },
+	{ "api_keys.regenerate", TD_METHOD_POST, "/v1/spaces/{space_id}/api_keys/{id}/regenerate",
+	  TD_DIALECT_STORYBLOK, td_api_storyblok_regenerate },
 
 	{ "pats.list", TD_METHOD_GET, "/v1/personal_access_tokens", TD_DIALECT_ADMIN, td_api_pats_list },
 	{ "pats.create", TD_METHOD_POST, "/v1/personal_access_tokens", TD_DIALECT_ADMIN,

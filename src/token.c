@@ -289,5 +289,27 @@ td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
 	if (json_object_object_get_ex(obj, "expires_at", &v) &&
 	    td_json_time(v, &t->expires_at, &msg) != 0)
 		FAIL("expires_at", msg);
+	if (json_object_object_get_ex(obj, "status", &v)) {
+		if (!json_object_is_type(v, json_type_string))
+			FAIL("status", "is not included in the list");
+		if (strcmp(json_object_get_string(v), "active") == 0)
+			t->status = TD_STATUS_ACTIVE;
+		else if (strcmp(json_object_get_string(v), "disabled") == 0)
+			t->status = TD_STATUS_DISABLED;
+		else
+			FAIL("status", "is not included in the list");
+	}
+	return 0;
+}
+
+int
+td_token_regenerate(struct td_token *t, const struct td_keyring *kr)
+{
+	const struct td_key *key = td_keyring_newest(kr);
+
+	if (key == NULL || td_token_new_secret(t->secret) != 0)
+		return -1;
+	t->kid = key->kid;
+	t->signed_kind = td_access_token_kind(t->access);
 	return 0;
 }

@@ -2,6 +2,7 @@
 # Renders a private Apache setup around a shipped recipe:
 #   render.sh fcgid DIR PORT TOKEND_BIN TOKEND_CONFIG
 #   render.sh proxy-fcgi DIR PORT SOCKET
+#   render.sh authorizer DIR PORT TOKEND_PORT DOCROOT
 # then: apache2 -f DIR/httpd.conf -DFOREGROUND
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +30,19 @@ proxy-fcgi)
         "$here/tokend-proxy-fcgi.conf" > "$dir/tokend-site.conf"
     grep -q "unix:$socket|" "$dir/tokend-site.conf"
     ;;
-*) echo "usage: $0 fcgid|proxy-fcgi DIR PORT ..." >&2; exit 2 ;;
+authorizer)
+    tport=$4 docroot=$5
+    modules="LoadModule authnz_fcgi_module $mods/mod_authnz_fcgi.so"
+    modules+=$'\n'"LoadModule headers_module $mods/mod_headers.so"
+    modules+=$'\n'"LoadModule authn_core_module $mods/mod_authn_core.so"
+    modules+=$'\n'"LoadModule authz_user_module $mods/mod_authz_user.so"
+    modules+=$'\n'"DocumentRoot \"$docroot\""
+    modules+=$'\n'"<Directory \"$docroot\">"$'\n'"Require all granted"$'\n'"</Directory>"
+    sed -e "s|fcgi://127.0.0.1:9000/|fcgi://127.0.0.1:$tport/|" \
+        "$here/tokend-authorizer.conf" > "$dir/tokend-site.conf"
+    grep -q "127.0.0.1:$tport/" "$dir/tokend-site.conf"
+    ;;
+*) echo "usage: $0 fcgid|proxy-fcgi|authorizer DIR PORT ..." >&2; exit 2 ;;
 esac
 awk -v dir="$dir" -v port="$port" -v modules="$modules" -v user="$user" '
     { gsub(/@DIR@/, dir); gsub(/@PORT@/, port) }

@@ -28,6 +28,7 @@ int td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req);
+int td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req);
 
 /* Stores p (hash of a fresh secret, newest key) and writes its token string:
  * shared by the API and `tokend pat create`. */

@@ -81,12 +81,17 @@ enum td_token_kind td_access_token_kind(enum td_access a);
 void td_token_defaults(struct td_token *t);
 
 /* Validates the fields present in obj (core names: name, description, icon,
- * access, branch_id, story_ids, release_ids, min_cache, expires_at) and
+ * access, branch_id, story_ids, release_ids, min_cache, expires_at, status) and
  * applies them to t; unknown keys and read-only ones (id, space_id, token)
  * are ignored. Returns 0, or -1 with *err naming the first bad field.
  * creating: access is required. */
 int td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
 			struct td_field_error *err);
+
+/* A new secret, signed by the newest key, with the prefix of the current
+ * access: the old value stops verifying at once (its secret no longer
+ * matches the record). Used at creation too. */
+int td_token_regenerate(struct td_token *t, const struct td_keyring *kr);
 
 /* The min_cache a verify should use: the token's own, else the space's. */
 int td_token_effective_min_cache(const struct td_token *t, int space_min_cache);
