@@ -1,0 +1,136 @@
+/* The verify rules on their own: no I/O, one token, one URI. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tokend/verify.h"
+
+static struct td_token t;
+static struct td_target uri;
+
+static enum td_verify_reason
+rule(const char *u, int *draft)
+{
+	int d = 0;
+
+	assert_int_equal(td_target_parse(&uri, u), TD_TARGET_OK);
+	enum td_verify_reason r = td_verify_rules(&t, &uri, 1800000000, &d);
+	if (draft)
+		*draft = d;
+	return r;
+}
+
+static void
+fresh(enum td_access a)
+{
+	td_token_defaults(&t);
+	t.access = a;
+}
+
+static void
+test_versions(void **state)
+{
+	int draft;
+
+	(void)state;
+	fresh(TD_ACCESS_PUBLIC);
+	assert_int_equal(rule("/v2/cdn/stories?version=published", &draft), TD_VERIFY_OK);
+	assert_false(draft);
+	assert_int_equal(rule("/v2/cdn/stories", &draft), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories?version=draft", &draft), TD_VERIFY_DRAFT_NOT_ALLOWED);
+	assert_true(draft);
+	fresh(TD_ACCESS_PRIVATE);
+	assert_int_equal(rule("/v2/cdn/stories?version=draft", &draft), TD_VERIFY_OK);
+	assert_true(draft);
+	fresh(TD_ACCESS_THEME);
+	assert_int_equal(rule("/v2/cdn/stories?version=draft", NULL), TD_VERIFY_DRAFT_NOT_ALLOWED);
+}
+
+static void
+test_status_and_expiry(void **state)
+{
+	(void)state;
+	fresh(TD_ACCESS_PRIVATE);
+	t.status = TD_STATUS_DISABLED;
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_DISABLED);
+	fresh(TD_ACCESS_PRIVATE);
+	t.expires_at = 1800000000;	/* "now" in rule(): expired at that second */
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_EXPIRED);
+	t.expires_at = 1800000001;
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_OK);
+}
+
+static void
+test_stories(void **state)
+{
+	(void)state;
+	fresh(TD_ACCESS_PUBLIC);
+	t.story_ids.ids[0] = 42;
+	t.story_ids.ids[1] = 7;
+	t.story_ids.n = 2;
+	assert_int_equal(rule("/v2/cdn/stories/42", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories/42/", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories/43", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories/folder/slug", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories?by_ids=7,42", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories?by_ids=7,,42", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories?by_ids=", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories?id=7", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories?id=-7", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/datasources", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories/42?by_ids=43", NULL), TD_VERIFY_STORY_NOT_ALLOWED);
+}
+
+static void
+test_releases_branches_assets(void **state)
+{
+	(void)state;
+	fresh(TD_ACCESS_RELEASE);
+	t.release_ids.ids[0] = 3;
+	t.release_ids.n = 1;
+	assert_int_equal(rule("/v2/cdn/stories?from_release=3", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories?from_release=4", NULL), TD_VERIFY_RELEASE_NOT_ALLOWED);
+	fresh(TD_ACCESS_PUBLIC);
+	assert_int_equal(rule("/v2/cdn/stories?from_release=3", NULL), TD_VERIFY_RELEASE_NOT_ALLOWED);
+	fresh(TD_ACCESS_PRIVATE);
+	assert_int_equal(rule("/v2/cdn/stories?from_release=3", NULL), TD_VERIFY_OK);
+	t.branch_id = 5;
+	assert_int_equal(rule("/v2/cdn/stories?branch_id=5", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories?branch_id=05x", NULL), TD_VERIFY_BRANCH_NOT_ALLOWED);
+	assert_int_equal(rule("/v2/cdn/stories?branch_id=6", NULL), TD_VERIFY_BRANCH_NOT_ALLOWED);
+	fresh(TD_ACCESS_ASSET);
+	assert_int_equal(rule("/v2/cdn/assets/me?filename=x", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_ASSETS_ONLY);
+	fresh(TD_ACCESS_PUBLIC);
+	assert_int_equal(rule("/v2/cdn/assets/me", NULL), TD_VERIFY_ASSET_TOKEN_REQUIRED);
+}
+
+static void
+test_reason_names_are_stable(void **state)
+{
+	(void)state;
+	assert_string_equal(td_verify_reason_name(TD_VERIFY_OK), "ok");
+	assert_string_equal(td_verify_reason_name(TD_VERIFY_DRAFT_NOT_ALLOWED), "draft_not_allowed");
+	assert_string_equal(td_verify_reason_name(TD_VERIFY_REGENERATED), "regenerated");
+	assert_string_equal(td_verify_reason_name(TD_VERIFY_STORE_UNAVAILABLE), "store_unavailable");
+	assert_string_equal(td_verify_reason_name(TD_VERIFY__MAX), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_status_and_expiry),
+		cmocka_unit_test(test_stories),
+		cmocka_unit_test(test_releases_branches_assets),
+		cmocka_unit_test(test_reason_names_are_stable),
+	};
+
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
