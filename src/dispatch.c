@@ -237,13 +237,14 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req)
 
 	uri = request_uri(req, uribuf, sizeof(uribuf));
 	tst = uri ? td_target_parse(&req->target, uri) : TD_TARGET_TOO_LONG;
+	/* the path is parsed before the query: even a bad query has a dialect */
+	req->dialect = td_dialect_for_path(req->target.segments, req->target.nsegments);
 	if (tst != TD_TARGET_OK) {
 		td_respond_error(req, tst, tst == TD_TARGET_TOO_LONG ? "uri_too_long" : "bad_request",
 				 NULL, tst == TD_TARGET_TOO_LONG ? "request target too long"
 								 : "malformed request target");
 		return;
 	}
-	req->dialect = td_dialect_for_path(req->target.segments, req->target.nsegments);
 	if (!headers_within_limits(req)) {
 		td_respond_error(req, 431, "header_too_large", NULL, "a request header is too large");
 		return;

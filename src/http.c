@@ -165,6 +165,12 @@ td_respond_error(struct td_request *req, int status, const char *code,
 	struct td_error e = { status, code, field, message };
 	char allow[96];
 
+	/* nginx auth_request turns any answer but 2xx, 401 and 403 into a 500
+	 * for the client: a bad verify request is a refusal */
+	if (req->dialect == TD_DIALECT_VERIFY && (req->method & (TD_METHOD_GET | TD_METHOD_HEAD)) &&
+	    status >= 400 && status < 500 && status != 401 && status != 403)
+		e.status = status = 403;
+
 	if (status == 405) {
 		td_methods_format(req->match.allow, allow, sizeof(allow));
 		td_response_header(req, "Allow", allow);

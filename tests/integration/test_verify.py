@@ -245,6 +245,12 @@ def test_verify_answers_only_200_401_403(env, admin_pat=None):
     for headers, status, reason in cases:
         r = requests.get(env["api"] + "/v1/verify", headers=headers, timeout=10)
         assert (r.status_code, r.headers.get("X-Tokend-Reason")) == (status, reason), headers
+    # even tokend's generic errors (a header over 8 KiB: 431 elsewhere) are refusals here
+    r = requests.get(env["api"] + "/v1/verify", timeout=10,
+                     headers={"X-Original-URI": "/x?token=" + "a" * 9000})
+    assert r.status_code == 403 and r.json()["code"] == "header_too_large"
+    r = requests.get(env["api"] + "/v1/verify?q=" + "a" * 5000, timeout=10)
+    assert r.status_code == 403 and r.json()["code"] == "uri_too_long"
 
 
 def test_post_verify_for_programs(env):
