@@ -181,6 +181,9 @@ token_pairs(const struct td_token *t, struct pairs *p)
 	pair_i64(p, "mc", t->min_cache, t->has_min_cache);
 	pair_str(p, "s", "d", t->status == TD_STATUS_DISABLED);
 	pair_i64(p, "x", t->expires_at, t->expires_at != 0);
+	pair_i64(p, "r", t->rights, 1);
+	pair_i64(p, "ro", t->role_id, t->role_id != 0);
+	pair_i64(p, "ht", t->hardcoded, t->hardcoded != TD_HARDCODED_NONE);
 	pair_i64(p, "k", t->kid, 1);
 	pair_i64(p, "sk", t->signed_kind, 1);
 	arg_str(p->set, "sc");
@@ -275,7 +278,7 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 {
 	int64_t n = 0;
 	size_t i;
-	int bad = 0;
+	int bad = 0, has_rights = 0;
 
 	td_token_defaults(t);
 	t->space_id = space_id;
@@ -308,6 +311,15 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 			t->status = TD_STATUS_DISABLED;
 		} else if (is_field(k, "x")) {
 			bad |= field_i64(v, 0, INT64_MAX, &t->expires_at);
+		} else if (is_field(k, "r")) {
+			bad |= field_i64(v, 0, TD_RIGHT_CDA | TD_RIGHT_CDA_PREVIEW | TD_RIGHT_CMA, &n);
+			t->rights = (unsigned)n;
+			has_rights = 1;
+		} else if (is_field(k, "ro")) {
+			bad |= field_i64(v, 1, INT64_MAX, &t->role_id);
+		} else if (is_field(k, "ht")) {
+			bad |= field_i64(v, 0, TD_HARDCODED__MAX - 1, &n);
+			t->hardcoded = (enum td_hardcoded)n;
 		} else if (is_field(k, "k")) {
 			bad |= field_i64(v, 0, UINT32_MAX, &n);
 			t->kid = (uint32_t)n;
@@ -326,6 +338,8 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 			field_text(v, t->updated_by, sizeof(t->updated_by));
 		}
 	}
+	if (!has_rights && t->access != TD_ACCESS__MAX)
+		td_token_set_access(t, t->access);	/* a record from before "r" */
 	if (bad || t->access == TD_ACCESS__MAX) {
 		td_log_error("token %" PRId64 "/%" PRId64 ": malformed record", space_id, id);
 		return -1;

@@ -82,6 +82,31 @@ td_format_time_ms(int64_t ms, char *out, size_t size)
 }
 
 void
+td_token_set_access(struct td_token *t, enum td_access a)
+{
+	t->access = a;
+	t->rights = (t->rights & TD_RIGHT_CMA) | TD_RIGHT_CDA |
+		    (a == TD_ACCESS_PRIVATE ? TD_RIGHT_CDA_PREVIEW : 0);
+}
+
+void
+td_token_set_delivery(struct td_token *t, int cda, int cda_preview)
+{
+	t->rights = (t->rights & TD_RIGHT_CMA) | (cda ? TD_RIGHT_CDA : 0) |
+		    (cda_preview ? TD_RIGHT_CDA_PREVIEW : 0);
+	if (cda_preview)
+		t->access = TD_ACCESS_PRIVATE;
+	else if (t->access == TD_ACCESS_PRIVATE || t->access == TD_ACCESS__MAX)
+		t->access = TD_ACCESS_PUBLIC;
+}
+
+const char *
+td_hardcoded_name(enum td_hardcoded h)
+{
+	return h == TD_HARDCODED_READONLY ? "readonly" : NULL;
+}
+
+void
 td_token_defaults(struct td_token *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -245,9 +270,12 @@ td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
 	if (obj == NULL || !json_object_is_type(obj, json_type_object))
 		FAIL("api_key", "can't be blank");
 	if (json_object_object_get_ex(obj, "access", &v) && !json_object_is_type(v, json_type_null)) {
+		enum td_access a;
+
 		if (!json_object_is_type(v, json_type_string) ||
-		    td_access_parse(json_object_get_string(v), &t->access) != 0)
+		    td_access_parse(json_object_get_string(v), &a) != 0)
 			FAIL("access", "is not included in the list");
+		td_token_set_access(t, a);
 	} else if (creating || json_object_object_get_ex(obj, "access", NULL)) {
 		FAIL("access", "can't be blank");
 	}

@@ -23,6 +23,7 @@ static const struct {
 	[TD_VERIFY_DISABLED] = { "disabled", 401 },
 	[TD_VERIFY_EXPIRED] = { "expired", 401 },
 	[TD_VERIFY_DRAFT_NOT_ALLOWED] = { "draft_not_allowed", 401 },
+	[TD_VERIFY_NO_DELIVERY] = { "no_delivery_access", 401 },
 	[TD_VERIFY_STORY_NOT_ALLOWED] = { "story_not_allowed", 403 },
 	[TD_VERIFY_RELEASE_NOT_ALLOWED] = { "release_not_allowed", 403 },
 	[TD_VERIFY_BRANCH_NOT_ALLOWED] = { "branch_not_allowed", 403 },
@@ -125,8 +126,8 @@ td_verify_rules(const struct td_token *t, const struct td_target *uri, int64_t n
 		return TD_VERIFY_DISABLED;
 	if (t->expires_at != 0 && t->expires_at <= now)
 		return TD_VERIFY_EXPIRED;
-	if (*draft && t->access != TD_ACCESS_PRIVATE)
-		return TD_VERIFY_DRAFT_NOT_ALLOWED;
+	if (*draft ? !(t->rights & TD_RIGHT_CDA_PREVIEW) : !(t->rights & TD_RIGHT_CDA))
+		return *draft ? TD_VERIFY_DRAFT_NOT_ALLOWED : TD_VERIFY_NO_DELIVERY;
 	assets = cdn_section(uri, "assets") >= 0;
 	if (assets && t->access != TD_ACCESS_ASSET && t->access != TD_ACCESS_PRIVATE)
 		return TD_VERIFY_ASSET_TOKEN_REQUIRED;

@@ -30,6 +30,22 @@ enum td_access {
 	TD_ACCESS__MAX
 };
 
+/* What a token may do besides its access kind: the DatoCMS view sets these
+ * directly, the Storyblok view through `access`. Invariant kept by
+ * td_token_set_access/td_token_set_delivery: access private <=> CDA_PREVIEW. */
+enum td_right {
+	TD_RIGHT_CDA = 1 << 0,		/* delivery, published */
+	TD_RIGHT_CDA_PREVIEW = 1 << 1,	/* delivery, drafts */
+	TD_RIGHT_CMA = 1 << 2,		/* management, through the token's role */
+};
+
+/* Tokens every space is born with (DatoCMS "factory" tokens). */
+enum td_hardcoded {
+	TD_HARDCODED_NONE,
+	TD_HARDCODED_READONLY,
+	TD_HARDCODED__MAX
+};
+
 enum td_status {
 	TD_STATUS_ACTIVE,
 	TD_STATUS_DISABLED,
@@ -56,6 +72,9 @@ struct td_token {
 	int has_min_cache;		/* else the space's min_cache applies */
 	enum td_status status;
 	int64_t expires_at;		/* unix seconds, 0 = never */
+	unsigned rights;		/* enum td_right bits */
+	int64_t role_id;		/* management role, 0 = none */
+	enum td_hardcoded hardcoded;
 	/* signing: the token string is derived from these and the key */
 	uint32_t kid;
 	enum td_token_kind signed_kind;
@@ -87,6 +106,12 @@ void td_token_defaults(struct td_token *t);
  * creating: access is required. */
 int td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
 			struct td_field_error *err);
+
+/* Sets the access kind and the delivery rights that follow from it. */
+void td_token_set_access(struct td_token *t, enum td_access a);
+/* Sets the delivery rights and the access kind that follows from them. */
+void td_token_set_delivery(struct td_token *t, int cda, int cda_preview);
+const char *td_hardcoded_name(enum td_hardcoded h);
 
 /* A new secret, signed by the newest key, with the prefix of the current
  * access: the old value stops verifying at once (its secret no longer

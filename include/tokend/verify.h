@@ -10,6 +10,7 @@
  *   URI                                   rule                                        refusal
  *   any                                   token active, not expired, current secret   401
  *   version=draft                         access private (preview)                    401
+ *   published (no version=draft)          the token may read published content        401
  *   /…/cdn/stories/<id>, by_ids=, id=     every id in story_ids (if the token has any)  403
  *   /…/cdn/stories without ids            not for a token with story_ids              403
  *   from_release=<id>                     id in release_ids; with none, private only  403
@@ -38,6 +39,7 @@ enum td_verify_reason {
 	TD_VERIFY_DISABLED,
 	TD_VERIFY_EXPIRED,
 	TD_VERIFY_DRAFT_NOT_ALLOWED,
+	TD_VERIFY_NO_DELIVERY,		/* a management-only token (DatoCMS can_access_cda false) */
 	TD_VERIFY_STORY_NOT_ALLOWED,
 	TD_VERIFY_RELEASE_NOT_ALLOWED,
 	TD_VERIFY_BRANCH_NOT_ALLOWED,

@@ -28,7 +28,7 @@ static void
 fresh(enum td_access a)
 {
 	td_token_defaults(&t);
-	t.access = a;
+	td_token_set_access(&t, a);
 }
 
 static void
@@ -48,6 +48,14 @@ test_versions(void **state)
 	assert_true(draft);
 	fresh(TD_ACCESS_THEME);
 	assert_int_equal(rule("/v2/cdn/stories?version=draft", NULL), TD_VERIFY_DRAFT_NOT_ALLOWED);
+	/* DatoCMS-style rights: preview only, management only */
+	td_token_set_delivery(&t, 0, 1);
+	assert_int_equal(t.access, TD_ACCESS_PRIVATE);
+	assert_int_equal(rule("/v2/cdn/stories?version=draft", NULL), TD_VERIFY_OK);
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_NO_DELIVERY);
+	td_token_set_delivery(&t, 0, 0);
+	assert_int_equal(t.access, TD_ACCESS_PUBLIC);
+	assert_int_equal(rule("/v2/cdn/stories", NULL), TD_VERIFY_NO_DELIVERY);
 }
 
 static void
