@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "tokend/api.h"
 #include "tokend/store.h"
 
@@ -45,4 +47,20 @@ struct json_object *
 td_json_time_s(int64_t secs)
 {
 	return secs > 0 ? td_json_time_ms(secs * 1000) : NULL;
+}
+
+struct json_object *
+td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
+{
+	struct td_token_ref ref;
+	char s[TD_TOKEN_LEN + 1];
+
+	ref.kind = t->signed_kind;
+	ref.kid = t->kid;
+	ref.space_id = t->space_id;
+	ref.id = t->id;
+	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
+	if (td_token_format(ctx->keyring, &ref, s, sizeof(s)) != 0)
+		return NULL;
+	return json_object_new_string(s);
 }

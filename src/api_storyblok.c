@@ -25,26 +25,9 @@ id_array(const struct td_id_list *l)
 	return a;
 }
 
-/* The token string is derived from the record and the key; a token whose
- * key was dropped from the keyring is dead and shows null. */
 static struct json_object *
-token_string(const struct td_ctx *ctx, const struct td_token *t)
-{
-	struct td_token_ref ref;
-	char s[TD_TOKEN_LEN + 1];
-
-	ref.kind = t->signed_kind;
-	ref.kid = t->kid;
-	ref.space_id = t->space_id;
-	ref.id = t->id;
-	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
-	if (td_token_format(ctx->keyring, &ref, s, sizeof(s)) != 0)
-		return NULL;
-	return json_object_new_string(s);
-}
-
-static struct json_object *
-api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_cache)
+api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_cache,
+	     int show_secret)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -53,7 +36,7 @@ api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_c
 	json_object_object_add(o, "branch_id", t->branch_id ? json_object_new_int64(t->branch_id) : NULL);
 	json_object_object_add(o, "name", t->has_name ? json_object_new_string(t->name) : NULL);
 	json_object_object_add(o, "space_id", json_object_new_int64(t->space_id));
-	json_object_object_add(o, "token", token_string(ctx, t));
+	json_object_object_add(o, "token", show_secret ? td_token_string_json(ctx, t) : NULL);
 	json_object_object_add(o, "story_ids", id_array(&t->story_ids));
 	json_object_object_add(o, "min_cache",
 			       json_object_new_int(td_token_effective_min_cache(t, space_min_cache)));
@@ -70,11 +53,12 @@ api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_c
 
 static int
 respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
-		const struct td_token *t, int space_min_cache)
+		const struct td_token *t, int space_min_cache, const struct td_principal *who)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "api_key", api_key_json(ctx, t, space_min_cache));
+	json_object_object_add(o, "api_key",
+			       api_key_json(ctx, t, space_min_cache, td_principal_sees_secrets(who)));
 	return td_respond_json(req, status, o);
 }
 
@@ -82,6 +66,7 @@ struct list_ctx {
 	struct td_ctx *ctx;
 	struct printbuf *out;
 	int n;
+	int show_secret;
 };
 
 /* Each token is rendered and serialized on its own and appended: a list of
@@ -90,7 +75,7 @@ static int
 add_api_key(const struct td_token *t, int space_min_cache, void *arg)
 {
 	struct list_ctx *c = arg;
-	struct json_object *o = api_key_json(c->ctx, t, space_min_cache);
+	struct json_object *o = api_key_json(c->ctx, t, space_min_cache, c->show_secret);
 	const char *text;
 	size_t len;
 
@@ -107,12 +92,13 @@ int
 td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
 {
 	int64_t space = req->match.ids[0];
-	struct list_ctx c = { ctx, NULL, 0 };
+	struct list_ctx c = { ctx, NULL, 0, 0 };
 	struct td_principal who;
 	int rc;
 
 	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, space) != 0)
 		return 0;
+	c.show_secret = td_principal_sees_secrets(&who);
 	c.out = printbuf_new();
 	if (c.out == NULL)
 		return -1;
@@ -151,7 +137,7 @@ td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_create(ctx->store, t, &space_mc);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 201, t, space_mc);
+	return respond_api_key(ctx, req, 201, t, space_mc, &who);
 }
 
 int
@@ -166,7 +152,7 @@ td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req)
 				&ctx->scratch_token, &space_mc);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, &ctx->scratch_token, space_mc);
+	return respond_api_key(ctx, req, 200, &ctx->scratch_token, space_mc, &who);
 }
 
 int
@@ -189,7 +175,7 @@ td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, t, space_mc);
+	return respond_api_key(ctx, req, 200, t, space_mc, &who);
 }
 
 int
@@ -205,7 +191,7 @@ td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
 	/* the deleted object; its min_cache as stored (the space may be gone) */
-	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0);
+	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0, &who);
 }
 
 /* POST /v1/spaces/{space_id}/api_keys/{id}/regenerate — tokend's addition:
@@ -229,5 +215,5 @@ td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, t, space_mc);
+	return respond_api_key(ctx, req, 200, t, space_mc, &who);
 }

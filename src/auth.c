@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "tokend/auth.h"
+#include "tokend/role.h"
 #include "tokend/store.h"
 
 const char *
@@ -45,10 +46,45 @@ td_principal_has_space(const struct td_principal *p, int64_t space_id)
 	return 0;
 }
 
+int
+td_principal_sees_secrets(const struct td_principal *p)
+{
+	return (p->scopes & TD_SCOPE_TOKENS_WRITE) != 0;
+}
+
+/* A space token as a management credential: current value, active, not
+ * expired, with the CMA right and a known role. */
+static int
+authenticate_space_token(struct td_ctx *ctx, const struct td_token_ref *ref,
+			 struct td_principal *p)
+{
+	struct td_token *t = &ctx->scratch_token;
+	const struct td_role *role;
+	int rc, mc;
+
+	rc = td_store_token_get(ctx->store, ref->space_id, ref->id, t, &mc);
+	if (rc == TD_STORE_DOWN)
+		return 503;
+	if (rc != TD_STORE_OK || t->kid != ref->kid || t->signed_kind != ref->kind ||
+	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 ||
+	    t->status != TD_STATUS_ACTIVE || !(t->rights & TD_RIGHT_CMA) ||
+	    (t->expires_at != 0 && t->expires_at <= (int64_t)time(NULL)) ||
+	    (role = td_role_find(t->role_id)) == NULL)
+		return 401;
+	memset(p, 0, sizeof(*p));
+	p->token_id = t->id;
+	p->role_id = t->role_id;
+	p->spaces[0] = t->space_id;
+	p->nspaces = 1;
+	p->scopes = td_role_scopes(role);
+	snprintf(p->actor, sizeof(p->actor), "token:%" PRId64, t->id);
+	return 0;
+}
+
 /* 0 with *p filled, or an HTTP status (401, 503). No I/O for a token that
  * does not verify. */
-static int
-authenticate(struct td_ctx *ctx, struct td_request *req, struct td_principal *p)
+int
+td_auth_identify(struct td_ctx *ctx, struct td_request *req, struct td_principal *p)
 {
 	unsigned char hash[TD_PAT_HASH_BYTES];
 	struct td_token_ref ref;
@@ -61,8 +97,10 @@ authenticate(struct td_ctx *ctx, struct td_request *req, struct td_principal *p)
 	tok = td_auth_bearer(td_request_header(req, "Authorization"), &len);
 	if (tok == NULL)
 		return 401;
-	if (td_token_parse(ctx->keyring, tok, len, &ref) != TD_TOKEN_OK || ref.kind != TD_KIND_PAT)
+	if (td_token_parse(ctx->keyring, tok, len, &ref) != TD_TOKEN_OK)
 		return 401;
+	if (ref.kind != TD_KIND_PAT)
+		return authenticate_space_token(ctx, &ref, p);
 	rc = td_store_pat_get(ctx->store, ref.id, pat);
 	if (rc == TD_STORE_DOWN)
 		return 503;
@@ -72,6 +110,7 @@ authenticate(struct td_ctx *ctx, struct td_request *req, struct td_principal *p)
 		return 401;
 	if (pat->expires_at != 0 && pat->expires_at <= (int64_t)time(NULL))
 		return 401;
+	memset(p, 0, sizeof(*p));
 	p->pat_id = pat->id;
 	p->all_spaces = pat->all_spaces;
 	memcpy(p->spaces, pat->spaces, sizeof(int64_t) * (size_t)pat->nspaces);
@@ -86,7 +125,7 @@ int
 td_auth_require(struct td_ctx *ctx, struct td_request *req, struct td_principal *p,
 		unsigned scope, int64_t space_id)
 {
-	int status = authenticate(ctx, req, p);
+	int status = td_auth_identify(ctx, req, p);
 
 	if (status == 503) {
 		td_respond_error(req, 503, "service_unavailable", NULL, "storage unavailable");

@@ -13,6 +13,10 @@ int td_respond_invalid(struct td_request *req, const struct td_field_error *err)
 /* The object under key in the JSON body ({"api_key": {...}}), or NULL. */
 struct json_object *td_body_member(const struct td_request *req, const char *key);
 
+/* The token string, re-derived from the record and the key; null for a
+ * token whose key was dropped from the keyring (it is dead). */
+struct json_object *td_token_string_json(const struct td_ctx *ctx, const struct td_token *t);
+
 /* ISO 8601 string or null. */
 struct json_object *td_json_time_ms(int64_t ms);
 struct json_object *td_json_time_s(int64_t secs);

@@ -16,7 +16,9 @@
 #define TD_AUTHORIZATION_MAX 512
 
 struct td_principal {
-	int64_t pat_id;
+	int64_t pat_id;			/* a personal access token, or */
+	int64_t token_id;		/* a space token with the management right */
+	int64_t role_id;
 	int all_spaces;
 	int64_t spaces[TD_PAT_SPACES_MAX];
 	int nspaces;
@@ -30,6 +32,14 @@ struct td_principal {
 const char *td_auth_bearer(const char *header, size_t *len);
 
 int td_principal_has_space(const struct td_principal *p, int64_t space_id);
+
+/* Who the caller is: 0 with *p filled, else 401 (no or bad credentials) or
+ * 503. A space token is a management credential when it has the CMA right:
+ * its role's scopes, in its own space only. */
+int td_auth_identify(struct td_ctx *ctx, struct td_request *req, struct td_principal *p);
+
+/* Whether token values may be shown to p (it can manage tokens). */
+int td_principal_sees_secrets(const struct td_principal *p);
 
 /* Authenticates the caller and checks that it holds scope and, when
  * space_id > 0, may touch that space. On refusal the error response is
