@@ -30,6 +30,17 @@ const struct td_route td_routes[] = {
 	{ "api_keys.regenerate", TD_METHOD_POST, "/v1/spaces/{space_id}/api_keys/{id}/regenerate",
 	  TD_DIALECT_STORYBLOK, td_api_storyblok_regenerate },
 
+	{ "dato.list", TD_METHOD_GET, "/access_tokens", TD_DIALECT_DATOCMS, td_api_dato_list },
+	{ "dato.create", TD_METHOD_POST, "/access_tokens", TD_DIALECT_DATOCMS, td_api_dato_create },
+	{ "dato.find", TD_METHOD_GET, "/access_tokens/{*id}", TD_DIALECT_DATOCMS, td_api_dato_find },
+	{ "dato.update", TD_METHOD_PUT, "/access_tokens/{*id}", TD_DIALECT_DATOCMS, td_api_dato_update },
+	{ "dato.destroy", TD_METHOD_DELETE, "/access_tokens/{*id}", TD_DIALECT_DATOCMS,
+	  td_api_dato_destroy },
+	{ "dato.regenerate", TD_METHOD_POST, "/access_tokens/{*id}/regenerate_token",
+	  TD_DIALECT_DATOCMS, td_api_dato_regenerate },
+	{ "dato.roles", TD_METHOD_GET, "/roles", TD_DIALECT_DATOCMS, td_api_dato_roles },
+	{ "dato.role", TD_METHOD_GET, "/roles/{*id}", TD_DIALECT_DATOCMS, td_api_dato_role },
+
 	{ "pats.list", TD_METHOD_GET, "/v1/personal_access_tokens", TD_DIALECT_ADMIN, td_api_pats_list },
 	{ "pats.create", TD_METHOD_POST, "/v1/personal_access_tokens", TD_DIALECT_ADMIN,
 	  td_api_pats_create },

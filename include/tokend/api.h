@@ -44,6 +44,15 @@ int td_api_pats_create(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_delete(struct td_ctx *ctx, struct td_request *req);
 
+int td_api_dato_list(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_find(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_update(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_regenerate(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_roles(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_role(struct td_ctx *ctx, struct td_request *req);
+
 int td_api_verify_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_verify_post(struct td_ctx *ctx, struct td_request *req);
 /* The FastCGI Authorizer role, dispatched on FCGI_ROLE, not on a route. */

@@ -36,3 +36,26 @@ def test_storyblok_js_client(compat_env, space):
 def test_storyblok_management_api_client(compat_env, space):
     out = run_node("management-api-client.mjs", compat_env, compat_env["admin"], space)
     assert "ok" in out
+
+
+def test_datocms_cma_client(compat_env, space):
+    import requests
+    base = compat_env["nginx"].base
+
+    def dato_token(role, cma=True):
+        r = requests.post(base + "/access_tokens", timeout=10, headers={
+            "Authorization": "Bearer " + compat_env["admin"], "X-Api-Version": "3",
+            "X-Space-Id": str(space), "Content-Type": "application/vnd.api+json"},
+            json={"data": {"type": "access_token", "attributes": {
+                "name": f"role {role}", "can_access_cda": True, "can_access_cda_preview": True,
+                "can_access_cma": cma}, "relationships": {"role": {"data": {"type": "role",
+                                                                              "id": role}}}}})
+        assert r.status_code == 201, r.text
+        return r.json()["data"]["attributes"]["token"]
+
+    r = subprocess.run(["node", "datocms-cma-client.cjs"], cwd=COMPAT, capture_output=True,
+                       text=True, timeout=120,
+                       env=dict(os.environ, TOKEND_BASE=base, TOKEND_DATO_TOKEN=dato_token("1"),
+                                TOKEND_READONLY_TOKEN=dato_token("2")))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok" in r.stdout
