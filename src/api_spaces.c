@@ -3,7 +3,12 @@
  * /v1/spaces/{id}, bodies {"space": {...}}. A space's min_cache is the CDN
  * default of its tokens; deleting a space deletes its tokens.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "tokend/log.h"
+#include "tokend/role.h"
 
 #include "tokend/api.h"
 #include "tokend/store.h"
@@ -66,6 +71,31 @@ td_api_spaces_list(struct td_ctx *ctx, struct td_request *req)
 	return td_respond_json(req, 200, o);
 }
 
+/* Every space is born with one built-in token, as DatoCMS projects are:
+ * "Read-only API token", delivery (published and drafts) plus management
+ * through the read-only role. It can be regenerated and deleted, not edited. */
+static int
+add_builtin_token(struct td_ctx *ctx, int64_t space_id, const char *actor)
+{
+	struct td_token *t = &ctx->scratch_token;
+	int mc;
+
+	td_token_defaults(t);
+	t->space_id = space_id;
+	snprintf(t->name, sizeof(t->name), "Read-only API token");
+	t->has_name = 1;
+	td_token_set_access(t, TD_ACCESS_PRIVATE);
+	t->rights |= TD_RIGHT_CMA;
+	t->role_id = TD_ROLE_READONLY;
+	t->hardcoded = TD_HARDCODED_READONLY;
+	if (td_token_regenerate(t, ctx->keyring) != 0)
+		return TD_STORE_DOWN;
+	t->created_at_ms = t->updated_at_ms = td_now_ms();
+	snprintf(t->created_by, sizeof(t->created_by), "%s", actor);
+	snprintf(t->updated_by, sizeof(t->updated_by), "%s", actor);
+	return td_store_token_create(ctx->store, t, &mc);
+}
+
 int
 td_api_spaces_create(struct td_ctx *ctx, struct td_request *req)
 {
@@ -92,6 +122,8 @@ td_api_spaces_create(struct td_ctx *ctx, struct td_request *req)
 	}
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	if (add_builtin_token(ctx, sp->id, who.actor) != TD_STORE_OK)
+		td_log_error("space %" PRId64 ": built-in token not created", sp->id);
 	return respond_space(req, 201, sp);
 }
 

@@ -168,6 +168,11 @@ td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1], t, &space_mc);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	if (t->hardcoded != TD_HARDCODED_NONE) {
+		err.field = "api_key";
+		err.message = "is a built-in token and cannot be edited";
+		return td_respond_invalid(req, &err);
+	}
 	if (td_token_apply_json(t, td_body_member(req, "api_key"), 0, &err) != 0)
 		return td_respond_invalid(req, &err);
 	t->updated_at_ms = td_now_ms();

@@ -241,3 +241,22 @@ def test_management_only_token_cannot_read_content(env):
     r = requests.get(env["nginx"].url("/v1/verify"), timeout=10, headers={
         "X-Original-URI": "/v2/cdn/stories?token=" + t["attributes"]["token"]})
     assert r.status_code == 401 and r.headers["X-Tokend-Reason"] == "no_delivery_access"
+
+
+def test_built_in_token(env):
+    listed = call(env, "GET", "/access_tokens", env["admin"], space=78).json()["data"]
+    builtin = [t for t in listed if t["attributes"]["hardcoded_type"] == "readonly"]
+    assert len(builtin) == 1
+    b = builtin[0]
+    assert b["attributes"]["name"] == "Read-only API token"
+    assert b["relationships"]["role"]["data"] == {"type": "role", "id": "2"}
+    r = call(env, "PUT", f"/access_tokens/{b['id']}", env["admin"],
+             {"data": {"type": "access_token", "attributes": {"name": "mine"}}}, space=78)
+    assert r.status_code == 422 and error_code(r) == "NON_EDITABLE_ACCESS_TOKEN"
+    r = call(env, "POST", f"/access_tokens/{b['id']}/regenerate_token", env["admin"], space=78)
+    assert r.status_code == 200
+    # the built-in token is itself a (read-only) CMA credential for its project
+    r = call(env, "GET", "/access_tokens", r.json()["data"]["attributes"]["token"], space=None)
+    assert r.status_code == 200 and all(t["attributes"]["token"] is None for t in r.json()["data"])
+    r = call(env, "DELETE", f"/access_tokens/{b['id']}", env["admin"], space=78)
+    assert r.status_code == 200

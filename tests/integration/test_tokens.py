@@ -77,6 +77,12 @@ def new_space(admin, **fields):
     return r.json()["space"]["id"]
 
 
+def made_keys(admin, space):
+    """The space's tokens without the built-in one every space starts with."""
+    keys = admin.get(f"/v1/spaces/{space}/api_keys").json()["api_keys"]
+    return [k for k in keys if k["name"] != "Read-only API token"]
+
+
 def new_key(admin, space, **fields):
     body = {"access": "public"}
     body.update(fields)
@@ -246,7 +252,7 @@ def test_delete_returns_the_deleted_object_and_tolerates_a_body(admin):
     assert r.status_code == 200
     assert r.json()["api_key"]["id"] == key["id"] and r.json()["api_key"]["name"] == "bye"
     assert admin.get(f"/v1/spaces/{space}/api_keys/{key['id']}").status_code == 404
-    assert admin.get(f"/v1/spaces/{space}/api_keys").json() == {"api_keys": []}
+    assert made_keys(admin, space) == []
 
 
 def test_list_all_in_id_order_with_any_query(admin):
@@ -255,7 +261,8 @@ def test_list_all_in_id_order_with_any_query(admin):
     for q in ("", "?", "?per_page=2&version=published&page=1"):
         r = admin.get(f"/v1/spaces/{space}/api_keys{q}")
         assert r.status_code == 200
-        assert [k["id"] for k in r.json()["api_keys"]] == sorted(made)
+        ids = [k["id"] for k in r.json()["api_keys"]]
+        assert ids == sorted(ids) and ids[1:] == sorted(made)   # the built-in one comes first
 
 
 def test_list_of_ten_thousand(env, admin):
@@ -277,8 +284,8 @@ def test_list_of_ten_thousand(env, admin):
     assert r.status_code == 200
     keys = r.json()["api_keys"]
     ids = [k["id"] for k in keys]
-    assert len(ids) == 10000 and ids == sorted(ids)
-    assert len({k["token"] for k in keys}) == 10000
+    assert len(ids) == 10001 and ids == sorted(ids)       # with the built-in token
+    assert len({k["token"] for k in keys}) == 10001
 
 
 # --- authentication and scopes ---------------------------------------------
@@ -503,7 +510,19 @@ def test_scripts_survive_a_flushed_script_cache(env, admin):
     space = new_space(admin)
     assert env["redis"].cli("SCRIPT", "FLUSH") == "OK"
     key = new_key(admin, space, name="after flush")
-    assert admin.get(f"/v1/spaces/{space}/api_keys").json()["api_keys"] == [key]
+    assert made_keys(admin, space) == [key]
     assert env["redis"].cli("SCRIPT", "FLUSH") == "OK"
     assert admin.delete(f"/v1/spaces/{space}/api_keys/{key['id']}").status_code == 200
-    assert admin.get(f"/v1/spaces/{space}/api_keys").json() == {"api_keys": []}
+    assert made_keys(admin, space) == []
+
+
+def test_every_space_has_a_built_in_token(env, admin):
+    space = new_space(admin)
+    keys = admin.get(f"/v1/spaces/{space}/api_keys").json()["api_keys"]
+    assert len(keys) == 1 and keys[0]["name"] == "Read-only API token"
+    assert keys[0]["access"] == "private" and keys[0]["token"].startswith("td_prv_")
+    r = admin.put(f"/v1/spaces/{space}/api_keys/{keys[0]['id']}", {"api_key": {"name": "x"}})
+    assert r.status_code == 422 and r.json() == {"api_key": ["is a built-in token and cannot be edited"]}
+    r = admin.post(f"/v1/spaces/{space}/api_keys/{keys[0]['id']}/regenerate")
+    assert r.status_code == 200 and r.json()["api_key"]["token"] != keys[0]["token"]
+    assert admin.delete(f"/v1/spaces/{space}/api_keys/{keys[0]['id']}").status_code == 200
