@@ -79,6 +79,7 @@ request_reset(struct td_request *req, FCGX_Request *fcgx)
 	req->status = 0;
 	req->responded = 0;
 	req->close_connection = 0;
+	req->rate_headers_set = 0;
 	req->started_us = td_now_us();
 }
 
@@ -291,6 +292,7 @@ void
 td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx)
 {
 	request_reset(req, fcgx);
+	req->rate_limit = ctx->cfg->rate_limit_requests;
 	request_id_assign(req);
 	route_and_handle(ctx, req);
 	if (!req->responded) {

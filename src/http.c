@@ -122,6 +122,16 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 	}
 	if (text_len > INT32_MAX)
 		return -1;
+	/* DatoCMS: "returned in every response" — before a caller is known
+	 * (bad version, bad token, unknown path) the whole allowance shows */
+	if (req->dialect == TD_DIALECT_DATOCMS && !req->rate_headers_set && req->rate_limit > 0) {
+		char limit[16];
+
+		snprintf(limit, sizeof(limit), "%d", req->rate_limit);
+		td_response_header(req, "X-RateLimit-Limit", limit);
+		td_response_header(req, "X-RateLimit-Remaining", limit);
+		req->rate_headers_set = 1;
+	}
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\n"
 		     "Content-Type: application/json; charset=utf-8\r\n"

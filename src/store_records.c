@@ -1047,3 +1047,36 @@ done:
 	free(c);
 	return rc;
 }
+
+/* --- rate limits --- */
+
+int
+td_store_rate_hit(struct td_store *store, const char *caller, int window_ms, long long *count,
+		  long long *reset_ms)
+{
+	struct args *a = args_new();
+	redisReply *r = NULL;
+	char key[128];
+	int rc;
+
+	if (a == NULL)
+		return TD_STORE_DOWN;
+	/* one slot per caller: its own hash tag */
+	snprintf(key, sizeof(key), "{rl:%s}", caller);
+	arg_str(a, key);
+	arg_fmt(a, "%d", window_ms);
+	rc = run(store, SCRIPT_RATE_HIT, 1, a, &r, "rate_hit");
+	if (rc == TD_STORE_OK) {
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_INTEGER &&
+		    r->element[1]->type == REDIS_REPLY_INTEGER) {
+			*count = r->element[0]->integer;
+			*reset_ms = r->element[1]->integer;
+		} else {
+			rc = TD_STORE_DOWN;
+		}
+		freeReplyObject(r);
+	}
+	free(a);
+	return rc;
+}

@@ -99,6 +99,15 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"  if #r > 0 then out[#out + 1] = {id, r} end\n"
 	"end\n"
 	"return out\n",
+
+	/* KEYS[1] the caller's window counter; ARGV[1] window (ms).
+	 * {calls in this window, ms until it ends}. */
+	[SCRIPT_RATE_HIT] =
+	"local n = redis.call('INCR', KEYS[1])\n"
+	"if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n"
+	"local ttl = redis.call('PTTL', KEYS[1])\n"
+	"if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end\n"
+	"return {n, ttl}\n",
 };
 
 #endif

@@ -48,7 +48,9 @@ struct td_config {
 	int body_max_bytes;
 	int json_max_depth;
 	int access_log;
-	int verify_fail_open;		/* Redis down: pass tag-valid tokens (default: refuse) */
+	int verify_fail_open;
+	int rate_limit_requests;	/* management calls per window, per caller and space */
+	int rate_limit_window_ms;		/* Redis down: pass tag-valid tokens (default: refuse) */
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.

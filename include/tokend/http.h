@@ -41,6 +41,8 @@ struct td_request {
 	int status;
 	int responded;
 	int close_connection;		/* drop the FastCGI connection after this response */
+	int rate_limit;			/* DatoCMS answers carry X-RateLimit-*: the limit */
+	int rate_headers_set;		/* ... and whether a counted value was set */
 };
 
 /* The HTTP reason phrase for a status ("Not Found"), or "Unknown". */

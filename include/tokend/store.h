@@ -75,6 +75,11 @@ int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 /* Every token of a space in id order; NOT_FOUND when the space does not exist. */
 int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg);
 
+/* Counts one call of caller in a fixed window; *count is the calls so far
+ * in this window, *reset_ms the time until it ends. */
+int td_store_rate_hit(struct td_store *store, const char *caller, int window_ms,
+		      long long *count, long long *reset_ms);
+
 /* Personal access tokens. create assigns p->id. */
 int td_store_pat_create(struct td_store *store, struct td_pat *p);
 int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);

@@ -260,3 +260,37 @@ def test_built_in_token(env):
     assert r.status_code == 200 and all(t["attributes"]["token"] is None for t in r.json()["data"])
     r = call(env, "DELETE", f"/access_tokens/{b['id']}", env["admin"], space=78)
     assert r.status_code == 200
+
+
+def test_rate_limit_headers_on_every_answer_and_429(workdir, redis):
+    """Counted in Redis per caller and project; every DatoCMS answer says
+    where the caller stands, errors included."""
+    admin = create_admin_pat(workdir, redis.url)
+    t = Tokend(workdir, redis.url, env={"TOKEND_RATE_LIMIT_REQUESTS": "5",
+                                        "TOKEND_RATE_LIMIT_WINDOW_MS": "60000"}).start()
+    n = Nginx(workdir, t.socket).start()
+    env = {"nginx": n, "admin": admin}
+    try:
+        requests.post(n.url("/v1/spaces"), headers={"Authorization": admin}, timeout=10,
+                      json={"space": {"id": 5, "name": "rl"}})
+        seen = []
+        for _ in range(5):
+            r = call(env, "GET", "/access_tokens", admin, space=5)
+            assert r.status_code == 200 and r.headers["X-RateLimit-Limit"] == "5"
+            seen.append(int(r.headers["X-RateLimit-Remaining"]))
+        assert seen == [4, 3, 2, 1, 0]
+        r = call(env, "GET", "/access_tokens", admin, space=5)
+        assert r.status_code == 429 and error_code(r) == "RATE_LIMIT_EXCEEDED"
+        assert r.headers["X-RateLimit-Remaining"] == "0"
+        assert 1 <= int(r.headers["X-RateLimit-Reset"]) <= 60
+        # another caller has its own allowance; errors before a caller is known carry headers too
+        other = create_admin_pat(workdir, redis.url)
+        assert call(env, "GET", "/access_tokens", other, space=5).headers["X-RateLimit-Remaining"] == "4"
+        for r in (call(env, "GET", "/access_tokens", admin, space=5, version=None),
+                  call(env, "GET", "/access_tokens", "garbage", space=5),
+                  call(env, "GET", "/access_tokens/1/x", admin, space=5)):
+            assert r.status_code in (401, 404, 422)
+            assert r.headers["X-RateLimit-Limit"] == "5" and "X-RateLimit-Remaining" in r.headers
+    finally:
+        n.stop()
+        t.stop()
