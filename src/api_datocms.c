@@ -70,10 +70,20 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 	const char *version = td_request_header(req, "X-Api-Version");
 	const char *hdr;
 	int rc;
+	const char *accept = td_request_header(req, "Accept");
 
 	if (version == NULL || strcmp(version, "3") != 0)
 		return dato_error(req, 422, "INVALID_API_VERSION", NULL,
 				  "X-Api-Version: 3 is required"), -1;
+	/* tokens are project-wide; tokend has one environment, "main" */
+	if ((hdr = td_request_header(req, "X-Environment")) != NULL && strcmp(hdr, "main") != 0)
+		return dato_error(req, 404, "INVALID_ENVIRONMENT", NULL,
+				  "the only environment is main"), -1;
+	/* an absent Accept is taken as JSON; one that rules JSON out is not */
+	if (accept != NULL && strstr(accept, "json") == NULL && strstr(accept, "*/*") == NULL &&
+	    strstr(accept, "application/*") == NULL)
+		return dato_error(req, 406, "INVALID_ACCEPT_HEADER", NULL,
+				  "Accept must allow application/json"), -1;
 	rc = td_auth_identify(ctx, req, who);
 	if (rc == 503)
 		return dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage unavailable"), -1;

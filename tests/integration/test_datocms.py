@@ -179,12 +179,21 @@ def test_a_token_cannot_destroy_itself(env):
     ({"token": "garbage"}, 401, "INVALID_AUTHORIZATION_HEADER"),
     ({"space": None}, 422, "INVALID_FIELD"),
     ({"space": 999}, 404, "NOT_FOUND"),
+    ({"Accept": "text/html"}, 406, "INVALID_ACCEPT_HEADER"),
+    ({"X-Environment": "sandbox-1"}, 404, "INVALID_ENVIRONMENT"),
 ])
 def test_prelude_errors(env, kw, status, code):
     args = {"token": env["admin"]}
     args.update(kw)
     r = call(env, "GET", "/access_tokens", **args)
     assert r.status_code == status and error_code(r) == code
+
+
+def test_accept_variants_that_allow_json(env):
+    for accept in ("application/json", "*/*", "application/vnd.api+json", "application/*"):
+        assert call(env, "GET", "/access_tokens", env["admin"], Accept=accept).status_code == 200
+    assert call(env, "GET", "/access_tokens", env["admin"],
+                **{"X-Environment": "main"}).status_code == 200
 
 
 @pytest.mark.parametrize("body,code", [
