@@ -23,6 +23,15 @@ dato_error(struct td_request *req, int status, const char *code, const char *fie
 	return 0;
 }
 
+/* A store result as an api_error: unreachable → 503, missing → 404. */
+static int
+dato_store_error(struct td_request *req, int rc, const char *what)
+{
+	return rc == TD_STORE_DOWN
+	       ? dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage unavailable")
+	       : dato_error(req, 404, "NOT_FOUND", NULL, what);
+}
+
 static int
 parse_id(const char *s, int64_t *out)
 {
@@ -106,9 +115,7 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 		return -1;
 	rc = td_store_space_get(ctx->store, *space, &ctx->scratch_space);
 	if (rc != TD_STORE_OK)
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL,
-				  "no such project"), -1;
+		return dato_store_error(req, rc, "no such project"), -1;
 	return 0;
 }
 
@@ -265,8 +272,7 @@ td_api_dato_list(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_list(ctx->store, space, add_token, &c);
 	if (rc != TD_STORE_OK) {
 		json_object_put(c.array);
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL, "no such project");
+		return dato_store_error(req, rc, "no such project");
 	}
 	return respond_data(req, 200, c.array);
 }
@@ -281,9 +287,7 @@ load(struct td_ctx *ctx, struct td_request *req, int64_t space, int64_t *id)
 		return dato_error(req, 404, "NOT_FOUND", NULL, "no such API token"), -1;
 	rc = td_store_token_get(ctx->store, space, *id, &ctx->scratch_token, &mc);
 	if (rc != TD_STORE_OK)
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL,
-				  "no such API token"), -1;
+		return dato_store_error(req, rc, "no such API token"), -1;
 	return 0;
 }
 
@@ -320,8 +324,7 @@ td_api_dato_create(struct td_ctx *ctx, struct td_request *req)
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
 	rc = td_store_token_create(ctx->store, t, &mc);
 	if (rc != TD_STORE_OK)
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL, "no such project");
+		return dato_store_error(req, rc, "no such project");
 	return respond_data(req, 201, access_token_json(ctx, t, 1));
 }
 
@@ -351,9 +354,7 @@ rewrite(struct td_ctx *ctx, struct td_request *req, int regenerate)
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL,
-				  "no such API token");
+		return dato_store_error(req, rc, "no such API token");
 	return respond_data(req, 200, access_token_json(ctx, t, 1));
 }
 
@@ -385,9 +386,7 @@ td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req)
 				  "a token cannot delete itself");
 	rc = td_store_token_delete(ctx->store, space, id, &ctx->scratch_token);
 	if (rc != TD_STORE_OK)
-		return dato_error(req, rc == TD_STORE_DOWN ? 503 : 404,
-				  rc == TD_STORE_DOWN ? "SERVICE_UNAVAILABLE" : "NOT_FOUND", NULL,
-				  "no such API token");
+		return dato_store_error(req, rc, "no such API token");
 	return respond_data(req, 200, access_token_json(ctx, &ctx->scratch_token, 1));
 }
 

@@ -1,12 +1,16 @@
 """Real processes for the integration tests: redis-server, tokend, nginx,
 Apache and spawn-fcgi, each on free loopback ports inside a temporary
 directory, started from the configs shipped in deploy/."""
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import time
+
+import tempfile
 
 import requests
 
@@ -250,3 +254,27 @@ def parse_cgi_response(raw):
             headers[k.strip().lower()] = v.strip()
     m = re.match(r"(\d{3})", headers.get("status", ""))
     return (int(m.group(1)) if m else None), headers, body
+
+
+@contextlib.contextmanager
+def running_stack(nginx_class=None):
+    """Redis + tokend + nginx in a fresh directory, with an admin PAT; a
+    sanitizer report in tokend's log fails the module that used it."""
+    d = tempfile.mkdtemp(prefix="tokend-it-")
+    os.chmod(d, 0o755)
+    r = Redis(d).start()
+    t = n = None
+    try:
+        admin = create_admin_pat(d, r.url)
+        t = Tokend(d, r.url).start()
+        n = (nginx_class or Nginx)(d, t.socket).start()
+        yield {"dir": d, "redis": r, "tokend": t, "nginx": n, "admin": admin}
+    finally:
+        if n is not None:
+            n.stop()
+        if t is not None:
+            t.stop()
+        r.stop()
+        reports, log = (t.sanitizer_reports(), t.log_text()) if t is not None else ([], "")
+        shutil.rmtree(d, ignore_errors=True)
+    assert not reports, log[-4000:]

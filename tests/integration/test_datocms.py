@@ -1,34 +1,21 @@
 """The DatoCMS view (/access_tokens, /roles) through nginx: every route,
 every error code, and the same tokens seen through the Storyblok view."""
-import os
-import shutil
-import tempfile
-
 import pytest
 import requests
 
-from harness import Nginx, Redis, Tokend, create_admin_pat
+from harness import Nginx, Tokend, create_admin_pat, running_stack
 
 JSON_CT = "application/json; charset=utf-8"
 
 
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="tokend-it-")
-    os.chmod(d, 0o755)
-    r = Redis(d).start()
-    admin = create_admin_pat(d, r.url)
-    t = Tokend(d, r.url).start()
-    n = Nginx(d, t.socket).start()
-    for sid in (77, 78):
-        assert requests.post(n.url("/v1/spaces"), headers={"Authorization": admin}, timeout=10,
-                             json={"space": {"id": sid, "name": f"p{sid}"}}).status_code == 201
-    yield {"nginx": n, "admin": admin, "redis": r, "tokend": t}
-    n.stop()
-    t.stop()
-    r.stop()
-    assert not t.sanitizer_reports(), t.log_text()[-4000:]
-    shutil.rmtree(d, ignore_errors=True)
+    with running_stack() as stack:
+        for sid in (77, 78):
+            assert requests.post(stack["nginx"].url("/v1/spaces"), timeout=10,
+                                 headers={"Authorization": stack["admin"]},
+                                 json={"space": {"id": sid, "name": f"p{sid}"}}).status_code == 201
+        yield stack
 
 
 def call(env, method, path, token=None, body=None, space=77, version="3", **headers):

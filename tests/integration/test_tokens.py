@@ -4,35 +4,22 @@ import base64
 import concurrent.futures
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
-from harness import (DEPLOY, TOKEND_BIN, Nginx, Redis, Tokend, create_admin_pat, make_keyring,
-                     wait_until)
+from harness import DEPLOY, TOKEND_BIN, make_keyring, running_stack, wait_until
 
 NOT_FOUND = ["This record could not be found"]
 
 
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="tokend-it-")
-    os.chmod(d, 0o755)
-    r = Redis(d).start()
-    admin = create_admin_pat(d, r.url)
-    t = Tokend(d, r.url).start()
-    n = Nginx(d, t.socket).start()
-    yield {"dir": d, "redis": r, "tokend": t, "nginx": n, "admin": admin}
-    n.stop()
-    t.stop()
-    r.stop()
-    assert not t.sanitizer_reports(), t.log_text()[-4000:]
-    shutil.rmtree(d, ignore_errors=True)
+    with running_stack() as stack:
+        yield stack
 
 
 class Client:

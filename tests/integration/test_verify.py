@@ -5,16 +5,15 @@ rule allowed and refused, and revocation on the very next request."""
 import base64
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
-from harness import (DEPLOY, Nginx, Redis, Tokend, create_admin_pat, free_port, wait_until)
+from harness import (DEPLOY, Nginx, Tokend, create_admin_pat, free_port, running_stack,
+                     wait_until)
 from test_tokens import commands_executed
 
 
@@ -42,23 +41,14 @@ class CdnNginx(Nginx):
 
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="tokend-it-")
-    os.chmod(d, 0o755)
-    r = Redis(d).start()
-    admin = create_admin_pat(d, r.url)
-    t = Tokend(d, r.url).start()
-    n = CdnNginx(d, t.socket).start()
-    s = requests.Session()
-    s.headers["Authorization"] = admin
-    api = n.base
-    assert s.post(api + "/v1/spaces", json={"space": {"id": 606, "name": "cdn", "min_cache": 60}},
-                  timeout=10).status_code == 201
-    yield {"dir": d, "redis": r, "tokend": t, "nginx": n, "s": s, "api": api}
-    n.stop()
-    t.stop()
-    r.stop()
-    assert not t.sanitizer_reports(), t.log_text()[-4000:]
-    shutil.rmtree(d, ignore_errors=True)
+    with running_stack(CdnNginx) as stack:
+        s = requests.Session()
+        s.headers["Authorization"] = stack["admin"]
+        api = stack["nginx"].base
+        assert s.post(api + "/v1/spaces", timeout=10, json={
+            "space": {"id": 606, "name": "cdn", "min_cache": 60}}).status_code == 201
+        stack.update({"s": s, "api": api})
+        yield stack
 
 
 def key(env, **fields):
