@@ -155,6 +155,21 @@ td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req)
 	return respond_api_key(ctx, req, 200, &ctx->scratch_token, space_mc, &who);
 }
 
+/* Stamps the change and writes the token back, answering with it. */
+static int
+save_and_respond(struct td_ctx *ctx, struct td_request *req, struct td_token *t, int space_mc,
+		 const struct td_principal *who)
+{
+	int rc;
+
+	t->updated_at_ms = td_now_ms();
+	memcpy(t->updated_by, who->actor, sizeof(t->updated_by));
+	rc = td_store_token_put(ctx->store, t);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	return respond_api_key(ctx, req, 200, t, space_mc, who);
+}
+
 int
 td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 {
@@ -175,12 +190,7 @@ td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 	}
 	if (td_token_apply_json(t, td_body_member(req, "api_key"), 0, &err) != 0)
 		return td_respond_invalid(req, &err);
-	t->updated_at_ms = td_now_ms();
-	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_put(ctx->store, t);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, t, space_mc, &who);
+	return save_and_respond(ctx, req, t, space_mc, &who);
 }
 
 int
@@ -215,10 +225,5 @@ td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 		return td_respond_store(req, rc);
 	if (td_token_regenerate(t, ctx->keyring) != 0)
 		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
-	t->updated_at_ms = td_now_ms();
-	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_put(ctx->store, t);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, t, space_mc, &who);
+	return save_and_respond(ctx, req, t, space_mc, &who);
 }

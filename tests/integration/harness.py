@@ -195,15 +195,19 @@ class Nginx:
         self.proc = None
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def start(self):
+    def start(self, *extra_ports):
         subprocess.run([os.path.join(DEPLOY, "nginx", "render.sh"), self.dir, str(self.port),
-                        self.socket], check=True)
+                        self.socket, *map(str, extra_ports)], check=True)
+        self.before_launch()
         self.proc = subprocess.Popen(
             ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
              "-c", os.path.join(self.dir, "nginx.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._up, what="nginx")
         return self
+
+    def before_launch(self):
+        """Room for extra config files next to the rendered ones."""
 
     def _up(self):
         with socket.create_connection(("127.0.0.1", self.port), timeout=1):

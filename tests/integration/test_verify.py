@@ -23,17 +23,12 @@ class CdnNginx(Nginx):
 
     def start(self):
         self.cdn, self.shim, self.origin = free_port(), free_port(), free_port()
-        subprocess.run([os.path.join(DEPLOY, "nginx", "render.sh"), self.dir, str(self.port),
-                        self.socket, str(self.cdn), str(self.shim), str(self.origin)], check=True)
+        return super().start(self.cdn, self.shim, self.origin)
+
+    def before_launch(self):
         with open(os.path.join(self.dir, "origin.extra.conf"), "w") as f:
             f.write("server { listen 127.0.0.1:%d; location / { default_type application/json;"
                     " return 200 '{\"uri\":\"$request_uri\",\"at\":\"$msec\"}'; } }\n" % self.origin)
-        self.proc = subprocess.Popen(
-            ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
-             "-c", os.path.join(self.dir, "nginx.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._up, what="nginx")
-        return self
 
     def content(self, path, **kw):
         return requests.get(f"http://127.0.0.1:{self.cdn}{path}", timeout=10, **kw)
