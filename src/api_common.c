@@ -53,7 +53,7 @@ struct json_object *
 td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
 {
 	struct td_token_ref ref;
-	char s[TD_TOKEN_LEN + 1];
+	char s[TD_TOKEN_STR_MAX];
 
 	ref.kind = t->signed_kind;
 	ref.kid = t->kid;

@@ -130,7 +130,7 @@ int
 td_api_pats_create(struct td_ctx *ctx, struct td_request *req)
 {
 	struct td_pat *p = &ctx->scratch_pat;
-	char token[TD_TOKEN_LEN + 1];
+	char token[TD_TOKEN_STR_MAX];
 	struct td_field_error err;
 	struct td_principal who;
 	int rc;

@@ -115,7 +115,7 @@ static int
 cmd_pat_create(const struct td_config *cfg, struct td_keyring *kr, const struct options *o)
 {
 	static struct td_pat pat;
-	char token[TD_TOKEN_LEN + 1];
+	char token[TD_TOKEN_STR_MAX];
 	struct td_store *store;
 	int rc;
 

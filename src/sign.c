@@ -27,6 +27,7 @@ static const char *const kind_prefixes[TD_KIND__MAX] = {
 	[TD_KIND_RELEASE] = "td_rel_",
 	[TD_KIND_THEME] = "td_thm_",
 	[TD_KIND_PAT] = "td_pat_",
+	[TD_KIND_IDT] = "td_idt_",	/* covered by the tag; the string says "idt:TKN-…:" */
 };
 
 const char *
@@ -102,7 +103,8 @@ td_token_format(const struct td_keyring *kr, const struct td_token_ref *ref,
 	const char *prefix = td_token_kind_prefix(ref->kind);
 	int n, i;
 
-	if (key == NULL || prefix == NULL || outsize < TD_TOKEN_LEN + 1)
+	if (key == NULL || prefix == NULL || outsize < TD_TOKEN_STR_MAX ||
+	    (ref->kind == TD_KIND_IDT && (ref->id <= 0 || ref->id > TD_IDT_ID_MAX)))
 		return -1;
 	payload[0] = TD_TOKEN_VERSION;
 	put_be(payload + 1, ref->kid, 4);
@@ -117,9 +119,14 @@ td_token_format(const struct td_keyring *kr, const struct td_token_ref *ref,
 		return -1;
 	for (i = 0; i < TD_TOKEN_B64_LEN; i++)
 		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-	memcpy(out, prefix, TD_TOKEN_PREFIX_LEN);
-	memcpy(out + TD_TOKEN_PREFIX_LEN, b64, TD_TOKEN_B64_LEN);
-	out[TD_TOKEN_LEN] = '\0';
+	if (ref->kind == TD_KIND_IDT) {
+		snprintf(out, outsize, "idt:TKN-%04lld-%04lld:%.*s", (long long)ref->id / 10000,
+			 (long long)ref->id % 10000, TD_TOKEN_B64_LEN, b64);
+	} else {
+		memcpy(out, prefix, TD_TOKEN_PREFIX_LEN);
+		memcpy(out + TD_TOKEN_PREFIX_LEN, b64, TD_TOKEN_B64_LEN);
+		out[TD_TOKEN_LEN] = '\0';
+	}
 	OPENSSL_cleanse(payload, sizeof(payload));
 	return 0;
 }
@@ -129,19 +136,33 @@ td_token_parse(const struct td_keyring *kr, const char *s, size_t len, struct td
 {
 	unsigned char payload[TD_TOKEN_PAYLOAD_BYTES + 3], tag[TD_TAG_BYTES];
 	char b64[TD_TOKEN_B64_LEN + 2], canon[TD_TOKEN_B64_LEN + 4];
+	long long idt_hi = 0, idt_lo = 0;
 	const struct td_key *key;
 	enum td_token_kind kind;
+	const char *body;
 	int i;
 
-	if (len != TD_TOKEN_LEN)
-		return TD_TOKEN_MALFORMED;
-	for (kind = 0; kind < TD_KIND__MAX; kind++)
-		if (memcmp(s, kind_prefixes[kind], TD_TOKEN_PREFIX_LEN) == 0)
-			break;
-	if (kind == TD_KIND__MAX)
-		return TD_TOKEN_MALFORMED;
+	if (len == TD_IDT_HEAD_LEN + TD_TOKEN_B64_LEN && memcmp(s, "idt:TKN-", 8) == 0) {
+		/* "idt:TKN-NNNN-NNNN:": the id is checked against the payload below */
+		if (s[12] != '-' || s[17] != ':' ||
+		    td_parse_int64(s + 8, 4, 0, 9999, &idt_hi) != 0 ||
+		    td_parse_int64(s + 13, 4, 0, 9999, &idt_lo) != 0)
+			return TD_TOKEN_MALFORMED;
+		kind = TD_KIND_IDT;
+		body = s + TD_IDT_HEAD_LEN;
+	} else {
+		if (len != TD_TOKEN_LEN)
+			return TD_TOKEN_MALFORMED;
+		for (kind = 0; kind < TD_KIND__MAX; kind++)
+			if (kind != TD_KIND_IDT &&
+			    memcmp(s, kind_prefixes[kind], TD_TOKEN_PREFIX_LEN) == 0)
+				break;
+		if (kind == TD_KIND__MAX)
+			return TD_TOKEN_MALFORMED;
+		body = s + TD_TOKEN_PREFIX_LEN;
+	}
 	for (i = 0; i < TD_TOKEN_B64_LEN; i++) {
-		char c = s[TD_TOKEN_PREFIX_LEN + i];
+		char c = body[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_'))
@@ -174,6 +195,8 @@ td_token_parse(const struct td_keyring *kr, const char *s, size_t len, struct td
 		return TD_TOKEN_FORGED;
 	if (out->space_id < 0 || out->id <= 0)
 		return TD_TOKEN_MALFORMED;
+	if (kind == TD_KIND_IDT && out->id != idt_hi * 10000 + idt_lo)
+		return TD_TOKEN_FORGED;		/* a TKN id that is not the signed one */
 	return TD_TOKEN_OK;
 }
 

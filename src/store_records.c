@@ -179,7 +179,7 @@ token_pairs(const struct td_token *t, struct pairs *p)
 	pair_ids(p, "st", &t->story_ids);
 	pair_ids(p, "rl", &t->release_ids);
 	pair_i64(p, "mc", t->min_cache, t->has_min_cache);
-	pair_str(p, "s", "d", t->status == TD_STATUS_DISABLED);
+	pair_str(p, "s", t->status == TD_STATUS_DELETED ? "D" : "d", t->status != TD_STATUS_ACTIVE);
 	pair_i64(p, "x", t->expires_at, t->expires_at != 0);
 	pair_i64(p, "r", t->rights, 1);
 	pair_i64(p, "ro", t->role_id, t->role_id != 0);
@@ -192,6 +192,16 @@ token_pairs(const struct td_token *t, struct pairs *p)
 	pair_i64(p, "ua", t->updated_at_ms, 1);
 	pair_str(p, "cb", t->created_by, t->created_by[0] != '\0');
 	pair_str(p, "ub", t->updated_by, t->updated_by[0] != '\0');
+	if (t->nmodules > 0) {
+		arg_str(p->set, "md");
+		arg_ids(p->set, t->modules, t->nmodules);
+	} else if (p->ndel < (int)(sizeof(p->del) / sizeof(p->del[0]))) {
+		p->del[p->ndel++] = "md";
+	}
+	pair_i64(p, "ea", t->enabled_at_ms, t->enabled_at_ms != 0);
+	pair_str(p, "eb", t->enabled_by, t->enabled_by[0] != '\0');
+	pair_i64(p, "da", t->disabled_at_ms, t->disabled_at_ms != 0);
+	pair_str(p, "db", t->disabled_by, t->disabled_by[0] != '\0');
 }
 
 /* --- reply parsing --- */
@@ -276,6 +286,7 @@ hash_ok(const redisReply *r)
 static int
 token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_token *t)
 {
+	struct td_id_list *ids;
 	int64_t n = 0;
 	size_t i;
 	int bad = 0, has_rights = 0;
@@ -308,7 +319,25 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 			t->min_cache = (int)n;
 			t->has_min_cache = 1;
 		} else if (is_field(k, "s")) {
-			t->status = TD_STATUS_DISABLED;
+			t->status = v->len == 1 && v->str[0] == 'D' ? TD_STATUS_DELETED
+								     : TD_STATUS_DISABLED;
+		} else if (is_field(k, "md")) {
+			ids = malloc(sizeof(*ids));
+			if (ids == NULL || field_ids(v, ids) != 0 || ids->n > TD_TOKEN_MODULES_MAX) {
+				bad = 1;
+			} else {
+				memcpy(t->modules, ids->ids, sizeof(int64_t) * (size_t)ids->n);
+				t->nmodules = ids->n;
+			}
+			free(ids);
+		} else if (is_field(k, "ea")) {
+			bad |= field_i64(v, 0, INT64_MAX, &t->enabled_at_ms);
+		} else if (is_field(k, "eb")) {
+			field_text(v, t->enabled_by, sizeof(t->enabled_by));
+		} else if (is_field(k, "da")) {
+			bad |= field_i64(v, 0, INT64_MAX, &t->disabled_at_ms);
+		} else if (is_field(k, "db")) {
+			field_text(v, t->disabled_by, sizeof(t->disabled_by));
 		} else if (is_field(k, "x")) {
 			bad |= field_i64(v, 0, INT64_MAX, &t->expires_at);
 		} else if (is_field(k, "r")) {
@@ -794,6 +823,8 @@ td_store_token_get(struct td_store *store, int64_t space_id, int64_t id, struct 
 		 td_parse_int64(r->element[1]->str, r->element[1]->len, 0, TD_MIN_CACHE_MAX, &mc) != 0 ||
 		 token_from_hash(r->element[0], space_id, id, out) != 0)
 		rc = TD_STORE_DOWN;
+	else if (out->status == TD_STATUS_DELETED)
+		rc = TD_STORE_NOT_FOUND;	/* soft-deleted: kept for audit, seen by no one */
 	else
 		*space_min_cache = (int)mc;
 	freeReplyObject(r);
@@ -864,6 +895,8 @@ token_list_one(int64_t id, const redisReply *h, void *arg)
 
 	if (token_from_hash(h, c->space_id, id, &c->t) != 0)
 		return TD_STORE_DOWN;
+	if (c->t.status == TD_STATUS_DELETED)
+		return 0;
 	return c->cb(&c->t, c->space_min_cache, c->arg);
 }
 

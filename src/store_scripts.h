@@ -64,10 +64,10 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"return {t, redis.call('HGET', KEYS[2], 'mc') or '0'}\n",
 
 	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the
-	 * deleted fields, or false. */
+	 * deleted fields, or false (also for a soft-deleted token, s = D). */
 	[SCRIPT_RECORD_DELETE] =
 	"local t = redis.call('HGETALL', KEYS[1])\n"
-	"if #t == 0 then return false end\n"
+	"if #t == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then return false end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"return t\n",

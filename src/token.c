@@ -28,6 +28,7 @@ static const enum td_token_kind access_kinds[TD_ACCESS__MAX] = {
 static const char *const status_names[TD_STATUS__MAX] = {
 	[TD_STATUS_ACTIVE] = "active",
 	[TD_STATUS_DISABLED] = "disabled",
+	[TD_STATUS_DELETED] = "deleted",
 };
 
 const char *

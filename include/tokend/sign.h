@@ -7,6 +7,9 @@
  * truncated to 128 bits. So a token:
  *   - says what it is (the prefix: td_pub_, td_prv_, td_ast_, td_rel_, td_thm_, td_pat_),
  *     in URL-safe characters only;
+ *   - or, for tokens made through the SoftwareOne view, reads
+ *     "idt:TKN-NNNN-NNNN:<payload>" as SoftwareOne's CLI expects (the tag then
+ *     covers "td_idt_", and the TKN id must be the payload's id);
  *   - carries what locates its record (space, id) and the key that signed it;
  *   - is refused, forged or mistyped, before any Redis I/O (CRYPTO_memcmp on the tag);
  *   - is useless from Redis alone: delivery records keep only the secret (a
@@ -33,6 +36,9 @@
 #define TD_TOKEN_B64_LEN    71	/* base64url of 53 bytes, unpadded */
 #define TD_TOKEN_LEN        (TD_TOKEN_PREFIX_LEN + TD_TOKEN_B64_LEN)
 #define TD_TOKEN_VERSION    1
+#define TD_IDT_HEAD_LEN     18	/* "idt:TKN-NNNN-NNNN:" */
+#define TD_IDT_ID_MAX       99999999LL	/* what TKN-NNNN-NNNN can say */
+#define TD_TOKEN_STR_MAX    (TD_IDT_HEAD_LEN + TD_TOKEN_B64_LEN + 1)	/* any form, with NUL */
 
 enum td_token_kind {
 	TD_KIND_PUBLIC,
@@ -41,6 +47,7 @@ enum td_token_kind {
 	TD_KIND_RELEASE,
 	TD_KIND_THEME,
 	TD_KIND_PAT,
+	TD_KIND_IDT,		/* SoftwareOne API token: "idt:TKN-…:…" */
 	TD_KIND__MAX
 };
 
@@ -83,8 +90,8 @@ void td_keyring_wipe(struct td_keyring *kr);
 /* Fresh random secret for a new or regenerated token. */
 int td_token_new_secret(unsigned char secret[TD_SECRET_BYTES]);
 
-/* Writes the token string (TD_TOKEN_LEN chars + NUL); -1 if ref->kid is not
- * in the keyring or out is too small. */
+/* Writes the token string (up to TD_TOKEN_STR_MAX with NUL); -1 if ref->kid
+ * is not in the keyring, out is too small, or an idt token's id is too large. */
 int td_token_format(const struct td_keyring *kr, const struct td_token_ref *ref,
 		    char *out, size_t outsize);
 

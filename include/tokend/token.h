@@ -20,6 +20,7 @@
 #define TD_IDS_MAX         1000		/* story_ids, release_ids entries */
 #define TD_MIN_CACHE_MAX   31536000	/* one year, in seconds */
 #define TD_ACTOR_MAX       40		/* "pat:<id>" and the like */
+#define TD_TOKEN_MODULES_MAX 32		/* SoftwareOne modules on one token */
 
 enum td_access {
 	TD_ACCESS_PUBLIC,
@@ -49,6 +50,7 @@ enum td_hardcoded {
 enum td_status {
 	TD_STATUS_ACTIVE,
 	TD_STATUS_DISABLED,
+	TD_STATUS_DELETED,	/* SoftwareOne soft delete: kept for audit, invisible, dead */
 	TD_STATUS__MAX
 };
 
@@ -75,6 +77,8 @@ struct td_token {
 	unsigned rights;		/* enum td_right bits */
 	int64_t role_id;		/* management role, 0 = none */
 	enum td_hardcoded hardcoded;
+	int64_t modules[TD_TOKEN_MODULES_MAX];	/* SoftwareOne module ids */
+	int nmodules;
 	/* signing: the token string is derived from these and the key */
 	uint32_t kid;
 	enum td_token_kind signed_kind;
@@ -82,6 +86,8 @@ struct td_token {
 	/* audit */
 	int64_t created_at_ms, updated_at_ms;
 	char created_by[TD_ACTOR_MAX], updated_by[TD_ACTOR_MAX];
+	int64_t enabled_at_ms, disabled_at_ms;
+	char enabled_by[TD_ACTOR_MAX], disabled_by[TD_ACTOR_MAX];
 };
 
 /* A validation failure: 422 with the field named. */

@@ -55,13 +55,15 @@ sample(enum td_token_kind kind)
 static void
 test_round_trip_every_kind(void **state)
 {
-	char tok[TD_TOKEN_LEN + 1];
+	char tok[TD_TOKEN_STR_MAX];
 	struct td_token_ref ref, back;
 	enum td_token_kind k;
 	size_t i;
 
 	(void)state;
 	for (k = 0; k < TD_KIND__MAX; k++) {
+		if (k == TD_KIND_IDT)
+			continue;	/* its own test below */
 		ref = sample(k);
 		assert_int_equal(td_token_format(&kr, &ref, tok, sizeof(tok)), 0);
 		assert_int_equal(strlen(tok), TD_TOKEN_LEN);
@@ -79,10 +81,42 @@ test_round_trip_every_kind(void **state)
 }
 
 static void
+test_idt_form(void **state)
+{
+	char tok[TD_TOKEN_STR_MAX], bad[TD_TOKEN_STR_MAX];
+	struct td_token_ref ref = sample(TD_KIND_IDT), back;
+	size_t len;
+
+	(void)state;
+	ref.id = 12345678;
+	assert_int_equal(td_token_format(&kr, &ref, tok, sizeof(tok)), 0);
+	len = strlen(tok);
+	assert_int_equal(len, TD_IDT_HEAD_LEN + TD_TOKEN_B64_LEN);
+	assert_memory_equal(tok, "idt:TKN-1234-5678:", TD_IDT_HEAD_LEN);
+	assert_int_equal(td_token_parse(&kr, tok, len, &back), TD_TOKEN_OK);
+	assert_int_equal(back.kind, TD_KIND_IDT);
+	assert_int_equal(back.id, 12345678);
+	assert_true(back.space_id == ref.space_id);
+	/* another TKN id in front of a valid payload is a forgery */
+	memcpy(bad, tok, len + 1);
+	bad[16] = '9';
+	assert_int_equal(td_token_parse(&kr, bad, len, &back), TD_TOKEN_FORGED);
+	memcpy(bad, tok, len + 1);
+	bad[12] = 'x';
+	assert_int_equal(td_token_parse(&kr, bad, len, &back), TD_TOKEN_MALFORMED);
+	memcpy(bad, tok, len + 1);
+	bad[len - 1] = bad[len - 1] == 'A' ? 'B' : 'A';
+	assert_int_not_equal(td_token_parse(&kr, bad, len, &back), TD_TOKEN_OK);
+	/* TKN-NNNN-NNNN holds 8 digits: larger ids cannot take this form */
+	ref.id = 100000000;
+	assert_int_equal(td_token_format(&kr, &ref, tok, sizeof(tok)), -1);
+}
+
+static void
 test_every_altered_byte_is_refused(void **state)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char tok[TD_TOKEN_LEN + 1], bad[TD_TOKEN_LEN + 1];
+	char tok[TD_TOKEN_STR_MAX], bad[TD_TOKEN_STR_MAX];
 	struct td_token_ref ref = sample(TD_KIND_PUBLIC), back;
 	size_t i, j;
 
@@ -108,7 +142,7 @@ test_every_altered_byte_is_refused(void **state)
 static void
 test_prefix_swap_is_forged(void **state)
 {
-	char tok[TD_TOKEN_LEN + 1];
+	char tok[TD_TOKEN_STR_MAX];
 	struct td_token_ref ref = sample(TD_KIND_PUBLIC), back;
 
 	(void)state;
@@ -120,7 +154,7 @@ test_prefix_swap_is_forged(void **state)
 static void
 test_rotation_and_dropped_keys(void **state)
 {
-	char tok1[TD_TOKEN_LEN + 1], tok2[TD_TOKEN_LEN + 1], err[256], line[128];
+	char tok1[TD_TOKEN_STR_MAX], tok2[TD_TOKEN_STR_MAX], err[256], line[128];
 	struct td_keyring kr2, only2;
 	struct td_token_ref ref = sample(TD_KIND_PRIVATE), back;
 	uint32_t kid;
@@ -215,6 +249,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_kind),
+		cmocka_unit_test(test_idt_form),
 		cmocka_unit_test(test_every_altered_byte_is_refused),
 		cmocka_unit_test(test_prefix_swap_is_forged),
 		cmocka_unit_test(test_rotation_and_dropped_keys),
