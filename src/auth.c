@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "tokend/auth.h"
+#include "tokend/module.h"
 #include "tokend/role.h"
 #include "tokend/store.h"
 
@@ -68,15 +69,16 @@ authenticate_space_token(struct td_ctx *ctx, const struct td_token_ref *ref,
 	if (rc != TD_STORE_OK || t->kid != ref->kid || t->signed_kind != ref->kind ||
 	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 ||
 	    t->status != TD_STATUS_ACTIVE || !(t->rights & TD_RIGHT_CMA) ||
-	    (t->expires_at != 0 && t->expires_at <= (int64_t)time(NULL)) ||
-	    (role = td_role_find(t->role_id)) == NULL)
+	    (t->expires_at != 0 && t->expires_at <= (int64_t)time(NULL)))
 		return 401;
+	role = td_role_find(t->role_id);
 	memset(p, 0, sizeof(*p));
 	p->token_id = t->id;
 	p->role_id = t->role_id;
 	p->spaces[0] = t->space_id;
 	p->nspaces = 1;
-	p->scopes = td_role_scopes(role);
+	/* its role's permissions, plus what its SoftwareOne modules grant */
+	p->scopes = td_role_scopes(role) | td_module_scopes(t->modules, t->nmodules);
 	snprintf(p->actor, sizeof(p->actor), "token:%" PRId64, t->id);
 	return 0;
 }

@@ -152,6 +152,27 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 }
 
 int
+td_respond_no_content(struct td_request *req)
+{
+	char head[160];
+	int n;
+
+	if (req->responded)
+		return -1;
+	n = snprintf(head, sizeof(head), "Status: 204 No Content\r\nX-Request-Id: %s\r\n",
+		     req->request_id);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	req->responded = 1;
+	req->status = 204;
+	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
+	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
+	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
+		return -1;
+	return 0;
+}
+
+int
 td_respond_json(struct td_request *req, int status, struct json_object *body)
 {
 	const char *text;

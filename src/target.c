@@ -66,6 +66,7 @@ parse_query(struct td_target *t, const char *q, size_t len)
 			if (n < 0)
 				return TD_TARGET_BAD;
 			t->params[t->nparams].value = t->querybuf + used;
+			t->params[t->nparams].has_value = eq < i;
 			used += (size_t)n + 1;
 			t->nparams++;
 		}

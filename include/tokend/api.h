@@ -53,6 +53,16 @@ int td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_roles(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_role(struct td_ctx *ctx, struct td_request *req);
 
+int td_api_swo_list(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_get(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_update(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_delete(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_enable(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_disable(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_modules(struct td_ctx *ctx, struct td_request *req);
+int td_api_swo_module(struct td_ctx *ctx, struct td_request *req);
+
 int td_api_verify_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_verify_post(struct td_ctx *ctx, struct td_request *req);
 /* The FastCGI Authorizer role, dispatched on FCGI_ROLE, not on a route. */

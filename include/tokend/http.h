@@ -64,6 +64,9 @@ int td_respond_json(struct td_request *req, int status, struct json_object *body
  * lists built piece by piece instead of as one json-c tree). */
 int td_respond_json_text(struct td_request *req, int status, const char *text, size_t len);
 
+/* 204 No Content: status line and headers, no body (SoftwareOne's DELETE). */
+int td_respond_no_content(struct td_request *req);
+
 /* An error in the dialect of the route (or of the path, when unrouted).
  * code is tokend's stable snake_case name ("not_found"); message is for humans;
  * field, when not NULL, names the input at fault. */

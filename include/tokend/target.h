@@ -17,6 +17,7 @@ enum td_target_status {
 struct td_query_param {
 	const char *key;
 	const char *value;
+	int has_value;		/* "k=v" or "k=", not a bare "k" (RQL segments) */
 };
 
 struct td_target {
