@@ -25,7 +25,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
 PYTEST    := /usr/bin/python3 -m pytest
 
-.PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan run clean help
+.PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
+	test-fuzz fuzz run clean help
 
 all: build/tokend
 
@@ -34,6 +35,7 @@ help:
 	@echo "make asan       build build/tokend-asan (ASan + UBSan)"
 	@echo "make run        start Redis + tokend + nginx on 127.0.0.1:\$${PORT:-8080}, data in ./var"
 	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
+	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300)"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local)"
 	@echo "make deps       install the Debian packages needed to build, run and test"
 
@@ -68,8 +70,31 @@ build/unit/%: tests/unit/%.c build/libtokend-asan.a | build/unit
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS) -lcmocka
 
-build/obj build/asan build/unit:
+build/obj build/asan build/unit build/fuzz:
 	mkdir -p $@
+
+# libFuzzer targets (clang): each fuzzes one parser, starting from its seed
+# corpus in tests/fuzz/corpus/<name>; findings land in build/fuzz/.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS    := build/fuzz/fuzz_rql
+FUZZ_SECONDS ?= 300
+
+build/fuzz/fuzz_rql: tests/fuzz/fuzz_rql.c src/rql.c include/tokend/rql.h | build/fuzz
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_rql.c src/rql.c -ljson-c
+
+# each fuzzer for FUZZ_SECONDS (default 5 minutes); a crash fails the target
+fuzz: deps-test $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/ \
+			build/fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+
+# the same, briefly, as part of make test: regressions show in CI
+test-fuzz:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 install: build/tokend
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/tokend
@@ -103,7 +128,7 @@ test-integration: deps-test compat-deps build/tokend
 test-asan: deps-test compat-deps build/tokend-asan
 	TOKEND_BIN=$(CURDIR)/build/tokend-asan TOKEND_SANITIZED=1 $(PYTEST) -q tests/integration
 
-test: test-unit test-integration test-asan
+test: test-unit test-integration test-asan test-fuzz
 
 run: deps-run build/tokend
 	@deploy/run.sh
