@@ -78,12 +78,27 @@ build/obj build/asan build/unit build/fuzz:
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS    := build/fuzz/fuzz_rql
+FUZZERS    := build/fuzz/fuzz_rql build/fuzz/fuzz_token build/fuzz/fuzz_target build/fuzz/fuzz_body
+FUZZ_LIBS  := $(PKG_LIBS)
 FUZZ_SECONDS ?= 300
 
 build/fuzz/fuzz_rql: tests/fuzz/fuzz_rql.c src/rql.c include/tokend/rql.h | build/fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_rql.c src/rql.c -ljson-c
+
+build/fuzz/fuzz_token: tests/fuzz/fuzz_token.c src/sign.c src/parse.c include/tokend/sign.h | build/fuzz
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_token.c src/sign.c src/parse.c $(FUZZ_LIBS)
+
+build/fuzz/fuzz_target: tests/fuzz/fuzz_target.c src/target.c src/parse.c | build/fuzz
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_target.c src/target.c src/parse.c
+
+build/fuzz/fuzz_body: tests/fuzz/fuzz_body.c src/body.c src/token.c src/space.c src/pat.c \
+		src/sign.c src/parse.c | build/fuzz
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_body.c src/body.c src/token.c \
+		src/space.c src/pat.c src/sign.c src/parse.c $(FUZZ_LIBS)
 
 # each fuzzer for FUZZ_SECONDS (default 5 minutes); a crash fails the target
 fuzz: deps-test $(FUZZERS)
