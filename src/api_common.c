@@ -8,6 +8,9 @@ td_respond_store(struct td_request *req, int store_rc)
 {
 	if (store_rc == TD_STORE_NOT_FOUND)
 		td_respond_error(req, 404, "not_found", NULL, "This record could not be found");
+	else if (store_rc == TD_STORE_REFUSED)
+		td_respond_error(req, 503, "storage_refuses_writes", NULL,
+				 "storage refuses writes (Redis is out of memory or cannot persist)");
 	else
 		td_respond_error(req, 503, "service_unavailable", NULL, "storage unavailable");
 	return 0;

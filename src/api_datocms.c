@@ -27,8 +27,9 @@ dato_error(struct td_request *req, int status, const char *code, const char *fie
 static int
 dato_store_error(struct td_request *req, int rc, const char *what)
 {
-	return rc == TD_STORE_DOWN
-	       ? dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage unavailable")
+	return rc == TD_STORE_REFUSED
+	       ? dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage refuses writes")
+	       : rc < 0 ? dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage unavailable")
 	       : dato_error(req, 404, "NOT_FOUND", NULL, what);
 }
 
@@ -57,7 +58,7 @@ rate_limit(struct td_ctx *ctx, struct td_request *req, const struct td_principal
 	snprintf(caller, sizeof(caller), "%s:s:%" PRId64, who->actor, space);
 	if (td_store_rate_hit(ctx->store, caller, ctx->cfg->rate_limit_window_ms, &count,
 			      &reset_ms) != TD_STORE_OK)
-		return dato_error(req, 503, "SERVICE_UNAVAILABLE", NULL, "storage unavailable"), -1;
+		return 0;	/* no counter (Redis refusing writes): serve, uncounted */
 	snprintf(n, sizeof(n), "%d", limit);
 	td_response_header(req, "X-RateLimit-Limit", n);
 	snprintf(n, sizeof(n), "%lld", count >= limit ? 0 : limit - count);

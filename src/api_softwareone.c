@@ -33,6 +33,16 @@ problem(struct td_request *req, int status, const char *field, const char *messa
 	return 0;
 }
 
+/* A store result as problem details: Redis trouble → 503, missing → 404. */
+static int
+store_problem(struct td_request *req, int rc, const char *what)
+{
+	if (rc == TD_STORE_REFUSED)
+		return problem(req, 503, NULL, "storage refuses writes (Redis is out of memory or "
+					       "cannot persist)");
+	return problem(req, rc < 0 ? 503 : 404, NULL, rc < 0 ? "storage unavailable" : what);
+}
+
 /* "TKN-1234-5678" → 12345678; anything else is -1 (a 404 for a path id). */
 static int
 parse_prefixed(const char *s, const char *prefix, int groups, int64_t *out)
@@ -180,7 +190,7 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 		return problem(req, 403, NULL, "this token may not do that in this account"), -1;
 	rc = td_store_space_get(ctx->store, *space, &ctx->scratch_space);
 	if (rc != TD_STORE_OK)
-		return problem(req, rc == TD_STORE_DOWN ? 503 : 404, NULL, "no such account"), -1;
+		return store_problem(req, rc, "no such account"), -1;
 	return 0;
 }
 
@@ -447,7 +457,7 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_list(ctx->store, space, collect, &c);
 	if (rc != TD_STORE_OK) {
 		json_object_put(c.all);
-		return problem(req, rc == TD_STORE_DOWN ? 503 : 404, NULL, "no such account");
+		return store_problem(req, rc, "no such account");
 	}
 	total = json_object_array_length(c.all);
 	if (order.n > 0) {
@@ -498,7 +508,7 @@ load(struct td_ctx *ctx, struct td_request *req, int64_t space, int64_t id)
 
 	rc = td_store_token_get(ctx->store, space, id, &ctx->scratch_token, &mc);
 	if (rc != TD_STORE_OK)
-		return problem(req, rc == TD_STORE_DOWN ? 503 : 404, NULL, "no such API token"), -1;
+		return store_problem(req, rc, "no such API token"), -1;
 	return 0;
 }
 
@@ -600,7 +610,7 @@ td_api_swo_create(struct td_ctx *ctx, struct td_request *req)
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
 	rc = td_store_token_create(ctx->store, t, &mc);
 	if (rc != TD_STORE_OK)
-		return problem(req, rc == TD_STORE_DOWN ? 503 : 404, NULL, "no such account");
+		return store_problem(req, rc, "no such account");
 	if (t->id > TD_IDT_ID_MAX) {
 		/* TKN-NNNN-NNNN holds 8 digits: past that, tokend's own form */
 		t->signed_kind = TD_KIND_PUBLIC;
@@ -652,7 +662,7 @@ change(struct td_ctx *ctx, struct td_request *req, enum swo_change what)
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
-		return problem(req, rc == TD_STORE_DOWN ? 503 : 404, NULL, "no such API token");
+		return store_problem(req, rc, "no such API token");
 	if (what == SWO_DELETE)
 		return td_respond_no_content(req);
 	return respond_token(ctx, req, 200, t, NULL);

@@ -64,7 +64,7 @@ authenticate_space_token(struct td_ctx *ctx, const struct td_token_ref *ref,
 	int rc, mc;
 
 	rc = td_store_token_get(ctx->store, ref->space_id, ref->id, t, &mc);
-	if (rc == TD_STORE_DOWN)
+	if (rc < 0)
 		return 503;
 	if (rc != TD_STORE_OK || t->kid != ref->kid || t->signed_kind != ref->kind ||
 	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 ||
@@ -104,7 +104,7 @@ td_auth_identify(struct td_ctx *ctx, struct td_request *req, struct td_principal
 	if (ref.kind != TD_KIND_PAT)
 		return authenticate_space_token(ctx, &ref, p);
 	rc = td_store_pat_get(ctx->store, ref.id, pat);
-	if (rc == TD_STORE_DOWN)
+	if (rc < 0)
 		return 503;
 	if (rc != TD_STORE_OK || pat->kid != ref.kid || (key = td_keyring_find(ctx->keyring, ref.kid)) == NULL ||
 	    td_pat_secret_hash(key, ref.secret, hash) != 0 ||

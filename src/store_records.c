@@ -465,16 +465,22 @@ key_space(char *out, size_t size, int64_t space_id, const char *suffix)
 	snprintf(out, size, "{s:%" PRId64 "}:%s", space_id, suffix);
 }
 
-/* Frees the reply; maps "unreachable" and error replies to TD_STORE_DOWN. */
+/* 0 for a usable reply; otherwise frees it and says why: TD_STORE_REFUSED
+ * when Redis is up but refuses writes (out of memory under noeviction,
+ * MISCONF when it cannot persist, a read-only replica), else TD_STORE_DOWN. */
 static int
 reply_failed(redisReply *r, const char *what)
 {
+	int refused;
+
 	if (r == NULL)
-		return 1;
+		return TD_STORE_DOWN;
 	if (r->type == REDIS_REPLY_ERROR) {
+		refused = strncmp(r->str, "OOM", 3) == 0 || strncmp(r->str, "MISCONF", 7) == 0 ||
+			  strncmp(r->str, "READONLY", 8) == 0;
 		td_log_error("%s: redis refused: %.200s", what, r->str);
 		freeReplyObject(r);
-		return 1;
+		return refused ? TD_STORE_REFUSED : TD_STORE_DOWN;
 	}
 	return 0;
 }
@@ -488,16 +494,17 @@ run(struct td_store *store, enum store_script s, int nkeys, struct args *a, redi
 		return TD_STORE_DOWN;
 	}
 	*out = store_script(store, s, nkeys, a->n, a->v, a->len);
-	return reply_failed(*out, what) ? TD_STORE_DOWN : TD_STORE_OK;
+	return reply_failed(*out, what);
 }
 
 static int
 next_id(struct td_store *store, const char *seq_key, int64_t *id)
 {
 	redisReply *r = store_command(store, "INCR %s", seq_key);
+	int rc;
 
-	if (reply_failed(r, "next_id"))
-		return TD_STORE_DOWN;
+	if ((rc = reply_failed(r, "next_id")) != 0)
+		return rc;
 	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
 		freeReplyObject(r);
 		return TD_STORE_DOWN;
@@ -538,13 +545,13 @@ td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_
 		return TD_STORE_DOWN;
 	for (attempt = 0; attempt < 8; attempt++) {
 		/* an auto id can meet a caller-chosen one: take the next */
-		if (!explicit_id && next_id(store, "{spaces}:seq", &sp->id) != TD_STORE_OK)
+		if (!explicit_id && (rc = next_id(store, "{spaces}:seq", &sp->id)) != TD_STORE_OK)
 			goto done;
 		a->n = 0, a->used = 0, a->overflow = 0;
 		key_space(key, sizeof(key), sp->id, "space");
 		arg_str(a, key);
 		space_pairs(sp, a);
-		if (run(store, SCRIPT_CREATE_IF_ABSENT, 1, a, &r, "space_create") != TD_STORE_OK)
+		if ((rc = run(store, SCRIPT_CREATE_IF_ABSENT, 1, a, &r, "space_create")) != TD_STORE_OK)
 			goto done;
 		rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? TD_STORE_OK : TD_STORE_EXISTS;
 		freeReplyObject(r);
@@ -558,10 +565,8 @@ td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_
 	arg_str(a, "{spaces}:index");
 	arg_str(a, "{spaces}:seq");
 	arg_i64(a, sp->id);
-	if (run(store, SCRIPT_SPACE_INDEX_ADD, 2, a, &r, "space_index") != TD_STORE_OK) {
-		rc = TD_STORE_DOWN;
+	if ((rc = run(store, SCRIPT_SPACE_INDEX_ADD, 2, a, &r, "space_index")) != TD_STORE_OK)
 		goto done;
-	}
 	freeReplyObject(r);
 done:
 	free(a);
@@ -769,7 +774,7 @@ td_store_token_create(struct td_store *store, struct td_token *t, int *space_min
 
 	if (a == NULL)
 		return TD_STORE_DOWN;
-	if (next_id(store, "{tokens}:seq", &t->id) != TD_STORE_OK)
+	if ((rc = next_id(store, "{tokens}:seq", &t->id)) != TD_STORE_OK)
 		goto done;
 	key_space(space, sizeof(space), t->space_id, "space");
 	key_space(idx, sizeof(idx), t->space_id, "tokens");

@@ -59,6 +59,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] token hash, KEYS[2] space hash. {token fields, space
 	 * min_cache}, or false. */
 	[SCRIPT_TOKEN_GET] =
+	"#!lua flags=no-writes\n"	/* reads go on while Redis refuses writes */
 	"local t = redis.call('HGETALL', KEYS[1])\n"
 	"if #t == 0 then return false end\n"
 	"return {t, redis.call('HGET', KEYS[2], 'mc') or '0'}\n",
@@ -75,6 +76,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] space hash, KEYS[2] token index; ARGV[1] token key prefix.
 	 * {space min_cache, {id, fields}...} in id order, or false. */
 	[SCRIPT_TOKEN_LIST] =
+	"#!lua flags=no-writes\n"
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
 	"local out = {redis.call('HGET', KEYS[1], 'mc') or '0'}\n"
 	"for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
@@ -93,6 +95,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] an index; ARGV[1] record key prefix. {{id, fields}...},
 	 * skipping ids whose record is gone. */
 	[SCRIPT_RECORD_LIST] =
+	"#!lua flags=no-writes\n"
 	"local out = {}\n"
 	"for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
 	"  local r = redis.call('HGETALL', ARGV[1] .. id)\n"

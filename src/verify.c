@@ -195,7 +195,7 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	if (ref.kind == TD_KIND_PAT)
 		return TD_VERIFY_NOT_A_DELIVERY_TOKEN;
 	rc = td_store_token_get(ctx->store, ref.space_id, ref.id, t, &space_mc);
-	if (rc == TD_STORE_DOWN)
+	if (rc < 0)
 		return ctx->cfg->verify_fail_open ? degraded(ref, target, out)
 						  : TD_VERIFY_STORE_UNAVAILABLE;
 	if (rc != TD_STORE_OK)

@@ -45,7 +45,9 @@ enum td_store_result {
 	TD_STORE_OK = 0,
 	TD_STORE_NOT_FOUND = 1,
 	TD_STORE_EXISTS = 2,
-	TD_STORE_DOWN = -1,	/* unreachable, or Redis refused: the caller answers 503 */
+	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
+	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
+				   saying so; reads still work */
 };
 
 struct td_space;
