@@ -79,6 +79,7 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 {
 	const char *version = td_request_header(req, "X-Api-Version");
 	const char *hdr;
+	int64_t other;
 	int rc;
 	const char *accept = td_request_header(req, "Accept");
 
@@ -101,10 +102,14 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 		return dato_error(req, 401, td_request_header(req, "Authorization") ? "INVALID_AUTHORIZATION_HEADER"
 									 : "INVALID_SITE",
 				  NULL, "Unauthorized"), -1;
+	hdr = td_request_header(req, "X-Space-Id");
 	if (!who->all_spaces && who->nspaces == 1) {
 		*space = who->spaces[0];
+		/* bound to one project: naming another is refused, not ignored */
+		if (hdr != NULL && (parse_id(hdr, &other) != 0 || other != *space))
+			return dato_error(req, 403, "INSUFFICIENT_PERMISSIONS", NULL,
+					  "this token belongs to another project"), -1;
 	} else {
-		hdr = td_request_header(req, "X-Space-Id");
 		if (parse_id(hdr, space) != 0)
 			return dato_error(req, 422, "INVALID_FIELD", "X-Space-Id",
 					  "this token reaches several spaces: name one in X-Space-Id"), -1;

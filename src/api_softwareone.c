@@ -175,9 +175,14 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 	if (rc != 0)
 		return problem(req, 401, NULL, "Check if the Authorization header is present and "
 					       "contains a valid token value"), -1;
+	hdr = td_request_header(req, "X-Space-Id");
 	if (!who->all_spaces && who->nspaces == 1) {
 		*space = who->spaces[0];
-	} else if ((hdr = td_request_header(req, "X-Space-Id")) == NULL ||
+		/* bound to one account: naming another is refused, not ignored */
+		if (hdr != NULL && (td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) != 0 ||
+				    v != *space))
+			return problem(req, 403, NULL, "this token belongs to another account"), -1;
+	} else if (hdr == NULL ||
 		   td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) != 0) {
 		return problem(req, 400, "X-Space-Id", "this token reaches several accounts: "
 						       "name one in X-Space-Id"), -1;
