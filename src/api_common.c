@@ -1,4 +1,7 @@
+#include <inttypes.h>
 #include <string.h>
+
+#include "tokend/log.h"
 
 #include "tokend/api.h"
 #include "tokend/store.h"
@@ -66,4 +69,13 @@ td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
 	if (td_token_format(ctx->keyring, &ref, s, sizeof(s)) != 0)
 		return NULL;
 	return json_object_new_string(s);
+}
+
+void
+td_activity(struct td_ctx *ctx, int64_t space_id, const char *actor, const char *action,
+	    int64_t resource_id)
+{
+	/* the change itself succeeded; a lost log entry is logged, not fatal */
+	if (td_store_activity_add(ctx->store, space_id, actor, action, resource_id) != TD_STORE_OK)
+		td_log_error("activity %s on space %" PRId64 " not recorded", action, space_id);
 }

@@ -331,6 +331,7 @@ td_api_dato_create(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_create(ctx->store, t, &mc);
 	if (rc != TD_STORE_OK)
 		return dato_store_error(req, rc, "no such project");
+	td_activity(ctx, space, who.actor, "access_token.create", t->id);
 	return respond_data(req, 201, access_token_json(ctx, t, 1));
 }
 
@@ -361,6 +362,8 @@ rewrite(struct td_ctx *ctx, struct td_request *req, int regenerate)
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
 		return dato_store_error(req, rc, "no such API token");
+	td_activity(ctx, space, who.actor, regenerate ? "access_token.regenerate" : "access_token.update",
+		    t->id);
 	return respond_data(req, 200, access_token_json(ctx, t, 1));
 }
 
@@ -393,6 +396,7 @@ td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_delete(ctx->store, space, id, &ctx->scratch_token);
 	if (rc != TD_STORE_OK)
 		return dato_store_error(req, rc, "no such API token");
+	td_activity(ctx, space, who.actor, "access_token.delete", id);
 	return respond_data(req, 200, access_token_json(ctx, &ctx->scratch_token, 1));
 }
 

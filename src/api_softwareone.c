@@ -616,6 +616,7 @@ td_api_swo_create(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_create(ctx->store, t, &mc);
 	if (rc != TD_STORE_OK)
 		return store_problem(req, rc, "no such account");
+	td_activity(ctx, space, who.actor, "api_token.create", t->id);
 	if (t->id > TD_IDT_ID_MAX) {
 		/* TKN-NNNN-NNNN holds 8 digits: past that, tokend's own form */
 		t->signed_kind = TD_KIND_PUBLIC;
@@ -668,6 +669,9 @@ change(struct td_ctx *ctx, struct td_request *req, enum swo_change what)
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
 		return store_problem(req, rc, "no such API token");
+	td_activity(ctx, space, who.actor, what == SWO_UPDATE ? "api_token.update"
+					    : what == SWO_ENABLE ? "api_token.enable"
+					    : what == SWO_DISABLE ? "api_token.disable" : "api_token.delete", id);
 	if (what == SWO_DELETE)
 		return td_respond_no_content(req);
 	return respond_token(ctx, req, 200, t, NULL);

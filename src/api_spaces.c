@@ -5,9 +5,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tokend/log.h"
+#include "tokend/parse.h"
 #include "tokend/role.h"
 
 #include "tokend/api.h"
@@ -124,6 +126,7 @@ td_api_spaces_create(struct td_ctx *ctx, struct td_request *req)
 		return td_respond_store(req, rc);
 	if (add_builtin_token(ctx, sp->id, who.actor) != TD_STORE_OK)
 		td_log_error("space %" PRId64 ": built-in token not created", sp->id);
+	td_activity(ctx, sp->id, who.actor, "space.create", sp->id);
 	return respond_space(req, 201, sp);
 }
 
@@ -162,6 +165,7 @@ td_api_space_update(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_space_put(ctx->store, sp);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	td_activity(ctx, sp->id, who.actor, "space.update", sp->id);
 	return respond_space(req, 200, sp);
 }
 
@@ -178,4 +182,54 @@ td_api_space_delete(struct td_ctx *ctx, struct td_request *req)
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
 	return respond_space(req, 200, &ctx->scratch_space);
+}
+
+struct activity_ctx {
+	struct json_object *array;
+};
+
+static int
+add_activity(const struct td_activity *a, void *arg)
+{
+	struct activity_ctx *c = arg;
+	struct json_object *o = json_object_new_object();
+	long long ms = atoll(a->id);
+
+	json_object_object_add(o, "id", json_object_new_string(a->id));
+	json_object_object_add(o, "at", td_json_time_ms(ms));
+	json_object_object_add(o, "actor", json_object_new_string(a->actor));
+	json_object_object_add(o, "action", json_object_new_string(a->action));
+	json_object_object_add(o, "resource_id", json_object_new_int64(a->resource_id));
+	json_object_array_add(c->array, o);
+	return 0;
+}
+
+/* GET /v1/spaces/{space_id}/activities?limit=N — newest first (N <= 1000). */
+int
+td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
+{
+	int64_t id = req->match.ids[0];
+	const char *limit_s = td_target_query(&req->target, "limit");
+	struct activity_ctx c;
+	struct td_principal who;
+	struct json_object *o;
+	long long limit = 100;
+	int rc;
+
+	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, id) != 0)
+		return 0;
+	if (limit_s != NULL && td_parse_int64(limit_s, strlen(limit_s), 1, 1000, &limit) != 0)
+		return td_respond_error(req, 422, "invalid_field", "limit", "must be 1..1000"), 0;
+	rc = td_store_space_get(ctx->store, id, &ctx->scratch_space);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc);
+	c.array = json_object_new_array();
+	rc = td_store_activity_list(ctx->store, id, (int)limit, add_activity, &c);
+	if (rc != TD_STORE_OK) {
+		json_object_put(c.array);
+		return td_respond_store(req, rc);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "activities", c.array);
+	return td_respond_json(req, 200, o);
 }

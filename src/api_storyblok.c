@@ -137,6 +137,7 @@ td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
 	rc = td_store_token_create(ctx->store, t, &space_mc);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	td_activity(ctx, t->space_id, who.actor, "api_key.create", t->id);
 	return respond_api_key(ctx, req, 201, t, space_mc, &who);
 }
 
@@ -158,7 +159,7 @@ td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req)
 /* Stamps the change and writes the token back, answering with it. */
 static int
 save_and_respond(struct td_ctx *ctx, struct td_request *req, struct td_token *t, int space_mc,
-		 const struct td_principal *who)
+		 const struct td_principal *who, const char *action)
 {
 	int rc;
 
@@ -167,6 +168,7 @@ save_and_respond(struct td_ctx *ctx, struct td_request *req, struct td_token *t,
 	rc = td_store_token_put(ctx->store, t);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	td_activity(ctx, t->space_id, who->actor, action, t->id);
 	return respond_api_key(ctx, req, 200, t, space_mc, who);
 }
 
@@ -190,7 +192,7 @@ td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 	}
 	if (td_token_apply_json(t, td_body_member(req, "api_key"), 0, &err) != 0)
 		return td_respond_invalid(req, &err);
-	return save_and_respond(ctx, req, t, space_mc, &who);
+	return save_and_respond(ctx, req, t, space_mc, &who, "api_key.update");
 }
 
 int
@@ -205,6 +207,7 @@ td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
 				   &ctx->scratch_token);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
+	td_activity(ctx, req->match.ids[0], who.actor, "api_key.delete", req->match.ids[1]);
 	/* the deleted object; its min_cache as stored (the space may be gone) */
 	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0, &who);
 }
@@ -225,5 +228,5 @@ td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 		return td_respond_store(req, rc);
 	if (td_token_regenerate(t, ctx->keyring) != 0)
 		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
-	return save_and_respond(ctx, req, t, space_mc, &who);
+	return save_and_respond(ctx, req, t, space_mc, &who, "api_key.regenerate");
 }

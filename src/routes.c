@@ -16,6 +16,8 @@ const struct td_route td_routes[] = {
 	  td_api_space_update },
 	{ "spaces.delete", TD_METHOD_DELETE, "/v1/spaces/{space_id}", TD_DIALECT_ADMIN,
 	  td_api_space_delete },
+	{ "spaces.activities", TD_METHOD_GET, "/v1/spaces/{space_id}/activities", TD_DIALECT_ADMIN,
+	  td_api_space_activities },
 
 	{ "api_keys.list", TD_METHOD_GET, "/v1/spaces/{space_id}/api_keys", TD_DIALECT_STORYBLOK,
 	  td_api_storyblok_list },

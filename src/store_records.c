@@ -654,7 +654,7 @@ td_store_space_delete(struct td_store *store, int64_t id, struct td_space *delet
 {
 	struct args *a = args_new();
 	redisReply *r = NULL;
-	char key[64], idx[64], prefix[64];
+	char key[64], idx[64], prefix[64], log[64];
 	int rc;
 
 	if (a == NULL)
@@ -664,8 +664,10 @@ td_store_space_delete(struct td_store *store, int64_t id, struct td_space *delet
 	key_space(prefix, sizeof(prefix), id, "t:");
 	arg_str(a, key);
 	arg_str(a, idx);
+	key_space(log, sizeof(log), id, "activities");
+	arg_str(a, log);
 	arg_str(a, prefix);
-	rc = run(store, SCRIPT_SPACE_DELETE, 2, a, &r, "space_delete");
+	rc = run(store, SCRIPT_SPACE_DELETE, 3, a, &r, "space_delete");
 	if (rc != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
@@ -1116,5 +1118,61 @@ td_store_rate_hit(struct td_store *store, const char *caller, int window_ms, lon
 		freeReplyObject(r);
 	}
 	free(a);
+	return rc;
+}
+
+/* --- activity log --- */
+
+int
+td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
+		      const char *action, int64_t resource_id)
+{
+	char key[64];
+	redisReply *r;
+	int rc;
+
+	key_space(key, sizeof(key), space_id, "activities");
+	r = store_command(store, "XADD %s MAXLEN ~ %d * a %s x %s r %" PRId64, key,
+			  TD_ACTIVITIES_MAX, actor, action, resource_id);
+	if ((rc = reply_failed(r, "activity_add")) != 0)
+		return rc;
+	freeReplyObject(r);
+	return TD_STORE_OK;
+}
+
+int
+td_store_activity_list(struct td_store *store, int64_t space_id, int limit, td_activity_cb cb,
+		       void *arg)
+{
+	struct td_activity a;
+	const redisReply *e, *f;
+	char key[64];
+	redisReply *r;
+	size_t i, j;
+	int rc = TD_STORE_OK;
+
+	key_space(key, sizeof(key), space_id, "activities");
+	r = store_command(store, "XREVRANGE %s + - COUNT %d", key, limit);
+	if (reply_failed(r, "activity_list") || r->type != REDIS_REPLY_ARRAY)
+		return TD_STORE_DOWN;
+	for (i = 0; i < r->elements && rc == TD_STORE_OK; i++) {
+		e = r->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING || !hash_ok(e->element[1]))
+			continue;
+		memset(&a, 0, sizeof(a));
+		field_text(e->element[0], a.id, sizeof(a.id));
+		f = e->element[1];
+		for (j = 0; j < f->elements; j += 2) {
+			if (is_field(f->element[j], "a"))
+				field_text(f->element[j + 1], a.actor, sizeof(a.actor));
+			else if (is_field(f->element[j], "x"))
+				field_text(f->element[j + 1], a.action, sizeof(a.action));
+			else if (is_field(f->element[j], "r"))
+				(void)field_i64(f->element[j + 1], 0, INT64_MAX, &a.resource_id);
+		}
+		rc = cb(&a, arg);
+	}
+	freeReplyObject(r);
 	return rc;
 }

@@ -37,14 +37,15 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"return 1\n",
 
-	/* KEYS[1] space hash, KEYS[2] its token index; ARGV[1] token key prefix.
-	 * Deletes the space and all its tokens; returns the space or nil. */
+	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
+	 * log; ARGV[1] token key prefix. Deletes the space and all its tokens;
+	 * returns the space or nil. */
 	[SCRIPT_SPACE_DELETE] =
 	"local sp = redis.call('HGETALL', KEYS[1])\n"
 	"if #sp == 0 then return false end\n"
 	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
 	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end\n"
-	"redis.call('DEL', KEYS[1], KEYS[2])\n"
+	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
 	"return sp\n",
 
 	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash;

@@ -17,6 +17,10 @@ struct json_object *td_body_member(const struct td_request *req, const char *key
  * token whose key was dropped from the keyring (it is dead). */
 struct json_object *td_token_string_json(const struct td_ctx *ctx, const struct td_token *t);
 
+/* Appends who did what to which record to the space's activity log. */
+void td_activity(struct td_ctx *ctx, int64_t space_id, const char *actor, const char *action,
+		 int64_t resource_id);
+
 /* ISO 8601 string or null. */
 struct json_object *td_json_time_ms(int64_t ms);
 struct json_object *td_json_time_s(int64_t secs);
@@ -26,6 +30,7 @@ int td_api_spaces_create(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_update(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_delete(struct td_ctx *ctx, struct td_request *req);
+int td_api_space_activities(struct td_ctx *ctx, struct td_request *req);
 
 int td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req);

@@ -82,6 +82,21 @@ int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb
 int td_store_rate_hit(struct td_store *store, const char *caller, int window_ms,
 		      long long *count, long long *reset_ms);
 
+/* The space's activity log: a Redis stream capped near TD_ACTIVITIES_MAX. */
+#define TD_ACTIVITIES_MAX 10000
+struct td_activity {
+	char id[32];			/* the stream entry id, "<ms>-<seq>" */
+	char actor[48];
+	char action[48];
+	int64_t resource_id;
+};
+typedef int (*td_activity_cb)(const struct td_activity *a, void *arg);
+int td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
+			  const char *action, int64_t resource_id);
+/* Newest first, at most limit entries. */
+int td_store_activity_list(struct td_store *store, int64_t space_id, int limit,
+			   td_activity_cb cb, void *arg);
+
 /* Personal access tokens. create assigns p->id. */
 int td_store_pat_create(struct td_store *store, struct td_pat *p);
 int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
