@@ -153,11 +153,13 @@ def test_worker_killed_mid_load(workdir, redis):
             killed = time.monotonic()
             time.sleep(1.5)
         assert other in t.workers() and victim not in t.workers() and len(t.workers()) == 2
-        # a request the dead worker held may fail (nginx answers its JSON 503); nothing else
+        # requests on the dead worker's connections may fail right then (nginx answers its
+        # JSON 503; a POST sent on a connection that died is not retried); nothing later
         failed = [r for r in load.results if r[2] not in (200, 201)]
-        assert len(failed) <= 2, failed
-        assert all(r[2] == 503 and r[4] for r in failed)
+        assert all(r[2] == 503 and r[4] for r in failed), failed
+        assert all(killed - 0.1 <= r[0] <= killed + 0.5 for r in failed), failed
         assert all(r[2] in (200, 201) for r in load.since(killed + 0.5))
+        assert len(failed) < len(load.results) / 10
     finally:
         n.stop()
         t.stop()
