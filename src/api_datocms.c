@@ -44,34 +44,6 @@ parse_id(const char *s, int64_t *out)
 	return 0;
 }
 
-/* DatoCMS's limit: rate_limit_requests per rate_limit_window_ms for each
- * caller in each project, counted in Redis so all workers and hosts share
- * it; every answer says where the caller stands. */
-static int
-rate_limit(struct td_ctx *ctx, struct td_request *req, const struct td_principal *who,
-	   int64_t space)
-{
-	long long count = 0, reset_ms = 0;
-	char caller[96], n[24];
-	int limit = ctx->cfg->rate_limit_requests;
-
-	snprintf(caller, sizeof(caller), "%s:s:%" PRId64, who->actor, space);
-	if (td_store_rate_hit(ctx->store, caller, ctx->cfg->rate_limit_window_ms, &count,
-			      &reset_ms) != TD_STORE_OK)
-		return 0;	/* no counter (Redis refusing writes): serve, uncounted */
-	snprintf(n, sizeof(n), "%d", limit);
-	td_response_header(req, "X-RateLimit-Limit", n);
-	snprintf(n, sizeof(n), "%lld", count >= limit ? 0 : limit - count);
-	td_response_header(req, "X-RateLimit-Remaining", n);
-	req->rate_headers_set = 1;
-	if (count > limit) {
-		snprintf(n, sizeof(n), "%lld", reset_ms <= 0 ? 1 : (reset_ms + 999) / 1000);
-		td_response_header(req, "X-RateLimit-Reset", n);
-		return dato_error(req, 429, "RATE_LIMIT_EXCEEDED", NULL, "too many requests"), -1;
-	}
-	return 0;
-}
-
 /* The checks every call makes, in DatoCMS's order: API version, who is
  * calling, which project, may it read tokens there, does the project exist. */
 static int
@@ -117,7 +89,7 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 	if (!td_principal_has_space(who, *space) || !(who->scopes & TD_SCOPE_TOKENS_READ))
 		return dato_error(req, 403, "INSUFFICIENT_PERMISSIONS", NULL,
 				  "this token may not manage API tokens here"), -1;
-	if (rate_limit(ctx, req, who, *space) != 0)
+	if (td_rate_limit(ctx, req, who, *space) != 0)
 		return -1;
 	rc = td_store_space_get(ctx->store, *space, &ctx->scratch_space);
 	if (rc != TD_STORE_OK)

@@ -196,7 +196,7 @@ prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, in
 	rc = td_store_space_get(ctx->store, *space, &ctx->scratch_space);
 	if (rc != TD_STORE_OK)
 		return store_problem(req, rc, "no such account"), -1;
-	return 0;
+	return td_rate_limit(ctx, req, who, *space);
 }
 
 /* --- projection: select=+a,-b --- */

@@ -23,6 +23,8 @@ space_json(const struct td_space *sp)
 	json_object_object_add(o, "id", json_object_new_int64(sp->id));
 	json_object_object_add(o, "name", json_object_new_string(sp->name));
 	json_object_object_add(o, "min_cache", json_object_new_int(sp->min_cache));
+	json_object_object_add(o, "rate_limit",
+			       sp->rate_limit ? json_object_new_int(sp->rate_limit) : NULL);
 	json_object_object_add(o, "created_at", td_json_time_ms(sp->created_at_ms));
 	json_object_object_add(o, "updated_at", td_json_time_ms(sp->updated_at_ms));
 	return o;

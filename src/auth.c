@@ -124,6 +124,33 @@ td_auth_identify(struct td_ctx *ctx, struct td_request *req, struct td_principal
 }
 
 int
+td_rate_limit(struct td_ctx *ctx, struct td_request *req, const struct td_principal *who,
+	      int64_t space_id)
+{
+	struct td_rate rate;
+	char n[24];
+
+	if (td_store_rate_check(ctx->store, space_id, who->actor, ctx->cfg->rate_limit_requests,
+				ctx->cfg->rate_limit_window_ms, &rate) != TD_STORE_OK)
+		return 0;	/* no counter without Redis: the call itself will say why */
+	snprintf(n, sizeof(n), "%lld", rate.limit);
+	td_response_header(req, "X-RateLimit-Limit", n);
+	snprintf(n, sizeof(n), "%lld", rate.remaining < 0 ? 0 : rate.remaining);
+	td_response_header(req, "X-RateLimit-Remaining", n);
+	req->rate_headers_set = 1;
+	if (rate.allowed)
+		return 0;
+	/* whole seconds, at least 1: Storyblok's and SoftwareOne's clients read
+	 * Retry-After, DatoCMS's X-RateLimit-Reset (seconds, not an epoch) */
+	snprintf(n, sizeof(n), "%lld", (rate.retry_after_ms + 999) / 1000 < 1 ? 1
+				       : (rate.retry_after_ms + 999) / 1000);
+	td_response_header(req, "Retry-After", n);
+	td_response_header(req, "X-RateLimit-Reset", n);
+	td_respond_error(req, 429, "rate_limit_exceeded", NULL, "Too many requests");
+	return -1;
+}
+
+int
 td_auth_require(struct td_ctx *ctx, struct td_request *req, struct td_principal *p,
 		unsigned scope, int64_t space_id)
 {
@@ -142,5 +169,5 @@ td_auth_require(struct td_ctx *ctx, struct td_request *req, struct td_principal 
 				 "this token may not do that here");
 		return -1;
 	}
-	return 0;
+	return td_rate_limit(ctx, req, p, space_id);
 }

@@ -63,8 +63,8 @@ static const struct config_key config_keys[] = {
 	INT(json_max_depth, 1, TD_JSON_DEPTH_LIMIT, "JSON nesting cap; deeper is 400"),
 	{ "access_log", KEY_BOOL, offsetof(struct td_config, access_log), sizeof(int),
 	  0, 1, 0, "one line per request on stderr" },
-	INT(rate_limit_requests, 1, 1000000, "management calls per window per caller and space"),
-	INT(rate_limit_window_ms, 100, 3600000, "the rate-limit window (DatoCMS: 3 s)"),
+	INT(rate_limit_requests, 1, 1000000, "default management calls per window, per caller and space"),
+	INT(rate_limit_window_ms, 100, 3600000, "the rate-limit window (GCRA period; DatoCMS: 3 s)"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
 	  0, 1, 0, "Redis down: off = verify refuses (403), on = tag-valid tokens pass" },
 };

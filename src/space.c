@@ -28,6 +28,15 @@ td_space_apply_json(struct td_space *sp, struct json_object *obj, int creating,
 		if (is_null || sp->name[0] == '\0')
 			FAIL("name", "can't be blank");
 	}
+	if (json_object_object_get_ex(obj, "rate_limit", &v)) {
+		if (json_object_is_type(v, json_type_null))
+			sp->rate_limit = 0;
+		else if (td_json_int64(v, 1, TD_RATE_LIMIT_MAX, &n, &msg) != 0)
+			FAIL("rate_limit", json_object_is_type(v, json_type_int)
+					   ? "must be between 1 and 1000000" : msg);
+		else
+			sp->rate_limit = (int)n;
+	}
 	if (json_object_object_get_ex(obj, "min_cache", &v)) {
 		if (td_json_int64(v, 0, TD_MIN_CACHE_MAX, &n, &msg) != 0)
 			FAIL("min_cache", json_object_is_type(v, json_type_int)

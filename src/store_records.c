@@ -395,6 +395,9 @@ space_from_hash(const redisReply *h, int64_t id, struct td_space *sp)
 		} else if (is_field(k, "mc")) {
 			bad |= field_i64(v, 0, TD_MIN_CACHE_MAX, &n);
 			sp->min_cache = (int)n;
+		} else if (is_field(k, "rl")) {
+			bad |= field_i64(v, 0, TD_RATE_LIMIT_MAX, &n);
+			sp->rate_limit = (int)n;
 		} else if (is_field(k, "ca")) {
 			bad |= field_i64(v, 0, INT64_MAX, &sp->created_at_ms);
 		} else if (is_field(k, "ua")) {
@@ -527,6 +530,8 @@ space_pairs(const struct td_space *sp, struct args *a)
 	arg_i64(a, sp->created_at_ms);
 	arg_str(a, "ua");
 	arg_i64(a, sp->updated_at_ms);
+	arg_str(a, "rl");
+	arg_i64(a, sp->rate_limit);
 	if (sp->created_by[0] != '\0') {
 		arg_str(a, "cb");
 		arg_str(a, sp->created_by);
@@ -1091,29 +1096,38 @@ done:
 /* --- rate limits --- */
 
 int
-td_store_rate_hit(struct td_store *store, const char *caller, int window_ms, long long *count,
-		  long long *reset_ms)
+td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
+		    int default_limit, int period_ms, struct td_rate *out)
 {
 	struct args *a = args_new();
 	redisReply *r = NULL;
-	char key[128];
+	char key[128], space[64];
+	size_t i;
 	int rc;
 
 	if (a == NULL)
 		return TD_STORE_DOWN;
-	/* one slot per caller: its own hash tag */
-	snprintf(key, sizeof(key), "{rl:%s}", caller);
+	snprintf(key, sizeof(key), "{s:%" PRId64 "}:rl:%s", space_id, caller);
+	key_space(space, sizeof(space), space_id, "space");
 	arg_str(a, key);
-	arg_fmt(a, "%d", window_ms);
-	rc = run(store, SCRIPT_RATE_HIT, 1, a, &r, "rate_hit");
+	arg_str(a, space);
+	arg_fmt(a, "%d", default_limit);
+	arg_fmt(a, "%d", period_ms);
+	rc = run(store, SCRIPT_RATE_CHECK, 2, a, &r, "rate_check");
 	if (rc == TD_STORE_OK) {
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		    r->element[0]->type == REDIS_REPLY_INTEGER &&
-		    r->element[1]->type == REDIS_REPLY_INTEGER) {
-			*count = r->element[0]->integer;
-			*reset_ms = r->element[1]->integer;
-		} else {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
 			rc = TD_STORE_DOWN;
+		} else {
+			for (i = 0; i < 5; i++)
+				if (r->element[i]->type != REDIS_REPLY_INTEGER)
+					rc = TD_STORE_DOWN;
+		}
+		if (rc == TD_STORE_OK) {
+			out->allowed = r->element[0]->integer == 1;
+			out->limit = r->element[1]->integer;
+			out->remaining = r->element[2]->integer;
+			out->reset_ms = r->element[3]->integer;
+			out->retry_after_ms = r->element[4]->integer;
 		}
 		freeReplyObject(r);
 	}

@@ -104,14 +104,29 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"return out\n",
 
-	/* KEYS[1] the caller's window counter; ARGV[1] window (ms).
-	 * {calls in this window, ms until it ends}. */
-	[SCRIPT_RATE_HIT] =
-	"local n = redis.call('INCR', KEYS[1])\n"
-	"if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n"
-	"local ttl = redis.call('PTTL', KEYS[1])\n"
-	"if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end\n"
-	"return {n, ttl}\n",
+	/* GCRA (generic cell rate algorithm), one key per caller and space.
+	 * KEYS[1] the caller's theoretical arrival time, KEYS[2] the space hash
+	 * (its "rl" overrides the default limit); ARGV[1] default limit,
+	 * ARGV[2] period (ms). A burst of `limit` calls is allowed, refilled
+	 * evenly over the period. {allowed 0|1, limit, remaining, reset ms,
+	 * retry-after ms}. */
+	[SCRIPT_RATE_CHECK] =
+	"local limit = tonumber(redis.call('HGET', KEYS[2], 'rl') or ARGV[1])\n"
+	"if limit <= 0 then limit = tonumber(ARGV[1]) end\n"
+	"local period = tonumber(ARGV[2])\n"
+	"local now = redis.call('TIME')\n"
+	"local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
+	"local interval = period / limit\n"
+	"local tat = tonumber(redis.call('GET', KEYS[1]) or t)\n"
+	"if tat < t then tat = t end\n"
+	"local new_tat = tat + interval\n"
+	"local allow_at = new_tat - period\n"
+	"if t < allow_at then\n"
+	"  return {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
+	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
+	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
 };
 
 #endif

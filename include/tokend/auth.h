@@ -41,8 +41,17 @@ int td_auth_identify(struct td_ctx *ctx, struct td_request *req, struct td_princ
 /* Whether token values may be shown to p (it can manage tokens). */
 int td_principal_sees_secrets(const struct td_principal *p);
 
+/* Counts one management call of who in a space (0 for calls about no one
+ * space) against the space's rate limit, shared by all workers through
+ * Redis (GCRA). Sets X-RateLimit-Limit/Remaining; over the limit it answers
+ * 429 in the route's dialect with Retry-After and X-RateLimit-Reset and
+ * returns -1. */
+int td_rate_limit(struct td_ctx *ctx, struct td_request *req, const struct td_principal *who,
+		  int64_t space_id);
+
 /* Authenticates the caller and checks that it holds scope and, when
- * space_id > 0, may touch that space. On refusal the error response is
+ * space_id > 0, may touch that space, then counts the call (td_rate_limit).
+ * On refusal the error response is
  * already sent and -1 returned; 0 means go on. */
 int td_auth_require(struct td_ctx *ctx, struct td_request *req, struct td_principal *p,
 		    unsigned scope, int64_t space_id);

@@ -8,10 +8,13 @@
 
 #include "tokend/token.h"
 
+#define TD_RATE_LIMIT_MAX 1000000
+
 struct td_space {
 	int64_t id;
 	char name[TD_TEXT_BYTES(TD_NAME_MAX)];
 	int min_cache;			/* CDN default for tokens without their own */
+	int rate_limit;			/* management calls per window per caller; 0 = default */
 	int64_t created_at_ms, updated_at_ms;
 	char created_by[TD_ACTOR_MAX];
 };

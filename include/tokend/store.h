@@ -77,10 +77,16 @@ int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 /* Every token of a space in id order; NOT_FOUND when the space does not exist. */
 int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg);
 
-/* Counts one call of caller in a fixed window; *count is the calls so far
- * in this window, *reset_ms the time until it ends. */
-int td_store_rate_hit(struct td_store *store, const char *caller, int window_ms,
-		      long long *count, long long *reset_ms);
+/* One management call of caller in a space, against the space's limit
+ * (else default_limit) per period_ms, shared by every worker and host. */
+struct td_rate {
+	int allowed;
+	long long limit, remaining;
+	long long reset_ms;		/* until the allowance is whole again */
+	long long retry_after_ms;	/* when refused: until the next call may pass */
+};
+int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
+			int default_limit, int period_ms, struct td_rate *out);
 
 /* The space's activity log: a Redis stream capped near TD_ACTIVITIES_MAX. */
 #define TD_ACTIVITIES_MAX 10000
