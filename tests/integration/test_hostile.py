@@ -91,6 +91,13 @@ def cases(env):
         "nul": b'{"api_key":{"access":"public","name":"a\x00b"}}',
         "escaped_nul": b'{"api_key":{"access":"public","name":"a\\u0000b"}}',
         "dup_keys": b'{"api_key":{"access":"public","access":"nope"}}',
+        "dup_keys_valid": (b'{"api_key":{"access":"public","access":"private"},'
+                           b'"space":{"name":"a","name":"b"},"personal_access_token":'
+                           b'{"name":"a","name":"b","full_permission":true},'
+                           b'"data":{"type":"access_token","type":"access_token"},'
+                           b'"name":"x","name":"y","token":"t","token":"u"}'),
+        "dup_wrapper": b'{"api_key":{"access":"public"},"api_key":{"access":"private"}}',
+        "single_quotes": b"{'api_key':{'access':'public'}}",
         "nan": b'{"api_key":{"access":"public","min_cache":NaN}}',
         "comments": b'{"api_key":{/*x*/"access":"public"}}',
         "trailing": b'{"api_key":{"access":"public"}} {}',

@@ -98,6 +98,8 @@ def test_far_oversize_body_is_json_from_nginx(stack):
     (b"[" * 40 + b"]" * 40, "nesting too deep"),
     (b'{"a":"\xff\xfe"}', "utf-8"),
     (b'{"a":1}\x00', "NUL"),
+    (b'{"a":1,"a":2}', "duplicate key"),
+    (b"{'a':1}", "single-quoted"),
 ])
 def test_malformed_json_400(stack, payload, why):
     r = requests.get(stack["nginx"].url("/v1/version"), data=payload,

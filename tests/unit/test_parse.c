@@ -125,6 +125,32 @@ test_json_limits(void **state)
 	assert_null(td_json_parse(deep, 20, 9, err, sizeof(err)));
 }
 
+static int
+parses(const char *json)
+{
+	char err[128];
+	struct json_object *o = td_json_parse(json, strlen(json), 32, err, sizeof(err));
+
+	json_object_put(o);
+	return o != NULL;
+}
+
+static void
+test_duplicate_keys_and_single_quotes(void **state)
+{
+	(void)state;
+	assert_false(parses("{\"a\":1,\"a\":2}"));
+	assert_false(parses("{\"x\":{\"a\":1,\"a\":2}}"));
+	assert_false(parses("[{\"a\":1},{\"b\":1,\"b\":2}]"));
+	assert_false(parses("{\"a\":1,\"\\u0061\":2}"));	/* the same key, escaped */
+	assert_false(parses("{\"a\":{\"b\":1},\"a\":{\"c\":1}}"));
+	assert_false(parses("{'a':1}"));
+	assert_true(parses("{\"a\":{\"a\":1},\"b\":{\"a\":2}}"));
+	assert_true(parses("{\"a\":\"}{,\\\"[\",\"b\":[1,{\"a\":1}],\"c\":\"it's\"}"));
+	assert_true(parses("[{},{},[{\"a\":1}]]"));
+	assert_true(parses("\"'\""));
+}
+
 static void
 test_redis_url(void **state)
 {
@@ -161,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_percent_decode),
 		cmocka_unit_test(test_media_types),
 		cmocka_unit_test(test_json_limits),
+		cmocka_unit_test(test_duplicate_keys_and_single_quotes),
 		cmocka_unit_test(test_redis_url),
 	};
 
