@@ -172,19 +172,33 @@ save_and_respond(struct td_ctx *ctx, struct td_request *req, struct td_token *t,
 	return respond_api_key(ctx, req, 200, t, space_mc, who);
 }
 
+/* For update and regenerate: the caller may write tokens here, and the
+ * token in the path is loaded into ctx->scratch_token. -1 when answered. */
+static int
+load_for_write(struct td_ctx *ctx, struct td_request *req, struct td_principal *who,
+	       int *space_mc)
+{
+	int rc;
+
+	if (td_auth_require(ctx, req, who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+		return -1;
+	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1],
+				&ctx->scratch_token, space_mc);
+	if (rc != TD_STORE_OK)
+		return td_respond_store(req, rc), -1;
+	return 0;
+}
+
 int
 td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 {
 	struct td_token *t = &ctx->scratch_token;
 	struct td_field_error err;
 	struct td_principal who;
-	int rc, space_mc = 0;
+	int space_mc = 0;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+	if (load_for_write(ctx, req, &who, &space_mc) != 0)
 		return 0;
-	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1], t, &space_mc);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
 	if (t->hardcoded != TD_HARDCODED_NONE) {
 		err.field = "api_key";
 		err.message = "is a built-in token and cannot be edited";
@@ -219,13 +233,10 @@ td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 {
 	struct td_token *t = &ctx->scratch_token;
 	struct td_principal who;
-	int rc, space_mc = 0;
+	int space_mc = 0;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+	if (load_for_write(ctx, req, &who, &space_mc) != 0)
 		return 0;
-	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1], t, &space_mc);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
 	if (td_token_regenerate(t, ctx->keyring) != 0)
 		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
 	return save_and_respond(ctx, req, t, space_mc, &who, "api_key.regenerate");
