@@ -26,7 +26,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
-	test-fuzz fuzz run clean help
+	test-fuzz fuzz bench run clean help
 
 all: build/tokend
 
@@ -36,6 +36,7 @@ help:
 	@echo "make run        start Redis + tokend + nginx on 127.0.0.1:\$${PORT:-8080}, data in ./var"
 	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300)"
+	@echo "make bench      wrk against tokend and the floors; writes bench/LAST_RUN.md"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local)"
 	@echo "make deps       install the Debian packages needed to build, run and test"
 
@@ -144,6 +145,14 @@ test-asan: deps-test compat-deps build/tokend-asan
 	TOKEND_BIN=$(CURDIR)/build/tokend-asan TOKEND_SANITIZED=1 $(PYTEST) -q tests/integration
 
 test: test-unit test-integration test-asan test-fuzz
+
+# not part of make test: nginx, Redis, tokend and the floors under wrk
+build/bench-floor: bench/floor.c
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
+
+bench: deps-test build/tokend build/bench-floor
+	TOKEND_BIN=$(CURDIR)/build/tokend /usr/bin/python3 bench/run.py
 
 run: deps-run build/tokend
 	@deploy/run.sh

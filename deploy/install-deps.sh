@@ -7,7 +7,7 @@ set -euo pipefail
 build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev)
 run=(redis-server redis-tools nginx)
 test=(libcmocka-dev python3 python3-pytest python3-requests apache2 libapache2-mod-fcgid
-      spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev)
+      spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk)
 
 case "${1:-all}" in
     build) want=("${build[@]}") ;;

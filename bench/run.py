@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""make bench: Redis, tokend and nginx on loopback, driven by wrk, against the
+floors of this architecture measured in the same run. Prints one table and
+writes bench/RESULTS.md.  BENCH_SECONDS (default 5) per run."""
+import datetime
+import faulthandler
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import requests  # noqa: E402
+
+from harness import Nginx, Tokend, create_admin_pat, free_port, wait_until  # noqa: E402
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNS = [1, 16, 64]
+FLOOR = os.path.join(ROOT, "build", "bench-floor")
+
+
+class BenchRedis:
+    def __init__(self, d):
+        self.dir, self.sock, self.port = d, os.path.join(d, "redis.sock"), free_port()
+        self.url = f"unix://{self.sock}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", os.path.join(ROOT, "deploy", "redis", "redis.conf"), "--port",
+             str(self.port), "--unixsocket", self.sock, "--dir", self.dir, "--logfile",
+             os.path.join(self.dir, "redis.log")], stdout=subprocess.DEVNULL)
+        wait_until(lambda: self.cli("PING") == "PONG", what="redis")
+        return self
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-s", self.sock, *args], capture_output=True,
+                              text=True).stdout.strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def wrk(url, conns, headers=(), script=None):
+    cmd = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d", f"{SECONDS}s",
+           "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def main():
+    faulthandler.dump_traceback_later(int(os.environ.get("BENCH_WATCHDOG", "100000")), exit=True)
+    d = tempfile.mkdtemp(prefix="tokend-bench-")
+    os.chmod(d, 0o755)
+    redis = BenchRedis(d).start()
+    admin = create_admin_pat(d, redis.url)
+    tokend = Tokend(d, redis.url, workers=os.cpu_count(),
+                    env={"TOKEND_ACCESS_LOG": "off"}).start()
+    floors = [subprocess.Popen([FLOOR, "const", os.path.join(d, "floor-const.sock")]),
+              subprocess.Popen([FLOOR, "hmac", os.path.join(d, "floor-hmac.sock")],
+                               env=dict(os.environ, REDIS_URL_PATH=redis.sock))]
+    nginx = Nginx(d, tokend.socket)
+    bport = free_port()
+
+    def extra():
+        with open(os.path.join(nginx.dir, "bench.extra.conf"), "w") as f:
+            f.write(open(os.path.join(ROOT, "bench", "nginx-floors.conf")).read()
+                    .replace("@DIR@", d).replace("@PORT@", str(bport)))
+    nginx.before_launch = extra
+    nginx.start()
+    base, fbase = nginx.base, f"http://127.0.0.1:{bport}"
+    h = {"Authorization": admin}
+    try:
+        requests.post(base + "/v1/spaces", headers=h, json={"space": {"id": 1, "name": "b"}})
+        requests.post(base + "/v1/spaces", headers=h, json={"space": {"id": 2, "name": "list"}})
+        mk = lambda **f: requests.post(base + "/v1/spaces/1/api_keys", headers=h, json={  # noqa
+            "api_key": dict({"access": "public"}, **f)}).json()["api_key"]
+        pub, prv, gone = mk(), mk(access="private"), mk()
+        requests.delete(base + f"/v1/spaces/1/api_keys/{gone['id']}", headers=h)
+        forged = pub["token"][:-4] + "AAAA"
+        # a 10,000-token space for the list scenario
+        subprocess.run(["redis-cli", "-s", redis.sock, "EVAL", CLONE, "2", "{s:2}:tokens",
+                        "{s:1}:t:%d" % pub["id"], "{s:2}:t:", "10000", "100000000"],
+                       check=True, capture_output=True)
+
+        post = os.path.join(d, "post.lua")
+        with open(post, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.body = \'{"api_key":{"access":"public"}}\'\n'
+                    'wrk.headers["Content-Type"] = "application/json"\n')
+        put = os.path.join(d, "put.lua")
+        with open(put, "w") as f:
+            f.write('wrk.method = "PUT"\nwrk.body = \'{"api_key":{"min_cache":30}}\'\n'
+                    'wrk.headers["Content-Type"] = "application/json"\n')
+        auth = [f"Authorization: {admin}"]
+        verify = base + "/v1/verify"
+        uri = lambda tok, q="": [f"X-Original-URI: /v2/cdn/stories?{q}token={tok}"]  # noqa: E731
+        floors_def = {
+            "nginx return 200": (fbase + "/return200", [], None),
+            "floor: constant FastCGI": (fbase + "/floor/const", [], None),
+            "floor: HMAC + HGETALL": (fbase + "/floor/hmac", [], None),
+        }
+        scenarios = {
+            "verify valid public": (verify, uri(pub["token"]), None, "floor: HMAC + HGETALL"),
+            "verify draft, preview": (verify, uri(prv["token"], "version=draft&"), None,
+                                      "floor: HMAC + HGETALL"),
+            "verify forged": (verify, uri(forged), None, "floor: constant FastCGI"),
+            "verify revoked": (verify, uri(gone["token"]), None, "floor: HMAC + HGETALL"),
+            "create": (base + "/v1/spaces/1/api_keys", auth, post, "floor: HMAC + HGETALL"),
+            "update": (base + f"/v1/spaces/1/api_keys/{pub['id']}", auth, put,
+                       "floor: HMAC + HGETALL"),
+            "list 10,000": (base + "/v1/spaces/2/api_keys", auth, None, "floor: HMAC + HGETALL"),
+        }
+        results = {}
+        for name, (url, hdrs, script) in floors_def.items():
+            for c in CONNS:
+                results[(name, c)] = wrk(url, c, hdrs, script)
+        for name, (url, hdrs, script, _) in scenarios.items():
+            for c in CONNS if not name.startswith("list") else [1, 16]:
+                results[(name, c)] = wrk(url, c, hdrs, script)
+        rb = subprocess.run(["redis-benchmark", "-s", redis.sock, "-t", "get", "-n", "100000",
+                             "-c", "16", "-q"], capture_output=True, text=True).stdout
+        rb = re.findall(r"GET: ([\d.]+) requests per second", rb.replace("\r", "\n"))
+        memory = {}
+        for n in [int(x) for x in os.environ.get("BENCH_MEMORY_TOKENS", "100000").split(",")]:
+            before = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
+            subprocess.run(["redis-cli", "-s", redis.sock, "EVAL", CLONE, "2", "{s:3}:tokens",
+                            "{s:1}:t:%d" % pub["id"], "{s:3}:t:", str(n), "200000000"],
+                           check=True, capture_output=True)
+            after = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
+            memory[n] = (after - before) / n
+            redis.cli("EVAL", "for _, k in ipairs(redis.call('KEYS', '{s:3}:*')) do "
+                      "redis.call('DEL', k) end", "0")
+        report(results, floors_def, scenarios, rb[-1] if rb else "?", memory)
+    finally:
+        nginx.stop()
+        tokend.stop()
+        for f in floors:
+            f.terminate()
+        redis.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Copies one token record n times under new ids (start at ARGV[3]) into an
+# index, like n tokens created through the API (same fields and sizes).
+CLONE = """
+local src = redis.call('HGETALL', KEYS[2])
+local n, start = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 1, n do
+  local id = start + i
+  redis.call('HSET', ARGV[1] .. id, unpack(src))
+  redis.call('ZADD', KEYS[1], id, id)
+end
+return n
+"""
+
+
+def report(results, floors_def, scenarios, redis_rps, memory):
+    lines = ["| scenario | conns | req/s | p50 ms | p99 ms | floor | ratio |",
+             "|---|---:|---:|---:|---:|---|---:|"]
+    for name in floors_def:
+        for c in CONNS:
+            r = results[(name, c)]
+            lines.append(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                         "— | 1.00 |")
+    for name, (_, _, _, floor) in scenarios.items():
+        for c in CONNS:
+            if (name, c) not in results:
+                continue
+            r, f = results[(name, c)], results[(floor, c)]
+            expected_refusals = "forged" in name or "revoked" in name
+            note = f" ({r['non2xx']} non-2xx)" if r["non2xx"] and not expected_refusals else ""
+            lines.append(f"| {name}{note} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | "
+                         f"{r['p99']:.2f} | {floor} | {r['rps'] / f['rps']:.2f} |")
+    cpu = "?"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    text = "\n".join([
+        f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), "
+        f"{platform.release()}; nginx, Redis, tokend ({os.cpu_count()} workers) and wrk on the same "
+        f"machine; {SECONDS} s per run.", "", *lines, "",
+        f"Redis round trip (redis-benchmark GET, 16 clients, Unix socket): {redis_rps} req/s.",
+        "",
+        "Redis memory per token (INFO used_memory delta / tokens, records cloned from a real one):",
+        *[f"- {n:,} tokens: {v:.0f} bytes" for n, v in memory.items()], ""])
+    print(text)
+    if os.environ.get("BENCH_WRITE", "1") == "1":
+        with open(os.path.join(ROOT, "bench", "LAST_RUN.md"), "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
