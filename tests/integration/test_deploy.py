@@ -60,7 +60,8 @@ def config_file(workdir, redis_url, extra="", keyring_owner=None):
     keyring = make_keyring(workdir)
     if keyring_owner is not None:
         os.chown(keyring, keyring_owner, -1)
-    text += f"\nkeyring_file = {keyring}\n"
+    text = re.sub(r"(?m)^keyring_file = .*$", f"keyring_file = {keyring}", text)
+    assert f"keyring_file = {keyring}" in text
     with open(path, "w") as f:
         f.write(text + extra)
     os.chmod(path, 0o644)
