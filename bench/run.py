@@ -21,6 +21,8 @@ from harness import Nginx, Tokend, create_admin_pat, free_port, wait_until  # no
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = [1, 16, 64]
+# tokend's worker processes, and the floor responders' processes (same count)
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count())))
 FLOOR = os.path.join(ROOT, "build", "bench-floor")
 
 
@@ -72,11 +74,11 @@ def main():
     os.chmod(d, 0o755)
     redis = BenchRedis(d).start()
     admin = create_admin_pat(d, redis.url)
-    tokend = Tokend(d, redis.url, workers=os.cpu_count(),
+    tokend = Tokend(d, redis.url, workers=WORKERS,
                     env={"TOKEND_ACCESS_LOG": "off"}).start()
-    floors = [subprocess.Popen([FLOOR, "const", os.path.join(d, "floor-const.sock")]),
-              subprocess.Popen([FLOOR, "hmac", os.path.join(d, "floor-hmac.sock")],
-                               env=dict(os.environ, REDIS_URL_PATH=redis.sock))]
+    fenv = dict(os.environ, FLOOR_PROCS=str(WORKERS), REDIS_URL_PATH=redis.sock)
+    floors = [subprocess.Popen([FLOOR, "const", os.path.join(d, "floor-const.sock")], env=fenv),
+              subprocess.Popen([FLOOR, "hmac", os.path.join(d, "floor-hmac.sock")], env=fenv)]
     nginx = Nginx(d, tokend.socket)
     bport = free_port()
 
@@ -129,10 +131,13 @@ def main():
             "list 10,000": (base + "/v1/spaces/2/api_keys", auth, None, "floor: HMAC + HGETALL"),
         }
         results = {}
+        only = re.compile(os.environ.get("BENCH_ONLY", ""))
         for name, (url, hdrs, script) in floors_def.items():
             for c in CONNS:
                 results[(name, c)] = wrk(url, c, hdrs, script)
         for name, (url, hdrs, script, _) in scenarios.items():
+            if not only.search(name):
+                continue
             for c in CONNS if not name.startswith("list") else [1, 16]:
                 results[(name, c)] = wrk(url, c, hdrs, script)
         rb = subprocess.run(["redis-benchmark", "-s", redis.sock, "-t", "get", "-n", "100000",
