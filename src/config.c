@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tokend/config.h"
+#include "tokend/verify_cache.h"
 #include "tokend/parse.h"
 #include "tokend/store.h"
 
@@ -65,6 +66,8 @@ static const struct config_key config_keys[] = {
 	  0, 1, 0, "one line per request on stderr" },
 	INT(rate_limit_requests, 1, 1000000, "default management calls per window, per caller and space"),
 	INT(rate_limit_window_ms, 100, 3600000, "the rate-limit window (GCRA period; DatoCMS: 3 s)"),
+	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
+	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
 	  0, 1, 0, "Redis down: off = verify refuses (403), on = tag-valid tokens pass" },
 };
@@ -105,6 +108,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->access_log = 1;
 	cfg->rate_limit_requests = 60;
 	cfg->rate_limit_window_ms = 3000;
+	cfg->verify_cache_entries = 65536;
 }
 
 static const struct config_key *

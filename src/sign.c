@@ -11,7 +11,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "tokend/parse.h"
@@ -69,18 +71,48 @@ derive(const unsigned char *master, const char *label, unsigned char out[TD_KEY_
 		    strlen(label), out, &len) != NULL && len == TD_KEY_BYTES ? 0 : -1;
 }
 
+/* An HMAC-SHA256 context keyed with key; NULL on failure. */
+static EVP_MAC_CTX *
+mac_new(const unsigned char key[TD_KEY_BYTES])
+{
+	static EVP_MAC *hmac;
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+
+	if (hmac == NULL && (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_MAC_CTX_new(hmac)) != NULL &&
+	    EVP_MAC_init(ctx, key, TD_KEY_BYTES, params) == 1)
+		return ctx;
+	EVP_MAC_CTX_free(ctx);
+	return NULL;
+}
+
+/* HMAC of a and b with a context keyed at load: init with no key restarts
+ * from the stored key state, no allocation. */
+static int
+mac_two(EVP_MAC_CTX *ctx, const unsigned char *a, size_t alen, const unsigned char *b,
+	size_t blen, unsigned char out[32])
+{
+	size_t outlen = 0;
+
+	if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(ctx, a, alen) != 1 ||
+	    EVP_MAC_update(ctx, b, blen) != 1 || EVP_MAC_final(ctx, out, &outlen, 32) != 1 ||
+	    outlen != 32)
+		return -1;
+	return 0;
+}
+
 static int
 compute_tag(const struct td_key *key, const char *prefix, const unsigned char *payload,
 	    size_t len, unsigned char tag[TD_TAG_BYTES])
 {
-	unsigned char buf[TD_TOKEN_PREFIX_LEN + TD_TOKEN_PAYLOAD_BYTES];
 	unsigned char full[32];
-	unsigned int outlen = 0;
 
-	memcpy(buf, prefix, TD_TOKEN_PREFIX_LEN);
-	memcpy(buf + TD_TOKEN_PREFIX_LEN, payload, len);
-	if (HMAC(EVP_sha256(), key->tag_key, TD_KEY_BYTES, buf, TD_TOKEN_PREFIX_LEN + len,
-		 full, &outlen) == NULL)
+	if (mac_two(key->tag_mac, (const unsigned char *)prefix, TD_TOKEN_PREFIX_LEN, payload, len,
+		    full) != 0)
 		return -1;
 	memcpy(tag, full, TD_TAG_BYTES);
 	OPENSSL_cleanse(full, sizeof(full));
@@ -204,10 +236,13 @@ int
 td_pat_secret_hash(const struct td_key *key, const unsigned char secret[TD_SECRET_BYTES],
 		   unsigned char out[TD_PAT_HASH_BYTES])
 {
-	unsigned int len = 0;
+	unsigned char full[32];
+	int rc;
 
-	return HMAC(EVP_sha256(), key->hash_key, TD_KEY_BYTES, secret, TD_SECRET_BYTES, out,
-		    &len) != NULL && len == TD_PAT_HASH_BYTES ? 0 : -1;
+	rc = mac_two(key->hash_mac, secret, TD_SECRET_BYTES, NULL, 0, full);
+	memcpy(out, full, TD_PAT_HASH_BYTES);
+	OPENSSL_cleanse(full, sizeof(full));
+	return rc;
 }
 
 const struct td_key *
@@ -230,7 +265,21 @@ td_keyring_newest(const struct td_keyring *kr)
 void
 td_keyring_wipe(struct td_keyring *kr)
 {
+	int i;
+
+	for (i = 0; i < TD_KEYRING_MAX; i++) {
+		EVP_MAC_CTX_free(kr->keys[i].tag_mac);
+		EVP_MAC_CTX_free(kr->keys[i].hash_mac);
+	}
 	OPENSSL_cleanse(kr, sizeof(*kr));
+}
+
+void
+td_keyring_move(struct td_keyring *dst, struct td_keyring *src)
+{
+	td_keyring_wipe(dst);
+	*dst = *src;
+	OPENSSL_cleanse(src, sizeof(*src));
 }
 
 static int
@@ -298,6 +347,11 @@ keyring_add_line(struct td_keyring *kr, const char *line, size_t len, int lineno
 	n = derive(master, "tokend/v1/token-tag", key->tag_key) |
 	    derive(master, "tokend/v1/pat-secret-hash", key->hash_key);
 	OPENSSL_cleanse(master, sizeof(master));
+	if (n == 0) {
+		key->tag_mac = mac_new(key->tag_key);
+		key->hash_mac = mac_new(key->hash_key);
+		n = key->tag_mac == NULL || key->hash_mac == NULL ? -1 : 0;
+	}
 	if (n != 0) {
 		snprintf(err, errlen, "keyring_file %s: HMAC failed", path);
 		return -1;

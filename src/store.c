@@ -18,8 +18,8 @@
 #include "store_internal.h"
 #include "store_scripts.h"
 
-static long long
-now_ms(void)
+long long
+store_now_ms(void)
 {
 	struct timespec ts;
 
@@ -114,20 +114,21 @@ td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t 
 static void
 store_disconnect(struct td_store *store)
 {
+	store_tracking_end(store, NULL);	/* Redis forgets a closed client's tracking */
 	if (store->redis != NULL) {
 		redisFree(store->redis);
 		store->redis = NULL;
 	}
 }
 
-static void
+void
 store_mark_down(struct td_store *store, const char *why)
 {
 	if (!store->reported_down)
 		td_log_error("redis unavailable: %s", why);
 	store->reported_down = 1;
 	store_disconnect(store);
-	store->next_attempt_ms = now_ms() + store->retry_interval_ms;
+	store->next_attempt_ms = store_now_ms() + store->retry_interval_ms;
 }
 
 /* Runs one setup command (AUTH, SELECT) on a fresh connection. */
@@ -160,7 +161,7 @@ td_store_connect(struct td_store *store)
 
 	if (store->redis != NULL)
 		return 0;
-	if (now_ms() < store->next_attempt_ms)
+	if (store_now_ms() < store->next_attempt_ms)
 		return -1;
 	tv = ms_to_timeval(store->connect_timeout_ms);
 	if (store->url.is_unix)
@@ -190,7 +191,8 @@ td_store_connect(struct td_store *store)
 	if (store->reported_down)
 		td_log_info("redis reachable again");
 	store->reported_down = 0;
-	return 0;
+	store_tracking_start(store);	/* may find the connection broken */
+	return store->redis != NULL ? 0 : -1;
 }
 
 /* Every command goes through here: connect if needed, and on an I/O error
@@ -267,6 +269,10 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			freeReplyObject(reply);
 			continue;
 		}
+		if (store_script_writes_records(script) && store_tracking_barrier(store) != 0) {
+			freeReplyObject(reply);
+			return NULL;
+		}
 		return reply;
 	}
 	return NULL;
@@ -331,6 +337,7 @@ td_store_free(struct td_store *store)
 {
 	if (store == NULL)
 		return;
+	store->on_invalidate = NULL;	/* its cache may be gone already */
 	store_disconnect(store);
 	explicit_bzero(store->url.password, sizeof(store->url.password));
 	free(store);

@@ -13,7 +13,6 @@ enum store_script {
 	SCRIPT_SPACE_INDEX_ADD,
 	SCRIPT_SPACE_DELETE,
 	SCRIPT_TOKEN_CREATE,
-	SCRIPT_TOKEN_GET,
 	SCRIPT_RECORD_DELETE,
 	SCRIPT_TOKEN_LIST,
 	SCRIPT_PAT_CREATE,
@@ -24,6 +23,15 @@ enum store_script {
 
 #define STORE_ARGS_MAX 64
 
+/* Scripts that change token or space records, which verify caches track
+ * (read-only ones and the rate limiter's counters do not). */
+static inline int
+store_script_writes_records(enum store_script s)
+{
+	return s != SCRIPT_TOKEN_LIST && s != SCRIPT_RECORD_LIST &&
+	       s != SCRIPT_RATE_CHECK;
+}
+
 struct td_store {
 	redisContext *redis;
 	struct td_redis_url url;
@@ -32,7 +40,27 @@ struct td_store {
 	int retry_interval_ms;
 	long long next_attempt_ms;	/* monotonic; no reconnect before this */
 	int reported_down;		/* log the outage once, not per request */
+	/* client-side caching for the verify cache (store_tracking.c) */
+	td_store_invalidate_fn *on_invalidate;	/* NULL: no tracking */
+	void *invalidate_arg;
+	redisContext *inval;		/* subscribed to __redis__:invalidate */
+	int tracking;			/* Redis tracks what this connection reads
+					   with CLIENT CACHING yes, and tells inval */
+	unsigned long tracking_gen;	/* bumped whenever tracking starts or ends */
+	long long next_tracking_ms;	/* monotonic; no new setup before this */
+	int tracking_reported;		/* log a refusal once */
 };
+
+long long store_now_ms(void);
+void store_mark_down(struct td_store *store, const char *why);
+
+/* Tracking: set up after a (re)connect, ended with the connection. */
+void store_tracking_start(struct td_store *store);
+void store_tracking_end(struct td_store *store, const char *why);
+/* After a write that may change tracked keys: one more round trip, so the
+ * invalidations Redis queued with the write have been sent to every other
+ * worker before this one answers its client. */
+int store_tracking_barrier(struct td_store *store);
 
 /* Runs a script by SHA, falling back to EVAL (which also caches it again)
  * when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.

@@ -813,35 +813,69 @@ int
 td_store_token_get(struct td_store *store, int64_t space_id, int64_t id, struct td_token *out,
 		   int *space_min_cache)
 {
-	struct args *a = args_new();
-	redisReply *r = NULL;
-	char key[80], space[64];
-	long long mc;
-	int rc;
+	return td_store_token_get_tracked(store, space_id, id, out, space_min_cache, NULL);
+}
 
-	if (a == NULL)
+/* Two plain reads in one round trip rather than a script: the verify path's
+ * only Redis call, and plain reads are what client tracking follows. The
+ * two are not atomic, and need not be: a token and its space's min_cache
+ * change independently. */
+int
+td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
+			   struct td_token *out, int *space_min_cache, int *tracked)
+{
+	redisReply *r[4] = { NULL, NULL, NULL, NULL };
+	const redisReply *fields, *mc;
+	char key[80], space[64];
+	int i, n, track, rc = TD_STORE_DOWN;
+	unsigned long gen;
+	long long v = 0;
+
+	if (tracked != NULL)
+		*tracked = 0;
+	if (td_store_connect(store) != 0)
 		return TD_STORE_DOWN;
+	track = tracked != NULL && store->tracking;
+	gen = store->tracking_gen;
 	token_key(key, sizeof(key), space_id, id);
 	key_space(space, sizeof(space), space_id, "space");
-	arg_str(a, key);
-	arg_str(a, space);
-	rc = run(store, SCRIPT_TOKEN_GET, 2, a, &r, "token_get");
-	if (rc != TD_STORE_OK)
+	n = track ? 4 : 2;
+	if ((track && redisAppendCommand(store->redis, "CLIENT CACHING yes") != REDIS_OK) ||
+	    redisAppendCommand(store->redis, "HGETALL %s", key) != REDIS_OK ||
+	    (track && redisAppendCommand(store->redis, "CLIENT CACHING yes") != REDIS_OK) ||
+	    redisAppendCommand(store->redis, "HGET %s mc", space) != REDIS_OK) {
+		store_mark_down(store, "out of memory");
+		return TD_STORE_DOWN;
+	}
+	for (i = 0; i < n; i++) {
+		if (redisGetReply(store->redis, (void **)&r[i]) != REDIS_OK) {
+			store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr
+								       : "I/O error");
+			goto done;
+		}
+	}
+	if (track && (r[0]->type != REDIS_REPLY_STATUS || r[2]->type != REDIS_REPLY_STATUS))
+		track = 0;	/* read, but not tracked: use it, do not cache it */
+	fields = r[n == 4 ? 1 : 0];
+	mc = r[n - 1];
+	if (fields->type != REDIS_REPLY_ARRAY ||
+	    (mc->type != REDIS_REPLY_NIL && (mc->type != REDIS_REPLY_STRING ||
+	     td_parse_int64(mc->str, mc->len, 0, TD_MIN_CACHE_MAX, &v) != 0)))
 		goto done;
-	if (r->type == REDIS_REPLY_NIL)
+	if (fields->elements == 0)
 		rc = TD_STORE_NOT_FOUND;
-	else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		 r->element[1]->type != REDIS_REPLY_STRING ||
-		 td_parse_int64(r->element[1]->str, r->element[1]->len, 0, TD_MIN_CACHE_MAX, &mc) != 0 ||
-		 token_from_hash(r->element[0], space_id, id, out) != 0)
-		rc = TD_STORE_DOWN;
+	else if (token_from_hash(fields, space_id, id, out) != 0)
+		goto done;
 	else if (out->status == TD_STATUS_DELETED)
 		rc = TD_STORE_NOT_FOUND;	/* soft-deleted: kept for audit, seen by no one */
 	else
-		*space_min_cache = (int)mc;
-	freeReplyObject(r);
+		rc = TD_STORE_OK;
+	*space_min_cache = (int)v;
+	if (tracked != NULL)
+		*tracked = track && store->tracking && gen == store->tracking_gen;
 done:
-	free(a);
+	for (i = 0; i < n; i++)
+		freeReplyObject(r[i]);
 	return rc;
 }
 

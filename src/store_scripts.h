@@ -57,14 +57,6 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
 
-	/* KEYS[1] token hash, KEYS[2] space hash. {token fields, space
-	 * min_cache}, or false. */
-	[SCRIPT_TOKEN_GET] =
-	"#!lua flags=no-writes\n"	/* reads go on while Redis refuses writes */
-	"local t = redis.call('HGETALL', KEYS[1])\n"
-	"if #t == 0 then return false end\n"
-	"return {t, redis.call('HGET', KEYS[2], 'mc') or '0'}\n",
-
 	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the
 	 * deleted fields, or false (also for a soft-deleted token, s = D). */
 	[SCRIPT_RECORD_DELETE] =

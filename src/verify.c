@@ -40,12 +40,12 @@ td_verify_reason_name(enum td_verify_reason r)
 }
 
 static int
-ids_contain(const struct td_id_list *l, int64_t id)
+ids_contain(const int64_t *ids, int n, int64_t id)
 {
 	int i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->ids[i] == id)
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
 			return 1;
 	return 0;
 }
@@ -76,20 +76,20 @@ cdn_section(const struct td_target *uri, const char *what)
 /* Every story id the URI names must be in the token's story_ids; a token
  * restricted to some stories may not list without naming them. */
 static enum td_verify_reason
-check_stories(const struct td_token *t, const struct td_target *uri)
+check_stories(const struct td_token_facts *t, const struct td_target *uri)
 {
 	const char *by_ids = td_target_query(uri, "by_ids"), *id = td_target_query(uri, "id");
 	const char *p, *comma, *end;
 	int named = 0, at;
 	int64_t v;
 
-	if (t->story_ids.n == 0)
+	if (t->nstory_ids == 0)
 		return TD_VERIFY_OK;
 	at = cdn_section(uri, "stories");
 	if (at >= 0 && at + 2 < uri->nsegments) {
 		if (at + 3 != uri->nsegments ||
 		    parse_id(uri->segments[at + 2], strlen(uri->segments[at + 2]), &v) != 0 ||
-		    !ids_contain(&t->story_ids, v))
+		    !ids_contain(t->story_ids, t->nstory_ids, v))
 			return TD_VERIFY_STORY_NOT_ALLOWED;	/* a slug cannot be checked */
 		named = 1;
 	}
@@ -98,13 +98,13 @@ check_stories(const struct td_token *t, const struct td_target *uri)
 			comma = memchr(p, ',', (size_t)(end - p));
 			if (comma == NULL)
 				comma = end;
-			if (parse_id(p, (size_t)(comma - p), &v) != 0 || !ids_contain(&t->story_ids, v))
+			if (parse_id(p, (size_t)(comma - p), &v) != 0 || !ids_contain(t->story_ids, t->nstory_ids, v))
 				return TD_VERIFY_STORY_NOT_ALLOWED;
 			named = 1;
 		}
 	}
 	if (id != NULL) {
-		if (parse_id(id, strlen(id), &v) != 0 || !ids_contain(&t->story_ids, v))
+		if (parse_id(id, strlen(id), &v) != 0 || !ids_contain(t->story_ids, t->nstory_ids, v))
 			return TD_VERIFY_STORY_NOT_ALLOWED;
 		named = 1;
 	}
@@ -112,7 +112,8 @@ check_stories(const struct td_token *t, const struct td_target *uri)
 }
 
 enum td_verify_reason
-td_verify_rules(const struct td_token *t, const struct td_target *uri, int64_t now, int *draft)
+td_verify_rules(const struct td_token_facts *t, const struct td_target *uri, int64_t now,
+		int *draft)
 {
 	const char *version = td_target_query(uri, "version");
 	const char *release = td_target_query(uri, "from_release");
@@ -138,8 +139,8 @@ td_verify_rules(const struct td_token *t, const struct td_target *uri, int64_t n
 	if (release != NULL) {
 		if (parse_id(release, strlen(release), &v) != 0)
 			return TD_VERIFY_RELEASE_NOT_ALLOWED;
-		if (t->release_ids.n > 0 ? !ids_contain(&t->release_ids, v)
-					 : t->access != TD_ACCESS_PRIVATE)
+		if (t->nrelease_ids > 0 ? !ids_contain(t->release_ids, t->nrelease_ids, v)
+					: t->access != TD_ACCESS_PRIVATE)
 			return TD_VERIFY_RELEASE_NOT_ALLOWED;
 	}
 	if (branch != NULL && t->branch_id != 0 &&
@@ -170,14 +171,39 @@ degraded(const struct td_token_ref ref, const struct td_target *uri, struct td_v
 	return TD_VERIFY_OK;
 }
 
+/* The record's facts: from the worker's cache when it holds them and
+ * tracking vouches for them, else read (tracked) and cached. NOT_FOUND for
+ * an absent record; *scratch holds the facts of a read that was not cached. */
+static int
+load_facts(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_token_facts *scratch,
+	   const struct td_token_facts **facts)
+{
+	struct td_token *t = &ctx->scratch_token;
+	int rc, space_mc = 0, tracked = 0;
+	int cache = ctx->verify_cache != NULL && td_store_tracking_sync(ctx->store);
+
+	if (cache && td_verify_cache_get(ctx->verify_cache, ref->space_id, ref->id, facts))
+		return *facts != NULL ? TD_STORE_OK : TD_STORE_NOT_FOUND;
+	rc = td_store_token_get_tracked(ctx->store, ref->space_id, ref->id, t, &space_mc,
+					cache ? &tracked : NULL);
+	if (rc == TD_STORE_OK)
+		td_token_facts_of(t, space_mc, scratch);
+	if (tracked && (rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND))
+		td_verify_cache_put(ctx->verify_cache, ref->space_id, ref->id,
+				    rc == TD_STORE_OK ? scratch : NULL);
+	*facts = scratch;
+	return rc;
+}
+
 /* Everything up to the rules; fills out's token fields once the record is loaded. */
 static enum td_verify_reason
 check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_target *target,
       struct td_verify_result *out)
 {
-	struct td_token *t = &ctx->scratch_token;
+	const struct td_token_facts *t;
+	struct td_token_facts scratch;
 	struct td_token_ref ref;
-	int rc, space_mc = 0;
+	int rc;
 
 	if (token == NULL || token_len == 0)
 		return TD_VERIFY_MISSING_TOKEN;
@@ -194,7 +220,7 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	}
 	if (ref.kind == TD_KIND_PAT)
 		return TD_VERIFY_NOT_A_DELIVERY_TOKEN;
-	rc = td_store_token_get(ctx->store, ref.space_id, ref.id, t, &space_mc);
+	rc = load_facts(ctx, &ref, &scratch, &t);
 	if (rc < 0)
 		return ctx->cfg->verify_fail_open ? degraded(ref, target, out)
 						  : TD_VERIFY_STORE_UNAVAILABLE;
@@ -209,7 +235,7 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	out->token_id = t->id;
 	out->space_id = t->space_id;
 	out->access = t->access;
-	out->min_cache = td_token_effective_min_cache(t, space_mc);
+	out->min_cache = t->min_cache;
 	out->branch_id = t->branch_id;
 	return td_verify_rules(t, target, (int64_t)time(NULL), &out->draft);
 }

@@ -21,6 +21,7 @@
 
 #include "tokend/app.h"
 #include "tokend/log.h"
+#include "tokend/verify_cache.h"
 #include "tokend/worker.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -140,6 +141,33 @@ serve_one(struct worker *w, FCGX_Request *conn)
 }
 
 static void
+cache_teardown(struct worker *w)
+{
+	if (w->ctx.store != NULL)
+		td_store_on_invalidate(w->ctx.store, NULL, NULL);
+	td_verify_cache_free(w->ctx.verify_cache);
+	w->ctx.verify_cache = NULL;
+}
+
+/* The verify cache, sized by the configuration, attached to the store's
+ * invalidations (a reload builds a fresh one: the old one is emptied anyway
+ * when the store reconnects). */
+static int
+cache_setup(struct worker *w)
+{
+	cache_teardown(w);
+	if (w->cfg.verify_cache_entries == 0)
+		return 0;
+	if ((w->ctx.verify_cache = td_verify_cache_new(w->cfg.verify_cache_entries)) == NULL) {
+		td_log_error("verify cache: out of memory for %d entries",
+			     w->cfg.verify_cache_entries);
+		return -1;
+	}
+	td_store_on_invalidate(w->ctx.store, td_verify_cache_invalidate, w->ctx.verify_cache);
+	return 0;
+}
+
+static void
 reload(struct worker *w)
 {
 	static struct td_keyring keyring;
@@ -152,13 +180,14 @@ reload(struct worker *w)
 		td_log_error("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	w->keyring = keyring;
-	td_keyring_wipe(&keyring);
+	td_keyring_move(&w->keyring, &keyring);
 	/* the listener and the slot array were sized at start; they stay */
 	next.worker_connections = w->cfg.worker_connections;
 	w->cfg = next;
 	if (td_store_reconfigure(w->ctx.store, &w->cfg) != 0)
 		td_log_error("redis settings invalid after reload");
+	if (cache_setup(w) != 0)
+		td_log_error("verify cache off until the next reload");
 	td_log_info("configuration reloaded");
 }
 
@@ -194,6 +223,8 @@ worker_init(struct worker *w, const struct td_config *cfg,
 	w->ctx.store = td_store_new(&w->cfg);
 	if (w->ctx.store == NULL || td_dispatch_init() != 0)
 		return -1;
+	if (cache_setup(w) != 0)
+		return -1;
 	(void)td_store_connect(w->ctx.store);	/* warm up; failure is logged and retried */
 	return 0;
 }
@@ -212,6 +243,7 @@ worker_free(struct worker *w)
 	free(w->pfds);
 	free(w->pfd_conn);
 	td_request_release(&w->req);
+	cache_teardown(w);
 	td_store_free(w->ctx.store);
 	td_keyring_wipe(&w->keyring);
 }

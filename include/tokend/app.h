@@ -25,6 +25,7 @@ struct td_ctx {
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;
 	struct td_target verify_target;	/* the original URI of a verify */
+	struct td_verify_cache *verify_cache;	/* NULL: off (verify_cache_entries = 0) */
 };
 
 extern const struct td_route td_routes[];

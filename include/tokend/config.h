@@ -48,9 +48,10 @@ struct td_config {
 	int body_max_bytes;
 	int json_max_depth;
 	int access_log;
-	int verify_fail_open;
+	int verify_fail_open;		/* Redis down: pass tag-valid tokens (default: refuse) */
+	int verify_cache_entries;	/* per-worker verify cache slots, 0 = off */
 	int rate_limit_requests;	/* management calls per window, per caller and space */
-	int rate_limit_window_ms;		/* Redis down: pass tag-valid tokens (default: refuse) */
+	int rate_limit_window_ms;
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.

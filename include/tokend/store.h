@@ -40,6 +40,20 @@ int td_store_connect(struct td_store *store);
 /* 0 when Redis answers PING with PONG, -1 when it is unreachable or failing. */
 int td_store_ping(struct td_store *store);
 
+/* Client-side caching. fn hears of every change to a token or space record
+ * this worker read with tracking on, and of ALL when tracking starts or
+ * stops (connection lost, Redis flushed, tracking refused): then nothing
+ * cached may be trusted. Setting fn turns tracking on. */
+enum td_invalidate { TD_INVALIDATE_ALL, TD_INVALIDATE_SPACE, TD_INVALIDATE_TOKEN };
+typedef void td_store_invalidate_fn(void *arg, enum td_invalidate what, int64_t space_id,
+				    int64_t id);
+void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, void *arg);
+
+/* Delivers every invalidation Redis has sent so far (no waiting) and (re)starts
+ * tracking when due. 1 when tracking is live: what fn has not been told of
+ * is unchanged in Redis. 0 otherwise (cache nothing, trust nothing). */
+int td_store_tracking_sync(struct td_store *store);
+
 /* Results of the record operations below. */
 enum td_store_result {
 	TD_STORE_OK = 0,
@@ -71,6 +85,11 @@ int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
 int td_store_token_create(struct td_store *store, struct td_token *t, int *space_min_cache);
 int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
 		       struct td_token *out, int *space_min_cache);
+/* The same read for the verify path, tracked when tracking is live: *tracked
+ * is then 1 and the result (record or absence) may be cached until fn hears
+ * of the token or its space. */
+int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
+			       struct td_token *out, int *space_min_cache, int *tracked);
 int td_store_token_put(struct td_store *store, const struct td_token *t);
 int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);

@@ -26,6 +26,7 @@
 #include "tokend/app.h"
 #include "tokend/target.h"
 #include "tokend/token.h"
+#include "tokend/verify_cache.h"
 
 enum td_verify_reason {
 	TD_VERIFY_OK,
@@ -68,8 +69,8 @@ struct td_verify_result {
 const char *td_verify_reason_name(enum td_verify_reason r);
 
 /* The rules alone, for a token already loaded: no I/O. */
-enum td_verify_reason td_verify_rules(const struct td_token *t, const struct td_target *uri,
-				      int64_t now, int *draft);
+enum td_verify_reason td_verify_rules(const struct td_token_facts *t,
+				      const struct td_target *uri, int64_t now, int *draft);
 
 /* The whole check of a presented token against the original request's
  * parsed target. */

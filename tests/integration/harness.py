@@ -263,7 +263,7 @@ def parse_cgi_response(raw):
 
 
 @contextlib.contextmanager
-def running_stack(nginx_class=None):
+def running_stack(nginx_class=None, tokend_env=None):
     """Redis + tokend + nginx in a fresh directory, with an admin PAT; a
     sanitizer report in tokend's log fails the module that used it."""
     d = tempfile.mkdtemp(prefix="tokend-it-")
@@ -272,7 +272,7 @@ def running_stack(nginx_class=None):
     t = n = None
     try:
         admin = create_admin_pat(d, r.url)
-        t = Tokend(d, r.url).start()
+        t = Tokend(d, r.url, env=tokend_env).start()
         n = (nginx_class or Nginx)(d, t.socket).start()
         yield {"dir": d, "redis": r, "tokend": t, "nginx": n, "admin": admin}
     finally:

@@ -37,6 +37,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
+	td_keyring_wipe(&kr);
 	unlink(path);
 	rmdir(dir);
 	return 0;
@@ -191,6 +192,8 @@ test_rotation_and_dropped_keys(void **state)
 	ref.kid = 9;
 	assert_int_equal(td_token_format(&kr2, &ref, tok2, sizeof(tok2)), -1);
 	unlink(path2);
+	td_keyring_wipe(&kr2);
+	td_keyring_wipe(&only2);
 }
 
 static void
@@ -242,6 +245,7 @@ test_pat_hash_is_keyed(void **state)
 	assert_int_equal(td_pat_secret_hash(td_keyring_find(&k2, 2), secret, h2), 0);
 	assert_memory_not_equal(h1, h2, sizeof(h1));	/* another key, another hash */
 	assert_memory_not_equal(h1, secret, TD_SECRET_BYTES);
+	td_keyring_wipe(&k2);
 }
 
 int

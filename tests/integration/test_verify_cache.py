@@ -1,0 +1,203 @@
+"""The per-worker verify cache (verify_cache_entries, on by default): a hot
+token is verified without any Redis command, and it stays exact — every
+change, through any API, any worker, redis-cli, a flush, a lost
+invalidation connection or a Redis restart, is seen by the very next
+request."""
+import re
+import threading
+
+import pytest
+import requests
+
+from harness import running_stack, wait_until
+
+SPACE = 707
+
+
+@pytest.fixture(scope="module")
+def env():
+    with running_stack() as stack:
+        s = requests.Session()
+        s.headers["Authorization"] = stack["admin"]
+        api = stack["nginx"].base
+        assert s.post(api + "/v1/spaces", timeout=10, json={
+            "space": {"id": SPACE, "name": "cache", "min_cache": 60}}).status_code == 201
+        stack.update({"s": s, "api": api})
+        yield stack
+
+
+def key(env, **fields):
+    r = env["s"].post(env["api"] + f"/v1/spaces/{SPACE}/api_keys", timeout=10,
+                      json={"api_key": dict({"access": "public"}, **fields)})
+    assert r.status_code == 201, r.text
+    return r.json()["api_key"]
+
+
+def verify(env, token, query=""):
+    return requests.get(env["api"] + "/v1/verify", timeout=10, headers={
+        "X-Original-URI": f"/v2/cdn/stories?{query}token={token}"})
+
+
+def calls(redis, command):
+    m = re.search(rf"cmdstat_{command}:calls=(\d+)", redis.cli("INFO", "commandstats"))
+    return int(m.group(1)) if m else 0
+
+
+def pubsub_clients(redis):
+    return len([line for line in redis.cli("CLIENT", "LIST", "TYPE", "pubsub").splitlines()
+                if line.strip()])
+
+
+def warm(env, token, n=40):
+    """Enough verifies that every worker has read the token once."""
+    for _ in range(n):
+        assert verify(env, token).status_code == 200
+
+
+def test_hot_token_needs_no_redis_command(env):
+    k = key(env)
+    warm(env, k["token"])
+    before = calls(env["redis"], "hgetall")
+    for _ in range(200):
+        r = verify(env, k["token"])
+        assert r.status_code == 200 and r.headers["X-Tokend-Min-Cache"] == "60"
+    # at most one read per worker that had not seen it yet
+    assert calls(env["redis"], "hgetall") - before <= len(env["tokend"].workers())
+
+
+def test_deleted_token_is_cached_as_absent_and_a_new_one_is_not_confused(env):
+    k = key(env)
+    warm(env, k["token"], 10)
+    assert env["s"].delete(env["api"] + f"/v1/spaces/{SPACE}/api_keys/{k['id']}",
+                           timeout=10).status_code == 200
+    for _ in range(20):
+        assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
+    fresh = key(env)
+    assert verify(env, fresh["token"]).status_code == 200
+
+
+def change(env, k, how):
+    s, base = env["s"], env["api"] + f"/v1/spaces/{SPACE}/api_keys/{k['id']}"
+    if how == "delete":
+        assert s.delete(base, timeout=10).status_code == 200
+        return "unknown_token"
+    if how == "disable":
+        assert s.put(base, json={"api_key": {"status": "disabled"}}, timeout=10).status_code == 200
+        return "disabled"
+    if how == "regenerate":
+        assert s.post(base + "/regenerate", timeout=10).status_code == 200
+        return "regenerated"
+    if how == "expire":
+        assert s.put(base, json={"api_key": {"expires_at": "2001-01-01T00:00:00Z"}},
+                     timeout=10).status_code == 200
+        return "expired"
+    if how == "restrict":
+        assert s.put(base, json={"api_key": {"story_ids": [1]}}, timeout=10).status_code == 200
+        return "story_not_allowed"
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["delete", "disable", "regenerate", "expire", "restrict"])
+def test_change_is_seen_by_the_very_next_request_under_load(env, how):
+    """Both workers hold the token and are busy verifying it from other
+    connections when the change lands; the request after the API's answer
+    must see it, every time."""
+    for _ in range(15):
+        k = key(env)
+        warm(env, k["token"], 8)
+        stop = threading.Event()
+
+        def hammer():
+            with requests.Session() as h:
+                while not stop.is_set():
+                    h.get(env["api"] + "/v1/verify", timeout=10, headers={
+                        "X-Original-URI": f"/v2/cdn/stories?token={k['token']}"})
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            reason = change(env, k, how)
+            r = verify(env, k["token"])
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        assert r.status_code in (401, 403), (how, r.status_code)
+        assert r.headers["X-Tokend-Reason"] == reason
+
+
+def test_space_min_cache_change_reaches_cached_tokens(env):
+    k = key(env)
+    warm(env, k["token"], 10)
+    assert env["s"].put(env["api"] + f"/v1/spaces/{SPACE}", timeout=10,
+                        json={"space": {"min_cache": 5}}).status_code == 200
+    assert verify(env, k["token"]).headers["X-Tokend-Min-Cache"] == "5"
+    assert env["s"].put(env["api"] + f"/v1/spaces/{SPACE}", timeout=10,
+                        json={"space": {"min_cache": 60}}).status_code == 200
+    assert verify(env, k["token"]).headers["X-Tokend-Min-Cache"] == "60"
+
+
+def test_writes_from_outside_tokend_are_seen(env):
+    k = key(env)
+    warm(env, k["token"], 10)
+    env["redis"].cli("HSET", f"{{s:{SPACE}}}:t:{k['id']}", "s", "d")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
+    env["redis"].cli("HDEL", f"{{s:{SPACE}}}:t:{k['id']}", "s")
+    assert verify(env, k["token"]).status_code == 200
+    env["redis"].cli("DEL", f"{{s:{SPACE}}}:t:{k['id']}")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
+
+
+def test_lost_invalidation_connection_empties_the_cache_and_tracking_resumes(env):
+    k = key(env)
+    warm(env, k["token"], 10)
+    assert int(env["redis"].cli("CLIENT", "KILL", "TYPE", "pubsub")) >= 1
+    env["redis"].cli("HSET", f"{{s:{SPACE}}}:t:{k['id']}", "s", "d")   # nobody is told
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
+    env["redis"].cli("HDEL", f"{{s:{SPACE}}}:t:{k['id']}", "s")
+    assert verify(env, k["token"]).status_code == 200
+    assert "verify cache emptied and paused" in env["tokend"].log_text()
+    # tracking is set up again: hot again, exact again
+    wait_until(lambda: verify(env, k["token"]) and pubsub_clients(env["redis"]) >= 1,
+               what="invalidation connections back")
+    warm(env, k["token"], 40)
+    before = calls(env["redis"], "hgetall")
+    for _ in range(50):
+        assert verify(env, k["token"]).status_code == 200
+    assert calls(env["redis"], "hgetall") - before <= len(env["tokend"].workers())
+    change(env, k, "disable")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
+
+
+def test_redis_restart_forgets_everything(env):
+    k = key(env)
+    warm(env, k["token"], 10)
+    env["redis"].stop()
+    env["redis"].start()
+    wait_until(lambda: verify(env, k["token"]).status_code == 200, what="verify after restart")
+    change(env, k, "delete")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
+
+
+def test_flushall_is_seen(env):
+    """Last in this module: it wipes the data set."""
+    k = key(env)
+    warm(env, k["token"], 10)
+    env["redis"].cli("FLUSHALL")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
+
+
+def test_cache_off_reads_redis_on_every_verify():
+    with running_stack(tokend_env={"TOKEND_VERIFY_CACHE_ENTRIES": "0"}) as stack:
+        s = requests.Session()
+        s.headers["Authorization"] = stack["admin"]
+        api = stack["nginx"].base
+        s.post(api + "/v1/spaces", json={"space": {"id": 1, "name": "x"}}, timeout=10)
+        tok = s.post(api + "/v1/spaces/1/api_keys", json={"api_key": {"access": "public"}},
+                     timeout=10).json()["api_key"]["token"]
+        env = {"api": api}
+        before = calls(stack["redis"], "hgetall")
+        for _ in range(30):
+            assert verify(env, tok).status_code == 200
+        assert calls(stack["redis"], "hgetall") - before == 30
+        assert pubsub_clients(stack["redis"]) == 0
