@@ -76,6 +76,12 @@ def main():
     admin = create_admin_pat(d, redis.url)
     tokend = Tokend(d, redis.url, workers=WORKERS,
                     env={"TOKEND_ACCESS_LOG": "off"}).start()
+    # the same tokend without its verify cache, on the same keys and data
+    nd = os.path.join(d, "nocache")
+    os.makedirs(nd)
+    nocache = Tokend(nd, redis.url, workers=WORKERS, env={
+        "TOKEND_ACCESS_LOG": "off", "TOKEND_VERIFY_CACHE_ENTRIES": "0",
+        "TOKEND_KEYRING_FILE": tokend.env["TOKEND_KEYRING_FILE"]}).start()
     fenv = dict(os.environ, FLOOR_PROCS=str(WORKERS), REDIS_URL_PATH=redis.sock)
     floors = [subprocess.Popen([FLOOR, "const", os.path.join(d, "floor-const.sock")], env=fenv),
               subprocess.Popen([FLOOR, "hmac", os.path.join(d, "floor-hmac.sock")], env=fenv)]
@@ -119,12 +125,21 @@ def main():
             "floor: constant FastCGI": (fbase + "/floor/const", [], None),
             "floor: HMAC + HGETALL": (fbase + "/floor/hmac", [], None),
         }
+        uncached = fbase + "/nocache/v1/verify"
         scenarios = {
-            "verify valid public": (verify, uri(pub["token"]), None, "floor: HMAC + HGETALL"),
-            "verify draft, preview": (verify, uri(prv["token"], "version=draft&"), None,
-                                      "floor: HMAC + HGETALL"),
+            "verify valid, cache off": (uncached, uri(pub["token"]), None,
+                                        "floor: HMAC + HGETALL"),
+            "verify draft, preview, cache off": (uncached, uri(prv["token"], "version=draft&"),
+                                                 None, "floor: HMAC + HGETALL"),
+            "verify revoked, cache off": (uncached, uri(gone["token"]), None,
+                                          "floor: HMAC + HGETALL"),
+            "verify valid, hot (cache)": (verify, uri(pub["token"]), None,
+                                          "floor: constant FastCGI"),
+            "verify draft, preview, hot (cache)": (verify, uri(prv["token"], "version=draft&"),
+                                                   None, "floor: constant FastCGI"),
+            "verify revoked, hot (cache)": (verify, uri(gone["token"]), None,
+                                            "floor: constant FastCGI"),
             "verify forged": (verify, uri(forged), None, "floor: constant FastCGI"),
-            "verify revoked": (verify, uri(gone["token"]), None, "floor: HMAC + HGETALL"),
             "create": (base + "/v1/spaces/1/api_keys", auth, post, "floor: HMAC + HGETALL"),
             "update": (base + f"/v1/spaces/1/api_keys/{pub['id']}", auth, put,
                        "floor: HMAC + HGETALL"),
@@ -157,6 +172,7 @@ def main():
     finally:
         nginx.stop()
         tokend.stop()
+        nocache.stop()
         for f in floors:
             f.terminate()
         redis.stop()
