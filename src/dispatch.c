@@ -292,6 +292,8 @@ void
 td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx)
 {
 	request_reset(req, fcgx);
+	req->before_response = td_store_write_barrier;
+	req->before_response_arg = ctx->store;
 	req->rate_limit = ctx->cfg->rate_limit_requests;
 	request_id_assign(req);
 	route_and_handle(ctx, req);

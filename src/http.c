@@ -110,6 +110,14 @@ td_response_header(struct td_request *req, const char *name, const char *value)
 	return 0;
 }
 
+static void
+respond_begin(struct td_request *req)
+{
+	req->responded = 1;
+	if (req->before_response != NULL)
+		req->before_response(req->before_response_arg);
+}
+
 int
 td_respond_json_text(struct td_request *req, int status, const char *text, size_t text_len)
 {
@@ -140,7 +148,7 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 		     status, td_http_reason(status), req->request_id, text_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
-	req->responded = 1;
+	respond_begin(req);
 	req->status = status;
 	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
 	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
@@ -163,7 +171,7 @@ td_respond_no_content(struct td_request *req)
 		     req->request_id);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
-	req->responded = 1;
+	respond_begin(req);
 	req->status = 204;
 	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
 	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||

@@ -211,6 +211,8 @@ store_command(struct td_store *store, const char *fmt, ...)
 	va_end(ap);
 	if (reply == NULL)
 		store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
+	else
+		store->barrier_pending = 0;
 	return reply;
 }
 
@@ -269,10 +271,8 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			freeReplyObject(reply);
 			continue;
 		}
-		if (store_script_writes_records(script) && store_tracking_barrier(store) != 0) {
-			freeReplyObject(reply);
-			return NULL;
-		}
+		store->barrier_pending = store->on_invalidate != NULL &&
+					 store_script_writes_records(script);
 		return reply;
 	}
 	return NULL;

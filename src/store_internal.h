@@ -49,6 +49,7 @@ struct td_store {
 	unsigned long tracking_gen;	/* bumped whenever tracking starts or ends */
 	long long next_tracking_ms;	/* monotonic; no new setup before this */
 	int tracking_reported;		/* log a refusal once */
+	int barrier_pending;		/* a record changed; no round trip since */
 };
 
 long long store_now_ms(void);
@@ -57,10 +58,7 @@ void store_mark_down(struct td_store *store, const char *why);
 /* Tracking: set up after a (re)connect, ended with the connection. */
 void store_tracking_start(struct td_store *store);
 void store_tracking_end(struct td_store *store, const char *why);
-/* After a write that may change tracked keys: one more round trip, so the
- * invalidations Redis queued with the write have been sent to every other
- * worker before this one answers its client. */
-int store_tracking_barrier(struct td_store *store);
+
 
 /* Runs a script by SHA, falling back to EVAL (which also caches it again)
  * when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.

@@ -854,6 +854,7 @@ td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 			goto done;
 		}
 	}
+	store->barrier_pending = 0;
 	if (track && (r[0]->type != REDIS_REPLY_STATUS || r[2]->type != REDIS_REPLY_STATUS))
 		track = 0;	/* read, but not tracked: use it, do not cache it */
 	fields = r[n == 4 ? 1 : 0];

@@ -12,8 +12,8 @@
  *    the key produces an invalidation for us;
  *  - td_store_tracking_sync reads every invalidation already delivered
  *    before the cache answers, without waiting;
- *  - a worker that changes a record makes one more round trip (PING) before
- *    answering its client: Redis handles that PING in a later event-loop
+ *  - a worker that changes a record makes one more round trip before
+ *    answering its client (its next command, else a PING: td_store_write_barrier): Redis handles that PING in a later event-loop
  *    turn, after it has written the write's invalidations to every
  *    subscriber's socket, so they are in our receive buffer before the
  *    client can learn of the change (same host: the kernel delivers a Unix
@@ -253,17 +253,20 @@ td_store_tracking_sync(struct td_store *store)
 	}
 }
 
-int
-store_tracking_barrier(struct td_store *store)
+void
+td_store_write_barrier(void *arg)
 {
+	struct td_store *store = arg;
 	redisReply *r;
 
-	if (store->on_invalidate == NULL)
-		return 0;
+	if (!store->barrier_pending)
+		return;
+	store->barrier_pending = 0;
+	if (store->redis == NULL)
+		return;	/* dropped since: the other workers' trackers were reset too */
 	if ((r = redisCommand(store->redis, "PING")) == NULL) {
 		store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
-		return -1;
+		return;
 	}
 	freeReplyObject(r);
-	return 0;
 }

@@ -43,6 +43,10 @@ struct td_request {
 	int close_connection;		/* drop the FastCGI connection after this response */
 	int rate_limit;			/* DatoCMS answers carry X-RateLimit-*: the limit */
 	int rate_headers_set;		/* ... and whether a counted value was set */
+	/* run once before the first byte of the response is written: the
+	 * store's write barrier (td_store_write_barrier) */
+	void (*before_response)(void *arg);
+	void *before_response_arg;
 };
 
 /* The HTTP reason phrase for a status ("Not Found"), or "Unknown". */

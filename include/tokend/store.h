@@ -54,6 +54,13 @@ void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, 
  * is unchanged in Redis. 0 otherwise (cache nothing, trust nothing). */
 int td_store_tracking_sync(struct td_store *store);
 
+/* A worker that changed a record calls this before answering (dispatch
+ * wires it to every response): if no round trip followed the change yet,
+ * one PING does, so Redis has sent the change's invalidations to every
+ * other worker's cache before this answer can reach anyone. No-op without
+ * tracking. arg is the store. */
+void td_store_write_barrier(void *store);
+
 /* Results of the record operations below. */
 enum td_store_result {
 	TD_STORE_OK = 0,

@@ -4,6 +4,7 @@ change, through any API, any worker, redis-cli, a flush, a lost
 invalidation connection or a Redis restart, is seen by the very next
 request."""
 import re
+import subprocess
 import threading
 
 import pytest
@@ -201,3 +202,48 @@ def test_cache_off_reads_redis_on_every_verify():
             assert verify(env, tok).status_code == 200
         assert calls(stack["redis"], "hgetall") - before == 30
         assert pubsub_clients(stack["redis"]) == 0
+
+
+def monitor_commands(redis, action):
+    """The commands Redis ran, as (client address, command) pairs, while action ran."""
+    proc = subprocess.Popen(["redis-cli", "-p", str(redis.port), "MONITOR"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "OK"
+        action()
+        redis.cli("ECHO", "monitor-end")
+        lines = []
+        for line in proc.stdout:
+            if '"monitor-end"' in line:
+                break
+            lines.append(line)
+    finally:
+        proc.kill()
+        proc.wait()
+    out = []
+    for line in lines:
+        m = re.match(r'[\d.]+ \[\d+ ([^\]]+)\] "(\w+)"', line)
+        if m and not m.group(1).startswith("lua"):
+            out.append((m.group(1), m.group(2).lower()))
+    return out
+
+
+@pytest.mark.parametrize("how", ["update", "delete", "regenerate", "space"])
+def test_a_change_is_followed_by_a_round_trip_before_the_answer(env, how):
+    """The write barrier: after the script that changes a record, the
+    writing connection makes one more round trip before the API answers, so
+    Redis has flushed the invalidations to the other workers by then."""
+    k = key(env)
+    base = env["api"] + f"/v1/spaces/{SPACE}/api_keys/{k['id']}"
+    act = {
+        "update": lambda: env["s"].put(base, json={"api_key": {"name": "x"}}, timeout=10),
+        "delete": lambda: env["s"].delete(base, timeout=10),
+        "regenerate": lambda: env["s"].post(base + "/regenerate", timeout=10),
+        "space": lambda: env["s"].put(env["api"] + f"/v1/spaces/{SPACE}", timeout=10,
+                                      json={"space": {"min_cache": 60}}),
+    }[how]
+    cmds = monitor_commands(env["redis"], lambda: act().raise_for_status())
+    writer = [c for c in cmds if c[1] in ("evalsha", "eval")][-1][0]
+    mine = [c[1] for c in cmds if c[0] == writer]
+    last_write = max(i for i, c in enumerate(mine) if c in ("evalsha", "eval"))
+    assert len(mine) > last_write + 1, mine
