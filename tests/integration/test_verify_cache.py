@@ -180,30 +180,6 @@ def test_redis_restart_forgets_everything(env):
     assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
 
 
-def test_flushall_is_seen(env):
-    """Last in this module: it wipes the data set."""
-    k = key(env)
-    warm(env, k["token"], 10)
-    env["redis"].cli("FLUSHALL")
-    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
-
-
-def test_cache_off_reads_redis_on_every_verify():
-    with running_stack(tokend_env={"TOKEND_VERIFY_CACHE_ENTRIES": "0"}) as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
-        api = stack["nginx"].base
-        s.post(api + "/v1/spaces", json={"space": {"id": 1, "name": "x"}}, timeout=10)
-        tok = s.post(api + "/v1/spaces/1/api_keys", json={"api_key": {"access": "public"}},
-                     timeout=10).json()["api_key"]["token"]
-        env = {"api": api}
-        before = calls(stack["redis"], "hgetall")
-        for _ in range(30):
-            assert verify(env, tok).status_code == 200
-        assert calls(stack["redis"], "hgetall") - before == 30
-        assert pubsub_clients(stack["redis"]) == 0
-
-
 def monitor_commands(redis, action):
     """The commands Redis ran, as (client address, command) pairs, while action ran."""
     proc = subprocess.Popen(["redis-cli", "-p", str(redis.port), "MONITOR"],
@@ -247,3 +223,27 @@ def test_a_change_is_followed_by_a_round_trip_before_the_answer(env, how):
     mine = [c[1] for c in cmds if c[0] == writer]
     last_write = max(i for i, c in enumerate(mine) if c in ("evalsha", "eval"))
     assert len(mine) > last_write + 1, mine
+
+
+def test_flushall_is_seen(env):
+    """Last in this module: it wipes the data set."""
+    k = key(env)
+    warm(env, k["token"], 10)
+    env["redis"].cli("FLUSHALL")
+    assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
+
+
+def test_cache_off_reads_redis_on_every_verify():
+    with running_stack(tokend_env={"TOKEND_VERIFY_CACHE_ENTRIES": "0"}) as stack:
+        s = requests.Session()
+        s.headers["Authorization"] = stack["admin"]
+        api = stack["nginx"].base
+        s.post(api + "/v1/spaces", json={"space": {"id": 1, "name": "x"}}, timeout=10)
+        tok = s.post(api + "/v1/spaces/1/api_keys", json={"api_key": {"access": "public"}},
+                     timeout=10).json()["api_key"]["token"]
+        env = {"api": api}
+        before = calls(stack["redis"], "hgetall")
+        for _ in range(30):
+            assert verify(env, tok).status_code == 200
+        assert calls(stack["redis"], "hgetall") - before == 30
+        assert pubsub_clients(stack["redis"]) == 0
