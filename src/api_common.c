@@ -55,20 +55,25 @@ td_json_time_s(int64_t secs)
 	return secs > 0 ? td_json_time_ms(secs * 1000) : NULL;
 }
 
-struct json_object *
-td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
+int
+td_token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size_t size)
 {
 	struct td_token_ref ref;
-	char s[TD_TOKEN_STR_MAX];
 
 	ref.kind = t->signed_kind;
 	ref.kid = t->kid;
 	ref.space_id = t->space_id;
 	ref.id = t->id;
 	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
-	if (td_token_format(ctx->keyring, &ref, s, sizeof(s)) != 0)
-		return NULL;
-	return json_object_new_string(s);
+	return td_token_format(ctx->keyring, &ref, out, size);
+}
+
+struct json_object *
+td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
+{
+	char s[TD_TOKEN_STR_MAX];
+
+	return td_token_string(ctx, t, s, sizeof(s)) == 0 ? json_object_new_string(s) : NULL;
 }
 
 void

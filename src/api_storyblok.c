@@ -12,54 +12,70 @@
 #include <json-c/printbuf.h>
 
 #include "tokend/api.h"
+#include "tokend/json_write.h"
 #include "tokend/store.h"
 
-static struct json_object *
-id_array(const struct td_id_list *l)
+/* One api_key object, written as text: the list of a 10,000-token space
+ * renders it 10,000 times (json_write.h says why not json-c trees). */
+static int
+api_key_write(struct printbuf *pb, const struct td_ctx *ctx, const struct td_token *t,
+	      int space_min_cache, int show_secret)
 {
-	struct json_object *a = json_object_new_array();
-	int i;
+	char token[TD_TOKEN_STR_MAX];
 
-	for (i = 0; i < l->n; i++)
-		json_object_array_add(a, json_object_new_int64(l->ids[i]));
-	return a;
-}
-
-static struct json_object *
-api_key_json(const struct td_ctx *ctx, const struct td_token *t, int space_min_cache,
-	     int show_secret)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64(t->id));
-	json_object_object_add(o, "access", json_object_new_string(td_access_name(t->access)));
-	json_object_object_add(o, "branch_id", t->branch_id ? json_object_new_int64(t->branch_id) : NULL);
-	json_object_object_add(o, "name", t->has_name ? json_object_new_string(t->name) : NULL);
-	json_object_object_add(o, "space_id", json_object_new_int64(t->space_id));
-	json_object_object_add(o, "token", show_secret ? td_token_string_json(ctx, t) : NULL);
-	json_object_object_add(o, "story_ids", id_array(&t->story_ids));
-	json_object_object_add(o, "min_cache",
-			       json_object_new_int(td_token_effective_min_cache(t, space_min_cache)));
-	json_object_object_add(o, "release_ids", id_array(&t->release_ids));
+	td_jw_raw(pb, "{\"id\":");
+	td_jw_int(pb, t->id);
+	td_jw_raw(pb, ",\"access\":");
+	td_jw_str(pb, td_access_name(t->access));
+	td_jw_raw(pb, ",\"branch_id\":");
+	td_jw_int_or_null(pb, t->branch_id);
+	td_jw_raw(pb, ",\"name\":");
+	td_jw_str_or_null(pb, t->has_name ? t->name : NULL);
+	td_jw_raw(pb, ",\"space_id\":");
+	td_jw_int(pb, t->space_id);
+	td_jw_raw(pb, ",\"token\":");
+	/* null when not shown, or when its key has left the keyring */
+	td_jw_str_or_null(pb, show_secret && td_token_string(ctx, t, token, sizeof(token)) == 0
+			      ? token : NULL);
+	td_jw_raw(pb, ",\"story_ids\":");
+	td_jw_int_array(pb, t->story_ids.ids, t->story_ids.n);
+	td_jw_raw(pb, ",\"min_cache\":");
+	td_jw_int(pb, td_token_effective_min_cache(t, space_min_cache));
+	td_jw_raw(pb, ",\"release_ids\":");
+	td_jw_int_array(pb, t->release_ids.ids, t->release_ids.n);
 	/* tokend's additions; clients ignore keys they do not know */
-	json_object_object_add(o, "description", json_object_new_string(t->description));
-	json_object_object_add(o, "icon", json_object_new_string(t->icon));
-	json_object_object_add(o, "status", json_object_new_string(td_status_name(t->status)));
-	json_object_object_add(o, "expires_at", td_json_time_s(t->expires_at));
-	json_object_object_add(o, "created_at", td_json_time_ms(t->created_at_ms));
-	json_object_object_add(o, "updated_at", td_json_time_ms(t->updated_at_ms));
-	return o;
+	td_jw_raw(pb, ",\"description\":");
+	td_jw_str(pb, t->description);
+	td_jw_raw(pb, ",\"icon\":");
+	td_jw_str(pb, t->icon);
+	td_jw_raw(pb, ",\"status\":");
+	td_jw_str(pb, td_status_name(t->status));
+	td_jw_raw(pb, ",\"expires_at\":");
+	td_jw_time_ms(pb, t->expires_at > 0 ? t->expires_at * 1000 : 0);
+	td_jw_raw(pb, ",\"created_at\":");
+	td_jw_time_ms(pb, t->created_at_ms);
+	td_jw_raw(pb, ",\"updated_at\":");
+	td_jw_time_ms(pb, t->updated_at_ms);
+	td_jw_raw(pb, "}");
+	return 0;
 }
 
 static int
 respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
 		const struct td_token *t, int space_min_cache, const struct td_principal *who)
 {
-	struct json_object *o = json_object_new_object();
+	struct printbuf *pb = printbuf_new();
+	int rc = -1;
 
-	json_object_object_add(o, "api_key",
-			       api_key_json(ctx, t, space_min_cache, td_principal_sees_secrets(who)));
-	return td_respond_json(req, status, o);
+	if (pb == NULL)
+		return -1;
+	td_jw_raw(pb, "{\"api_key\":");
+	if (api_key_write(pb, ctx, t, space_min_cache, td_principal_sees_secrets(who)) == 0) {
+		td_jw_raw(pb, "}");
+		rc = td_respond_json_text(req, status, pb->buf, (size_t)pb->bpos);
+	}
+	printbuf_free(pb);
+	return rc;
 }
 
 struct list_ctx {
@@ -69,23 +85,16 @@ struct list_ctx {
 	int show_secret;
 };
 
-/* Each token is rendered and serialized on its own and appended: a list of
- * 10,000 never exists as one tree of json-c objects. */
+/* Each token is written as its reply is read: a list of 10,000 never
+ * exists as one reply tree or one json-c tree. */
 static int
 add_api_key(const struct td_token *t, int space_min_cache, void *arg)
 {
 	struct list_ctx *c = arg;
-	struct json_object *o = api_key_json(c->ctx, t, space_min_cache, c->show_secret);
-	const char *text;
-	size_t len;
 
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-						 JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (c->n++ > 0)
 		printbuf_memappend(c->out, ",", 1);
-	printbuf_memappend(c->out, text, (int)len);
-	json_object_put(o);
-	return 0;
+	return api_key_write(c->out, c->ctx, t, space_min_cache, c->show_secret);
 }
 
 int

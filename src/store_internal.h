@@ -14,7 +14,6 @@ enum store_script {
 	SCRIPT_SPACE_DELETE,
 	SCRIPT_TOKEN_CREATE,
 	SCRIPT_RECORD_DELETE,
-	SCRIPT_TOKEN_LIST,
 	SCRIPT_PAT_CREATE,
 	SCRIPT_RECORD_LIST,
 	SCRIPT_RATE_CHECK,
@@ -22,13 +21,14 @@ enum store_script {
 };
 
 #define STORE_ARGS_MAX 64
+#define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
 
 /* Scripts that change token or space records, which verify caches track
  * (read-only ones and the rate limiter's counters do not). */
 static inline int
 store_script_writes_records(enum store_script s)
 {
-	return s != SCRIPT_TOKEN_LIST && s != SCRIPT_RECORD_LIST &&
+	return s != SCRIPT_RECORD_LIST &&
 	       s != SCRIPT_RATE_CHECK;
 }
 

@@ -947,43 +947,122 @@ token_list_one(int64_t id, const redisReply *h, void *arg)
 	return c->cb(&c->t, c->space_min_cache, c->arg);
 }
 
+/* Reads the next n replies of a pipeline; each goes to fn while *rc is OK,
+ * and all are read whatever happens, so the connection stays in step. */
+static void
+pipeline_drain(struct td_store *store, size_t n, int *rc,
+	       int (*fn)(size_t i, const redisReply *r, void *arg), void *arg)
+{
+	redisReply *r;
+	size_t i;
+	int cb;
+
+	for (i = 0; i < n; i++) {
+		if (redisGetReply(store->redis, (void **)&r) != REDIS_OK) {
+			store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr
+								       : "I/O error");
+			*rc = TD_STORE_DOWN;
+			return;
+		}
+		if (*rc == TD_STORE_OK && (cb = fn(i, r, arg)) != 0)
+			*rc = cb;
+		freeReplyObject(r);
+	}
+	store->barrier_pending = 0;
+}
+
+struct token_batch {
+	struct token_list_ctx *c;
+	const redisReply *ids;		/* ZRANGE reply */
+	size_t first;			/* index in ids of the batch's first reply */
+};
+
+static int
+token_batch_one(size_t i, const redisReply *h, void *arg)
+{
+	struct token_batch *b = arg;
+	long long id;
+
+	if (h->type != REDIS_REPLY_ARRAY)
+		return TD_STORE_DOWN;
+	if (h->elements == 0)
+		return 0;	/* deleted since the index was read */
+	id = strtoll(b->ids->element[b->first + i]->str, NULL, 10);
+	return token_list_one(id, h, b->c);
+}
+
+/* The index, then the records by pipelined HGETALL in batches, each token
+ * handed to cb as its reply is read: a 10,000-token list never exists as
+ * one reply tree, and Redis runs plain reads rather than one long script
+ * that would block every other client for its duration. Like any list that
+ * is not a snapshot, a token deleted meanwhile is skipped. */
 int
 td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg)
 {
 	struct token_list_ctx *c = malloc(sizeof(*c));
-	struct args *a = args_new();
-	redisReply *r = NULL;
-	char space[64], idx[64], prefix[64];
-	long long mc;
-	int rc = TD_STORE_DOWN;
+	redisReply *r[3] = { NULL, NULL, NULL };
+	struct token_batch b;
+	char space[64], idx[64], key[80];
+	long long mc = 0, id;
+	size_t i, n, end;
+	int k, rc = TD_STORE_DOWN;
 
-	if (a == NULL || c == NULL)
+	if (c == NULL || td_store_connect(store) != 0)
 		goto done;
 	key_space(space, sizeof(space), space_id, "space");
 	key_space(idx, sizeof(idx), space_id, "tokens");
-	key_space(prefix, sizeof(prefix), space_id, "t:");
-	arg_str(a, space);
-	arg_str(a, idx);
-	arg_str(a, prefix);
-	rc = run(store, SCRIPT_TOKEN_LIST, 2, a, &r, "token_list");
-	if (rc != TD_STORE_OK)
+	if (redisAppendCommand(store->redis, "EXISTS %s", space) != REDIS_OK ||
+	    redisAppendCommand(store->redis, "HGET %s mc", space) != REDIS_OK ||
+	    redisAppendCommand(store->redis, "ZRANGE %s 0 -1", idx) != REDIS_OK) {
+		store_mark_down(store, "out of memory");
 		goto done;
-	if (r->type == REDIS_REPLY_NIL) {
-		rc = TD_STORE_NOT_FOUND;
-	} else if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-		   r->element[0]->type != REDIS_REPLY_STRING ||
-		   td_parse_int64(r->element[0]->str, r->element[0]->len, 0, TD_MIN_CACHE_MAX, &mc)) {
-		rc = TD_STORE_DOWN;
-	} else {
-		c->cb = cb;
-		c->arg = arg;
-		c->space_id = space_id;
-		c->space_min_cache = (int)mc;
-		rc = each_record(r, 1, token_list_one, c);
 	}
-	freeReplyObject(r);
+	for (k = 0; k < 3; k++) {
+		if (redisGetReply(store->redis, (void **)&r[k]) != REDIS_OK) {
+			store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr
+								       : "I/O error");
+			goto done;
+		}
+	}
+	if (r[0]->type != REDIS_REPLY_INTEGER || r[2]->type != REDIS_REPLY_ARRAY ||
+	    (r[1]->type != REDIS_REPLY_NIL && (r[1]->type != REDIS_REPLY_STRING ||
+	     td_parse_int64(r[1]->str, r[1]->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)))
+		goto done;
+	if (r[0]->integer == 0) {
+		rc = TD_STORE_NOT_FOUND;
+		goto done;
+	}
+	for (i = 0; i < r[2]->elements; i++)
+		if (r[2]->element[i]->type != REDIS_REPLY_STRING ||
+		    td_parse_int64(r[2]->element[i]->str, r[2]->element[i]->len, 1, INT64_MAX,
+				   &id) != 0)
+			goto done;
+	c->cb = cb;
+	c->arg = arg;
+	c->space_id = space_id;
+	c->space_min_cache = (int)mc;
+	b.c = c;
+	b.ids = r[2];
+	rc = TD_STORE_OK;
+	for (b.first = 0; b.first < r[2]->elements && rc == TD_STORE_OK; b.first = end) {
+		end = b.first + STORE_LIST_BATCH < r[2]->elements ? b.first + STORE_LIST_BATCH
+								   : r[2]->elements;
+		for (n = 0, i = b.first; i < end; i++, n++) {
+			token_key(key, sizeof(key), space_id,
+				  strtoll(r[2]->element[i]->str, NULL, 10));
+			if (redisAppendCommand(store->redis, "HGETALL %s", key) != REDIS_OK)
+				break;
+		}
+		pipeline_drain(store, n, &rc, token_batch_one, &b);
+		if (n < end - b.first && rc == TD_STORE_OK) {
+			store_mark_down(store, "out of memory");
+			rc = TD_STORE_DOWN;
+		}
+	}
 done:
-	free(a);
+	for (k = 0; k < 3; k++)
+		if (r[k] != NULL)
+			freeReplyObject(r[k]);
 	free(c);
 	return rc;
 }

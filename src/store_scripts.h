@@ -66,17 +66,6 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"return t\n",
 
-	/* KEYS[1] space hash, KEYS[2] token index; ARGV[1] token key prefix.
-	 * {space min_cache, {id, fields}...} in id order, or false. */
-	[SCRIPT_TOKEN_LIST] =
-	"#!lua flags=no-writes\n"
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
-	"local out = {redis.call('HGET', KEYS[1], 'mc') or '0'}\n"
-	"for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-	"  out[#out + 1] = {id, redis.call('HGETALL', ARGV[1] .. id)}\n"
-	"end\n"
-	"return out\n",
-
 	/* KEYS[1] {pats}:seq, KEYS[2] {pats}:index; ARGV[1] key prefix, then
 	 * field/value pairs. Returns the new id. */
 	[SCRIPT_PAT_CREATE] =

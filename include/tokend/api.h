@@ -15,6 +15,8 @@ struct json_object *td_body_member(const struct td_request *req, const char *key
 
 /* The token string, re-derived from the record and the key; null for a
  * token whose key was dropped from the keyring (it is dead). */
+/* The token string of t into out (TD_TOKEN_STR_MAX); -1 if its key is gone. */
+int td_token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size_t size);
 struct json_object *td_token_string_json(const struct td_ctx *ctx, const struct td_token *t);
 
 /* Appends who did what to which record to the space's activity log. */
