@@ -41,7 +41,7 @@ class BenchRedis:
 
     def cli(self, *args):
         return subprocess.run(["redis-cli", "-s", self.sock, *args], capture_output=True,
-                              text=True).stdout.strip()
+                              text=True, errors="backslashreplace").stdout.strip()
 
     def stop(self):
         self.proc.terminate()
@@ -105,9 +105,7 @@ def main():
         requests.delete(base + f"/v1/spaces/1/api_keys/{gone['id']}", headers=h)
         forged = pub["token"][:-4] + "AAAA"
         # a 10,000-token space for the list scenario
-        subprocess.run(["redis-cli", "-s", redis.sock, "EVAL", CLONE, "2", "{s:2}:tokens",
-                        "{s:1}:t:%d" % pub["id"], "{s:2}:t:", "10000", "100000000"],
-                       check=True, capture_output=True)
+        clone(redis, "{s:2}:tokens", "{s:1}:t:%d" % pub["id"], "{s:2}:t:", 10000, 100000000)
 
         post = os.path.join(d, "post.lua")
         with open(post, "w") as f:
@@ -159,15 +157,12 @@ def main():
                              "-c", "16", "-q"], capture_output=True, text=True).stdout
         rb = re.findall(r"GET: ([\d.]+) requests per second", rb.replace("\r", "\n"))
         memory = {}
-        for n in [int(x) for x in os.environ.get("BENCH_MEMORY_TOKENS", "100000").split(",")]:
+        for n in [int(x) for x in os.environ.get("BENCH_MEMORY_TOKENS", "100000,1000000").split(",")]:
             before = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
-            subprocess.run(["redis-cli", "-s", redis.sock, "EVAL", CLONE, "2", "{s:3}:tokens",
-                            "{s:1}:t:%d" % pub["id"], "{s:3}:t:", str(n), "200000000"],
-                           check=True, capture_output=True)
+            clone(redis, "{s:3}:tokens", "{s:1}:t:%d" % pub["id"], "{s:3}:t:", n, 200000000)
             after = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
             memory[n] = (after - before) / n
-            redis.cli("EVAL", "for _, k in ipairs(redis.call('KEYS', '{s:3}:*')) do "
-                      "redis.call('DEL', k) end", "0")
+            clone(redis, "{s:3}:tokens", "", "{s:3}:t:", n, 200000000, script=DROP)
         report(results, floors_def, scenarios, rb[-1] if rb else "?", memory)
     finally:
         nginx.stop()
@@ -191,6 +186,26 @@ for i = 1, n do
 end
 return n
 """
+
+# Removes what CLONE made.
+DROP = """
+local n, start = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 1, n do
+  redis.call('UNLINK', ARGV[1] .. (start + i))
+  redis.call('ZREM', KEYS[1], start + i)
+end
+return n
+"""
+
+
+def clone(redis, index, source, prefix, n, start, chunk=20000, script=None):
+    """n copies of one token record, in scripts of chunk records each (one
+    script of a million would block Redis for minutes)."""
+    for first in range(0, n, chunk):
+        subprocess.run(["redis-cli", "-s", redis.sock, "EVAL", script or CLONE, "2", index,
+                        source or index, prefix,
+                        str(min(chunk, n - first)), str(start + first)],
+                       check=True, capture_output=True)
 
 
 def report(results, floors_def, scenarios, redis_rps, memory):

@@ -168,6 +168,13 @@ pair_ids(struct pairs *p, const char *field, const struct td_id_list *l)
 	}
 }
 
+/* A token's delivery rights when nothing else was said: what its access gives. */
+static unsigned
+default_rights(enum td_access a)
+{
+	return TD_RIGHT_CDA | (a == TD_ACCESS_PRIVATE ? TD_RIGHT_CDA_PREVIEW : 0);
+}
+
 static void
 token_pairs(const struct td_token *t, struct pairs *p)
 {
@@ -181,17 +188,19 @@ token_pairs(const struct td_token *t, struct pairs *p)
 	pair_i64(p, "mc", t->min_cache, t->has_min_cache);
 	pair_str(p, "s", t->status == TD_STATUS_DELETED ? "D" : "d", t->status != TD_STATUS_ACTIVE);
 	pair_i64(p, "x", t->expires_at, t->expires_at != 0);
-	pair_i64(p, "r", t->rights, 1);
+	/* fields at their default are left out (a million tokens: ~50 MB) */
+	pair_i64(p, "r", t->rights, t->rights != default_rights(t->access));
 	pair_i64(p, "ro", t->role_id, t->role_id != 0);
 	pair_i64(p, "ht", t->hardcoded, t->hardcoded != TD_HARDCODED_NONE);
 	pair_i64(p, "k", t->kid, 1);
-	pair_i64(p, "sk", t->signed_kind, 1);
+	pair_i64(p, "sk", t->signed_kind, t->signed_kind != td_access_token_kind(t->access));
 	arg_str(p->set, "sc");
-	arg_hex(p->set, t->secret, TD_SECRET_BYTES);
+	arg_bytes(p->set, (const char *)t->secret, TD_SECRET_BYTES);	/* raw, not hex */
 	pair_i64(p, "ca", t->created_at_ms, 1);
-	pair_i64(p, "ua", t->updated_at_ms, 1);
+	pair_i64(p, "ua", t->updated_at_ms, t->updated_at_ms != t->created_at_ms);
 	pair_str(p, "cb", t->created_by, t->created_by[0] != '\0');
-	pair_str(p, "ub", t->updated_by, t->updated_by[0] != '\0');
+	pair_str(p, "ub", t->updated_by, t->updated_by[0] != '\0' &&
+		 strcmp(t->updated_by, t->created_by) != 0);
 	if (t->nmodules > 0) {
 		arg_str(p->set, "md");
 		arg_ids(p->set, t->modules, t->nmodules);
@@ -289,7 +298,7 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 	struct td_id_list *ids;
 	int64_t n = 0;
 	size_t i;
-	int bad = 0, has_rights = 0;
+	int bad = 0, has_rights = 0, has_kind = 0, has_updated = 0, has_secret = 0;
 
 	td_token_defaults(t);
 	t->space_id = space_id;
@@ -355,21 +364,34 @@ token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_tok
 		} else if (is_field(k, "sk")) {
 			bad |= field_i64(v, 0, TD_KIND__MAX - 1, &n);
 			t->signed_kind = (enum td_token_kind)n;
+			has_kind = 1;
 		} else if (is_field(k, "sc")) {
-			bad |= field_hex(v, t->secret, TD_SECRET_BYTES);
+			if (v->type == REDIS_REPLY_STRING && v->len == TD_SECRET_BYTES)
+				memcpy(t->secret, v->str, TD_SECRET_BYTES);
+			else	/* records written before raw secrets */
+				bad |= field_hex(v, t->secret, TD_SECRET_BYTES);
+			has_secret = 1;
 		} else if (is_field(k, "ca")) {
 			bad |= field_i64(v, 0, INT64_MAX, &t->created_at_ms);
 		} else if (is_field(k, "ua")) {
 			bad |= field_i64(v, 0, INT64_MAX, &t->updated_at_ms);
+			has_updated = 1;
 		} else if (is_field(k, "cb")) {
 			field_text(v, t->created_by, sizeof(t->created_by));
 		} else if (is_field(k, "ub")) {
 			field_text(v, t->updated_by, sizeof(t->updated_by));
 		}
 	}
+	/* the defaults token_pairs leaves out */
 	if (!has_rights && t->access != TD_ACCESS__MAX)
-		td_token_set_access(t, t->access);	/* a record from before "r" */
-	if (bad || t->access == TD_ACCESS__MAX) {
+		t->rights = default_rights(t->access);
+	if (!has_kind && t->access != TD_ACCESS__MAX)
+		t->signed_kind = td_access_token_kind(t->access);
+	if (!has_updated)
+		t->updated_at_ms = t->created_at_ms;
+	if (t->updated_by[0] == '\0')
+		memcpy(t->updated_by, t->created_by, sizeof(t->updated_by));
+	if (bad || !has_secret || t->access == TD_ACCESS__MAX) {
 		td_log_error("token %" PRId64 "/%" PRId64 ": malformed record", space_id, id);
 		return -1;
 	}

@@ -79,8 +79,10 @@ class Redis:
         return self
 
     def cli(self, *args):
+        # values may be binary (token secrets are stored raw)
         out = subprocess.run(["redis-cli", "-p", str(self.port), *args],
-                             capture_output=True, text=True, timeout=5)
+                             capture_output=True, text=True, errors="backslashreplace",
+                             timeout=5)
         return out.stdout.strip()
 
     def stop(self, sig=signal.SIGTERM):

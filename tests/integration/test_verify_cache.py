@@ -183,7 +183,8 @@ def test_redis_restart_forgets_everything(env):
 def monitor_commands(redis, action):
     """The commands Redis ran, as (client address, command) pairs, while action ran."""
     proc = subprocess.Popen(["redis-cli", "-p", str(redis.port), "MONITOR"],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True,
+                            errors="backslashreplace")
     try:
         assert proc.stdout.readline().strip() == "OK"
         action()
