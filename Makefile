@@ -26,7 +26,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
-	test-fuzz fuzz bench run clean help
+	test-fuzz fuzz bench deps-bench run clean help
 
 all: build/tokend
 
@@ -127,6 +127,9 @@ deps-run:
 deps-test:
 	@deploy/install-deps.sh test
 
+deps-bench:
+	@deploy/install-deps.sh bench
+
 test-unit: deps-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -151,7 +154,7 @@ build/bench-floor: bench/floor.c
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
 
-bench: deps-test build/tokend build/bench-floor
+bench: deps-bench build/tokend build/bench-floor
 	TOKEND_BIN=$(CURDIR)/build/tokend /usr/bin/python3 bench/run.py
 
 run: deps-run build/tokend

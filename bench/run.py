@@ -82,9 +82,22 @@ def main():
     nocache = Tokend(nd, redis.url, workers=WORKERS, env={
         "TOKEND_ACCESS_LOG": "off", "TOKEND_VERIFY_CACHE_ENTRIES": "0",
         "TOKEND_KEYRING_FILE": tokend.env["TOKEND_KEYRING_FILE"]}).start()
+    # the process model: the same tokend with 1 and 4 workers
+    others = []
+    for w in (1, 4):
+        wd = os.path.join(d, f"w{w}")
+        os.makedirs(wd)
+        others.append(Tokend(wd, redis.url, workers=w, env={
+            "TOKEND_ACCESS_LOG": "off",
+            "TOKEND_KEYRING_FILE": tokend.env["TOKEND_KEYRING_FILE"]}).start())
     fenv = dict(os.environ, FLOOR_PROCS=str(WORKERS), REDIS_URL_PATH=redis.sock)
     floors = [subprocess.Popen([FLOOR, "const", os.path.join(d, "floor-const.sock")], env=fenv),
               subprocess.Popen([FLOOR, "hmac", os.path.join(d, "floor-hmac.sock")], env=fenv)]
+    # threads per process vs processes, on the constant responder
+    for procs, threads in ((1, 64), (4, 16)):
+        floors.append(subprocess.Popen(
+            [FLOOR, "const", os.path.join(d, f"floor-{procs}x{threads}.sock")],
+            env=dict(fenv, FLOOR_PROCS=str(procs), FLOOR_THREADS=str(threads))))
     nginx = Nginx(d, tokend.socket)
     bport = free_port()
 
@@ -99,6 +112,7 @@ def main():
     try:
         requests.post(base + "/v1/spaces", headers=h, json={"space": {"id": 1, "name": "b"}})
         requests.post(base + "/v1/spaces", headers=h, json={"space": {"id": 2, "name": "list"}})
+        requests.post(base + "/v1/spaces", headers=h, json={"space": {"id": 4, "name": "1k"}})
         mk = lambda **f: requests.post(base + "/v1/spaces/1/api_keys", headers=h, json={  # noqa
             "api_key": dict({"access": "public"}, **f)}).json()["api_key"]
         pub, prv, gone = mk(), mk(access="private"), mk()
@@ -106,6 +120,7 @@ def main():
         forged = pub["token"][:-4] + "AAAA"
         # a 10,000-token space for the list scenario
         clone(redis, "{s:2}:tokens", "{s:1}:t:%d" % pub["id"], "{s:2}:t:", 10000, 100000000)
+        clone(redis, "{s:4}:tokens", "{s:1}:t:%d" % pub["id"], "{s:4}:t:", 1000, 150000000)
 
         post = os.path.join(d, "post.lua")
         with open(post, "w") as f:
@@ -141,6 +156,7 @@ def main():
             "create": (base + "/v1/spaces/1/api_keys", auth, post, "floor: HMAC + HGETALL"),
             "update": (base + f"/v1/spaces/1/api_keys/{pub['id']}", auth, put,
                        "floor: HMAC + HGETALL"),
+            "list 1,000": (base + "/v1/spaces/4/api_keys", auth, None, "floor: HMAC + HGETALL"),
             "list 10,000": (base + "/v1/spaces/2/api_keys", auth, None, "floor: HMAC + HGETALL"),
         }
         results = {}
@@ -153,6 +169,29 @@ def main():
                 continue
             for c in CONNS if not name.startswith("list") else [1, 16]:
                 results[(name, c)] = wrk(url, c, hdrs, script)
+        model = {}
+        if os.environ.get("BENCH_MODEL", "1") == "1":
+            hot = uri(pub["token"])
+            variants = {
+                f"tokend {WORKERS} workers, keepalive + fastcgi_keep_conn (shipped)": verify,
+                f"tokend {WORKERS} workers, no upstream keepalive":
+                    fbase + "/model/no-keepalive/v1/verify",
+                f"tokend {WORKERS} workers, keepalive, fastcgi_keep_conn off":
+                    fbase + "/model/keepalive-no-keep-conn/v1/verify",
+                "tokend 1 worker": fbase + "/model/w1/v1/verify",
+                "tokend 4 workers": fbase + "/model/w4/v1/verify",
+                f"floor constant, {WORKERS} processes x 64 threads": fbase + "/floor/const",
+                "floor constant, 1 process x 64 threads": fbase + "/model/floor-1x64/v1/verify",
+                "floor constant, 4 processes x 16 threads":
+                    fbase + "/model/floor-4x16/v1/verify",
+            }
+            for name, url in variants.items():
+                for c in (16, 64):
+                    model[(name, c)] = wrk(url, c, hot if "tokend" in name else [])
+            for w, prefix in ((1, fbase + "/model/w1"), (WORKERS, base), (4, fbase + "/model/w4")):
+                for c in (16, 64):
+                    model[(f"create, tokend {w} worker(s)", c)] = wrk(
+                        prefix + "/v1/spaces/1/api_keys", c, auth, post)
         rb = subprocess.run(["redis-benchmark", "-s", redis.sock, "-t", "get", "-n", "100000",
                              "-c", "16", "-q"], capture_output=True, text=True).stdout
         rb = re.findall(r"GET: ([\d.]+) requests per second", rb.replace("\r", "\n"))
@@ -163,15 +202,23 @@ def main():
             after = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
             memory[n] = (after - before) / n
             clone(redis, "{s:3}:tokens", "", "{s:3}:t:", n, 200000000, script=DROP)
-        report(results, floors_def, scenarios, rb[-1] if rb else "?", memory)
+        text = report(results, floors_def, scenarios, rb[-1] if rb else "?", memory, model)
     finally:
         nginx.stop()
         tokend.stop()
         nocache.stop()
+        for t in others:
+            t.stop()
         for f in floors:
             f.terminate()
         redis.stop()
         shutil.rmtree(d, ignore_errors=True)
+    if os.environ.get("BENCH_CALLGRIND", "1") == "1":
+        import callgrind
+        text += "\n" + callgrind.main()
+    if os.environ.get("BENCH_WRITE", "1") == "1":
+        with open(os.path.join(ROOT, "bench", "LAST_RUN.md"), "w") as f:
+            f.write(text)
 
 
 # Copies one token record n times under new ids (start at ARGV[3]) into an
@@ -208,7 +255,7 @@ def clone(redis, index, source, prefix, n, start, chunk=20000, script=None):
                        check=True, capture_output=True)
 
 
-def report(results, floors_def, scenarios, redis_rps, memory):
+def report(results, floors_def, scenarios, redis_rps, memory, model):
     lines = ["| scenario | conns | req/s | p50 ms | p99 ms | floor | ratio |",
              "|---|---:|---:|---:|---:|---|---:|"]
     for name in floors_def:
@@ -237,11 +284,13 @@ def report(results, floors_def, scenarios, redis_rps, memory):
         f"Redis round trip (redis-benchmark GET, 16 clients, Unix socket): {redis_rps} req/s.",
         "",
         "Redis memory per token (INFO used_memory delta / tokens, records cloned from a real one):",
-        *[f"- {n:,} tokens: {v:.0f} bytes" for n, v in memory.items()], ""])
-    print(text)
-    if os.environ.get("BENCH_WRITE", "1") == "1":
-        with open(os.path.join(ROOT, "bench", "LAST_RUN.md"), "w") as f:
-            f.write(text)
+        *[f"- {n:,} tokens: {v:.0f} bytes" for n, v in memory.items()], "",
+        *(["Process model (verify of a hot valid token; floors: the constant responder):", "",
+           "| variant | conns | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|",
+           *[f"| {n} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |"
+             for (n, c), r in model.items()], ""] if model else [])])
+    print(text, flush=True)
+    return text
 
 
 if __name__ == "__main__":

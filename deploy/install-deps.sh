@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tokend needs. Idempotent and silent when
 # everything is present; as non-root it names what is missing and fails.
-#   install-deps.sh build|run|test|all
+#   install-deps.sh build|run|test|bench|all
 set -euo pipefail
 
 build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev)
 run=(redis-server redis-tools nginx)
 test=(libcmocka-dev python3 python3-pytest python3-requests apache2 libapache2-mod-fcgid
       spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk)
+bench=(valgrind)
 
 case "${1:-all}" in
     build) want=("${build[@]}") ;;
     run)   want=("${build[@]}" "${run[@]}") ;;
-    test|all) want=("${build[@]}" "${run[@]}" "${test[@]}") ;;
-    *) echo "usage: $0 build|run|test|all" >&2; exit 2 ;;
+    test) want=("${build[@]}" "${run[@]}" "${test[@]}") ;;
+    bench|all) want=("${build[@]}" "${run[@]}" "${test[@]}" "${bench[@]}") ;;
+    *) echo "usage: $0 build|run|test|bench|all" >&2; exit 2 ;;
 esac
 
 missing=()
