@@ -300,10 +300,9 @@ td_api_dato_create(struct td_ctx *ctx, struct td_request *req)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_create(ctx->store, t, &mc);
+	rc = td_store_token_create(ctx->store, t, who.actor, "access_token.create", &mc);
 	if (rc != TD_STORE_OK)
 		return dato_store_error(req, rc, "no such project");
-	td_activity(ctx, space, who.actor, "access_token.create", t->id);
 	return respond_data(req, 201, access_token_json(ctx, t, 1));
 }
 

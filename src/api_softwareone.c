@@ -613,10 +613,9 @@ td_api_swo_create(struct td_ctx *ctx, struct td_request *req)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_create(ctx->store, t, &mc);
+	rc = td_store_token_create(ctx->store, t, who.actor, "api_token.create", &mc);
 	if (rc != TD_STORE_OK)
 		return store_problem(req, rc, "no such account");
-	td_activity(ctx, space, who.actor, "api_token.create", t->id);
 	if (t->id > TD_IDT_ID_MAX) {
 		/* TKN-NNNN-NNNN holds 8 digits: past that, tokend's own form */
 		t->signed_kind = TD_KIND_PUBLIC;

@@ -97,7 +97,7 @@ add_builtin_token(struct td_ctx *ctx, int64_t space_id, const char *actor)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	snprintf(t->created_by, sizeof(t->created_by), "%s", actor);
 	snprintf(t->updated_by, sizeof(t->updated_by), "%s", actor);
-	return td_store_token_create(ctx->store, t, &mc);
+	return td_store_token_create(ctx->store, t, NULL, NULL, &mc);
 }
 
 int

@@ -143,10 +143,9 @@ td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_create(ctx->store, t, &space_mc);
+	rc = td_store_token_create(ctx->store, t, who.actor, "api_key.create", &space_mc);
 	if (rc != TD_STORE_OK)
 		return td_respond_store(req, rc);
-	td_activity(ctx, t->space_id, who.actor, "api_key.create", t->id);
 	return respond_api_key(ctx, req, 201, t, space_mc, &who);
 }
 

@@ -23,12 +23,13 @@ enum store_script {
 #define STORE_ARGS_MAX 64
 #define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
 
-/* Scripts that change token or space records, which verify caches track
- * (read-only ones and the rate limiter's counters do not). */
+/* Scripts that change token or space records a verify cache may hold: not
+ * the read-only ones, nor the rate limiter's counters, nor creating a token
+ * (its id is new: no one can have read it) or a PAT (never cached). */
 static inline int
 store_script_writes_records(enum store_script s)
 {
-	return s != SCRIPT_RECORD_LIST &&
+	return s != SCRIPT_RECORD_LIST && s != SCRIPT_TOKEN_CREATE && s != SCRIPT_PAT_CREATE &&
 	       s != SCRIPT_RATE_CHECK;
 }
 

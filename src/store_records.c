@@ -792,12 +792,13 @@ token_key(char *out, size_t size, int64_t space_id, int64_t id)
 }
 
 int
-td_store_token_create(struct td_store *store, struct td_token *t, int *space_min_cache)
+td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
+		      const char *action, int *space_min_cache)
 {
 	struct args *a = args_new();
 	struct pairs p;
 	redisReply *r = NULL;
-	char key[80], space[64], idx[64];
+	char key[80], space[64], idx[64], log[64];
 	long long mc;
 	int rc = TD_STORE_DOWN;
 
@@ -808,14 +809,19 @@ td_store_token_create(struct td_store *store, struct td_token *t, int *space_min
 	key_space(space, sizeof(space), t->space_id, "space");
 	key_space(idx, sizeof(idx), t->space_id, "tokens");
 	token_key(key, sizeof(key), t->space_id, t->id);
+	key_space(log, sizeof(log), t->space_id, "activities");
 	arg_str(a, space);
 	arg_str(a, idx);
 	arg_str(a, key);
+	arg_str(a, log);
 	arg_i64(a, t->id);
+	arg_str(a, actor != NULL ? actor : "");
+	arg_str(a, action != NULL ? action : "");
+	arg_i64(a, TD_ACTIVITIES_MAX);
 	memset(&p, 0, sizeof(p));
 	p.set = a;
 	token_pairs(t, &p);
-	rc = run(store, SCRIPT_TOKEN_CREATE, 3, a, &r, "token_create");
+	rc = run(store, SCRIPT_TOKEN_CREATE, 4, a, &r, "token_create");
 	if (rc != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)

@@ -48,13 +48,19 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
 	"return sp\n",
 
-	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash;
-	 * ARGV[1] token id, then field/value pairs. Returns the space's
-	 * min_cache, or false when the space does not exist. */
+	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
+	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
+	 * activity entry), ARGV[3] action, ARGV[4] stream cap, then field/value
+	 * pairs. Returns the space's min_cache, or false when the space does
+	 * not exist. */
 	[SCRIPT_TOKEN_CREATE] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 2))\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
+	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
+	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
+	" 'r', ARGV[1])\n"
+	"end\n"
 	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
 
 	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the

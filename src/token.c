@@ -4,6 +4,7 @@
  * other dialects carry the same message in their own error shapes.
  */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -110,7 +111,9 @@ td_hardcoded_name(enum td_hardcoded h)
 void
 td_token_defaults(struct td_token *t)
 {
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, offsetof(struct td_token, name));
+	t->name[0] = t->description[0] = t->icon[0] = '\0';
+	t->story_ids.n = t->release_ids.n = 0;
 	t->access = TD_ACCESS__MAX;	/* unset: create requires it */
 	t->status = TD_STATUS_ACTIVE;
 }

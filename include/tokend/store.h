@@ -89,7 +89,8 @@ int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
 
 /* Tokens. create assigns t->id; NOT_FOUND when the space does not exist.
  * *space_min_cache receives the space's default. */
-int td_store_token_create(struct td_store *store, struct td_token *t, int *space_min_cache);
+int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
+			  const char *action, int *space_min_cache);
 int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
 		       struct td_token *out, int *space_min_cache);
 /* The same read for the verify path, tracked when tracking is live: *tracked
