@@ -96,10 +96,10 @@ build/fuzz/fuzz_target: tests/fuzz/fuzz_target.c src/target.c src/parse.c | buil
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_target.c src/target.c src/parse.c
 
 build/fuzz/fuzz_body: tests/fuzz/fuzz_body.c src/body.c src/token.c src/space.c src/pat.c \
-		src/sign.c src/parse.c | build/fuzz
+		src/sign.c src/parse.c src/json_write.c | build/fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_body.c src/body.c src/token.c \
-		src/space.c src/pat.c src/sign.c src/parse.c $(FUZZ_LIBS)
+		src/space.c src/pat.c src/sign.c src/parse.c src/json_write.c $(FUZZ_LIBS)
 
 # each fuzzer for FUZZ_SECONDS (default 5 minutes); a crash fails the target
 fuzz: deps-test $(FUZZERS)
