@@ -1001,7 +1001,7 @@ pipeline_drain(struct td_store *store, size_t n, int *rc,
 
 struct token_batch {
 	struct token_list_ctx *c;
-	const redisReply *ids;		/* ZRANGE reply */
+	const int64_t *ids;		/* the index, parsed */
 	size_t first;			/* index in ids of the batch's first reply */
 };
 
@@ -1009,14 +1009,12 @@ static int
 token_batch_one(size_t i, const redisReply *h, void *arg)
 {
 	struct token_batch *b = arg;
-	long long id;
 
 	if (h->type != REDIS_REPLY_ARRAY)
 		return TD_STORE_DOWN;
 	if (h->elements == 0)
 		return 0;	/* deleted since the index was read */
-	id = strtoll(b->ids->element[b->first + i]->str, NULL, 10);
-	return token_list_one(id, h, b->c);
+	return token_list_one(b->ids[b->first + i], h, b->c);
 }
 
 /* The index, then the records by pipelined HGETALL in batches, each token
@@ -1032,6 +1030,7 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 	struct token_batch b;
 	char space[64], idx[64], key[80];
 	long long mc = 0, id;
+	int64_t *ids = NULL;
 	size_t i, n, end;
 	int k, rc = TD_STORE_DOWN;
 
@@ -1060,24 +1059,27 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 		rc = TD_STORE_NOT_FOUND;
 		goto done;
 	}
-	for (i = 0; i < r[2]->elements; i++)
+	if ((ids = malloc((r[2]->elements + 1) * sizeof(*ids))) == NULL)
+		goto done;
+	for (i = 0; i < r[2]->elements; i++) {
 		if (r[2]->element[i]->type != REDIS_REPLY_STRING ||
 		    td_parse_int64(r[2]->element[i]->str, r[2]->element[i]->len, 1, INT64_MAX,
 				   &id) != 0)
 			goto done;
+		ids[i] = id;
+	}
 	c->cb = cb;
 	c->arg = arg;
 	c->space_id = space_id;
 	c->space_min_cache = (int)mc;
 	b.c = c;
-	b.ids = r[2];
+	b.ids = ids;
 	rc = TD_STORE_OK;
 	for (b.first = 0; b.first < r[2]->elements && rc == TD_STORE_OK; b.first = end) {
 		end = b.first + STORE_LIST_BATCH < r[2]->elements ? b.first + STORE_LIST_BATCH
 								   : r[2]->elements;
 		for (n = 0, i = b.first; i < end; i++, n++) {
-			token_key(key, sizeof(key), space_id,
-				  strtoll(r[2]->element[i]->str, NULL, 10));
+			token_key(key, sizeof(key), space_id, ids[i]);
 			if (redisAppendCommand(store->redis, "HGETALL %s", key) != REDIS_OK)
 				break;
 		}
@@ -1091,6 +1093,7 @@ done:
 	for (k = 0; k < 3; k++)
 		if (r[k] != NULL)
 			freeReplyObject(r[k]);
+	free(ids);
 	free(c);
 	return rc;
 }

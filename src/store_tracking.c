@@ -13,7 +13,8 @@
  *  - td_store_tracking_sync reads every invalidation already delivered
  *    before the cache answers, without waiting;
  *  - a worker that changes a record makes one more round trip before
- *    answering its client (its next command, else a PING: td_store_write_barrier): Redis handles that PING in a later event-loop
+ *    answering its client (its next command, else a PING:
+ *    td_store_write_barrier); Redis answers that in a later event-loop
  *    turn, after it has written the write's invalidations to every
  *    subscriber's socket, so they are in our receive buffer before the
  *    client can learn of the change (same host: the kernel delivers a Unix
@@ -28,6 +29,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,9 +82,10 @@ refused(struct td_store *store, const char *why)
 	store->next_tracking_ms = store_now_ms() + TRACKING_RETRY_MS;
 }
 
-/* A reply of the expected type from c, else NULL (and the reason in why). */
+/* A reply of the expected type from c, else NULL with the reason copied
+ * into why (logged once by refused(), not on every retry). */
 static redisReply *
-expect(redisContext *c, int type, const char **why, const char *fmt, ...)
+expect(redisContext *c, int type, char *why, size_t whylen, const char *fmt, ...)
 {
 	redisReply *r;
 	va_list ap;
@@ -91,13 +94,12 @@ expect(redisContext *c, int type, const char **why, const char *fmt, ...)
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);
 	if (r == NULL) {
-		*why = c->errstr[0] ? c->errstr : "I/O error";
+		snprintf(why, whylen, "%s", c->errstr[0] ? c->errstr : "I/O error");
 		return NULL;
 	}
 	if (r->type != type) {
-		*why = r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply";
-		td_log_warn("client tracking: %s", *why);
-		*why = "refused";
+		snprintf(why, whylen, "%s", r->type == REDIS_REPLY_ERROR ? r->str
+								    : "unexpected reply");
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -109,7 +111,7 @@ store_tracking_start(struct td_store *store)
 {
 	struct timeval tv = { store->connect_timeout_ms / 1000,
 			      (store->connect_timeout_ms % 1000) * 1000 };
-	const char *why = "out of memory";
+	char why[128] = "out of memory";
 	redisReply *r = NULL;
 	long long id;
 
@@ -121,31 +123,34 @@ store_tracking_start(struct td_store *store)
 		? redisConnectUnixWithTimeout(store->url.path, tv)
 		: redisConnectWithTimeout(store->url.host, store->url.port, tv);
 	if (store->inval == NULL || store->inval->err) {
-		why = store->inval ? store->inval->errstr : why;
+		if (store->inval != NULL)
+			snprintf(why, sizeof(why), "%s", store->inval->errstr);
 		goto fail;
 	}
 	tv.tv_sec = store->command_timeout_ms / 1000;
 	tv.tv_usec = (store->command_timeout_ms % 1000) * 1000;
 	redisSetTimeout(store->inval, tv);
 	if (store->url.password[0] != '\0') {
-		if ((r = expect(store->inval, REDIS_REPLY_STATUS, &why, "AUTH %s",
+		if ((r = expect(store->inval, REDIS_REPLY_STATUS, why, sizeof(why), "AUTH %s",
 				store->url.password)) == NULL)
 			goto fail;
 		freeReplyObject(r);
 	}
-	if ((r = expect(store->inval, REDIS_REPLY_INTEGER, &why, "CLIENT ID")) == NULL)
+	if ((r = expect(store->inval, REDIS_REPLY_INTEGER, why, sizeof(why),
+			"CLIENT ID")) == NULL)
 		goto fail;
 	id = r->integer;
 	freeReplyObject(r);
-	if ((r = expect(store->inval, REDIS_REPLY_ARRAY, &why, "SUBSCRIBE %s",
+	if ((r = expect(store->inval, REDIS_REPLY_ARRAY, why, sizeof(why), "SUBSCRIBE %s",
 			INVALIDATE_CHANNEL)) == NULL)
 		goto fail;
 	freeReplyObject(r);
 	/* off first: Redis refuses to change the mode of a tracking client */
-	if ((r = expect(store->redis, REDIS_REPLY_STATUS, &why, "CLIENT TRACKING off")) == NULL)
+	if ((r = expect(store->redis, REDIS_REPLY_STATUS, why, sizeof(why),
+			"CLIENT TRACKING off")) == NULL)
 		goto fail;
 	freeReplyObject(r);
-	if ((r = expect(store->redis, REDIS_REPLY_STATUS, &why,
+	if ((r = expect(store->redis, REDIS_REPLY_STATUS, why, sizeof(why),
 			"CLIENT TRACKING on REDIRECT %lld OPTIN", id)) == NULL)
 		goto fail;
 	freeReplyObject(r);

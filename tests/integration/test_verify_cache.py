@@ -6,6 +6,7 @@ request."""
 import re
 import subprocess
 import threading
+import time
 
 import pytest
 import requests
@@ -224,6 +225,38 @@ def test_a_change_is_followed_by_a_round_trip_before_the_answer(env, how):
     mine = [c[1] for c in cmds if c[0] == writer]
     last_write = max(i for i, c in enumerate(mine) if c in ("evalsha", "eval"))
     assert len(mine) > last_write + 1, mine
+
+
+def test_redis_refusing_tracking_turns_the_cache_off_quietly_until_it_allows_it(env):
+    k = key(env)
+    r = env["redis"]
+    assert r.cli("ACL", "SETUSER", "default", "-client|tracking") == "OK"
+    try:
+        r.cli("CLIENT", "KILL", "TYPE", "pubsub")     # tracking must be set up again
+        before = calls(r, "hgetall")
+        for _ in range(30):
+            assert verify(env, k["token"]).status_code == 200
+            time.sleep(0.05)    # past the 1 s retry pause: retried, refused again
+        assert calls(r, "hgetall") - before == 30           # every verify reads Redis
+        log = env["tokend"].log_text()
+        # said once per worker, not once per retry
+        assert 1 <= log.count("verify cache off until Redis allows client tracking") \
+            <= len(env["tokend"].workers())
+        assert log.count("NOPERM") <= len(env["tokend"].workers())    # the reason, once too
+        change(env, k, "disable")
+        assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
+    finally:
+        assert r.cli("ACL", "SETUSER", "default", "+@all") == "OK"
+    k = key(env)
+    warm(env, k["token"], 10)
+
+    def cached():
+        before = calls(r, "hgetall")
+        for _ in range(10):
+            verify(env, k["token"])
+        return calls(r, "hgetall") == before
+    wait_until(cached, timeout=5, what="tracking accepted again")
+    assert "verify cache on: Redis client tracking accepted" in env["tokend"].log_text()
 
 
 def test_flushall_is_seen(env):
