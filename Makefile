@@ -16,16 +16,22 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -DTD_BUILD='"$(BUILD_ID)"'
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRCS      := $(wildcard src/*.c)
-LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+# src/server (FastCGI, HTTP, config), src/api (one file per dialect),
+# src/core (the rules), src/store (the only Redis code): see DESIGN in README
+LAYERS    := server api core store
+SRCS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+LIB_SRCS  := $(filter-out src/server/main.c,$(SRCS))
 OBJS      := $(LIB_SRCS:src/%.c=build/obj/%.o)
 ASAN_OBJS := $(LIB_SRCS:src/%.c=build/asan/%.o)
+FUZZ_OBJS := $(LIB_SRCS:src/%.c=build/fuzzobj/%.o)
+# -MMD -MP: every object depends on exactly the headers it includes
+DEPFLAGS  := -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
 PYTEST    := /usr/bin/python3 -m pytest
 
-.PHONY: all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
+.PHONY: check-layers all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
 	test-fuzz fuzz bench deps-bench run clean help
 
 all: build/tokend
@@ -43,13 +49,15 @@ help:
 # V=1 shows the full compiler command lines
 Q := $(if $(V),,@)
 
-build/obj/%.o: src/%.c $(wildcard include/tokend/*.h) | build/obj
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/asan/%.o: src/%.c $(wildcard include/tokend/*.h) | build/asan
+build/asan/%.o: src/%.c
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC asan $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -O1 -c -o $@ $<
 
 build/libtokend.a: $(OBJS)
 	$(Q)ar rcs $@ $^
@@ -57,49 +65,46 @@ build/libtokend.a: $(OBJS)
 build/libtokend-asan.a: $(ASAN_OBJS)
 	$(Q)ar rcs $@ $^
 
-build/tokend: src/main.c build/libtokend.a
+build/tokend: build/obj/server/main.o build/libtokend.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libtokend.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/tokend-asan: src/main.c build/libtokend-asan.a
+build/tokend-asan: build/asan/server/main.o build/libtokend-asan.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(PKG_LIBS)
 
 asan: build/tokend-asan
 
 build/unit/%: tests/unit/%.c build/libtokend-asan.a | build/unit
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $< build/libtokend-asan.a $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -MT $@ -MF $@.d -O1 -o $@ $< \
+		build/libtokend-asan.a $(PKG_LIBS) -lcmocka
 
-build/obj build/asan build/unit build/fuzz:
+build/unit build/fuzz:
 	mkdir -p $@
 
 # libFuzzer targets (clang): each fuzzes one parser, starting from its seed
 # corpus in tests/fuzz/corpus/<name>; findings land in build/fuzz/.
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS    := build/fuzz/fuzz_rql build/fuzz/fuzz_token build/fuzz/fuzz_target build/fuzz/fuzz_body
-FUZZ_LIBS  := $(PKG_LIBS)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZERS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 300
 
-build/fuzz/fuzz_rql: tests/fuzz/fuzz_rql.c src/rql.c include/tokend/rql.h | build/fuzz
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_rql.c src/rql.c -ljson-c
+# the library once more, instrumented for coverage; each tests/fuzz/fuzz_*.c
+# links against it, so a new fuzzer needs no Makefile line
+build/fuzzobj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
 
-build/fuzz/fuzz_token: tests/fuzz/fuzz_token.c src/sign.c src/parse.c include/tokend/sign.h | build/fuzz
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_token.c src/sign.c src/parse.c $(FUZZ_LIBS)
+build/libtokend-fuzz.a: $(FUZZ_OBJS)
+	$(Q)ar rcs $@ $^
 
-build/fuzz/fuzz_target: tests/fuzz/fuzz_target.c src/target.c src/parse.c | build/fuzz
+build/fuzz/%: tests/fuzz/%.c build/libtokend-fuzz.a | build/fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_target.c src/target.c src/parse.c
-
-build/fuzz/fuzz_body: tests/fuzz/fuzz_body.c src/body.c src/token.c src/space.c src/pat.c \
-		src/sign.c src/parse.c src/json_write.c | build/fuzz
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_body.c src/body.c src/token.c \
-		src/space.c src/pat.c src/sign.c src/parse.c src/json_write.c $(FUZZ_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -MT $@ -MF $@.d -o $@ $< \
+		build/libtokend-fuzz.a $(PKG_LIBS)
 
 # each fuzzer for FUZZ_SECONDS (default 5 minutes); a crash fails the target
 fuzz: deps-test $(FUZZERS)
@@ -130,8 +135,13 @@ deps-test:
 deps-bench:
 	@deploy/install-deps.sh bench
 
-test-unit: deps-test $(UNIT_BINS)
+test-unit: deps-test check-layers $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# the direction of the layers: api/ never includes a store header, core/
+# no HTTP or FastCGI header, and only store/ includes hiredis
+check-layers:
+	@tests/check-layers.sh
 
 # the vendors' official clients, exactly as pinned in the lock file
 tests/compat/node_modules/.package-lock.json: tests/compat/package.json tests/compat/package-lock.json
@@ -162,3 +172,5 @@ run: deps-run build/tokend
 
 clean:
 	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -41,4 +41,20 @@
 #define TD_REDIS_TIMEOUT_MAX_MS 60000
 #define TD_REDIS_DB_MAX         15   /* redis.conf's default "databases 16" */
 
+/* Records. One set for every view: a value one dialect accepts, every other
+ * dialect can store back. Names follow the strictest contract (SoftwareOne,
+ * 200), descriptions the most generous (SoftwareOne, 2000). */
+#define TD_NAME_MAX           200   /* characters of a name */
+#define TD_DESCRIPTION_MAX   2000   /* characters of a description */
+#define TD_ICON_MAX            64   /* characters of an icon name */
+#define TD_TEXT_BYTES(n)   ((n) * 4 + 1)	/* UTF-8: up to 4 bytes a character */
+#define TD_IDS_MAX           1000   /* story_ids, release_ids entries */
+#define TD_MIN_CACHE_MAX 31536000   /* one year, in seconds */
+#define TD_ACTOR_MAX           40   /* "pat:<id>" and the like */
+#define TD_CRED_REF_MAX        48   /* "p:<id>" or "t:<space>:<id>" */
+#define TD_TOKEN_MODULES_MAX   32   /* SoftwareOne modules on one token */
+#define TD_PAT_SPACES_MAX     256   /* spaces one PAT names */
+#define TD_RATE_LIMIT_MAX 1000000   /* a space's management calls per window */
+#define TD_MINTED_MAX       10000   /* credentials one cascade revokes */
+
 #endif

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokend/json_write.h"
-#include "tokend/body.h"
-#include "tokend/pat.h"
-#include "tokend/space.h"
-#include "tokend/token.h"
+#include "tokend/server/json_write.h"
+#include "tokend/server/body.h"
+#include "tokend/core/pat.h"
+#include "tokend/core/space.h"
+#include "tokend/core/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tokend/rql.h"
+#include "tokend/api/rql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

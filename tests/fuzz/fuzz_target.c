@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokend/target.h"
+#include "tokend/server/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tokend/sign.h"
+#include "tokend/core/sign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

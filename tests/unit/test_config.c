@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/config.h"
+#include "tokend/server/config.h"
 
 static struct td_config cfg;
 static char err[512];

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "tokend/json_write.h"
+#include "tokend/server/json_write.h"
 
 static struct json_object *
 parse(struct printbuf *pb)

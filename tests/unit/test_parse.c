@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "tokend/body.h"
-#include "tokend/parse.h"
-#include "tokend/store.h"
+#include "tokend/server/body.h"
+#include "tokend/server/parse.h"
+#include "tokend/store/store.h"
 
 static int
 p64(const char *s, long long min, long long max, long long *out)

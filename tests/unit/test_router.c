@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/router.h"
+#include "tokend/server/router.h"
 
 static int h(struct td_ctx *c, struct td_request *r) { (void)c; (void)r; return 0; }
 

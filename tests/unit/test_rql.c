@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/rql.h"
+#include "tokend/api/rql.h"
 
 static struct td_rql q;
 static struct json_object *doc;

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/sign.h"
+#include "tokend/core/sign.h"
 
 static char dir[] = "/tmp/tokend-sign-XXXXXX";
 static char path[256];

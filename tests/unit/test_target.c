@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/target.h"
+#include "tokend/server/target.h"
 
 static struct td_target t;
 

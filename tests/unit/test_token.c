@@ -8,10 +8,10 @@
 
 #include <cmocka.h>
 
-#include "tokend/auth.h"
-#include "tokend/pat.h"
-#include "tokend/space.h"
-#include "tokend/token.h"
+#include "tokend/core/auth.h"
+#include "tokend/core/pat.h"
+#include "tokend/core/space.h"
+#include "tokend/core/token.h"
 
 static struct td_token t;
 static struct td_pat p;

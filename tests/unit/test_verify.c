@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "tokend/verify.h"
+#include "tokend/core/verify.h"
 
 static struct td_token t;
 static struct td_target uri;

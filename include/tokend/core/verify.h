@@ -1,0 +1,85 @@
+/*
+ * The verify path: may this delivery token read this content URI?
+ * Called on every content request (nginx auth_request, Apache's FastCGI
+ * authorizer, programs via POST /v1/verify). Budget: one HMAC, at most one
+ * Redis round trip, nothing allocated beyond the request, nothing about the
+ * token logged. A token that fails its tag costs no Redis command at all.
+ *
+ * The rules, as a table shared with the README (verify_rules below):
+ *
+ *   URI                                   rule                                        refusal
+ *   any                                   token active, not expired, current secret   401
+ *   version=draft                         access private (preview)                    401
+ *   published (no version=draft)          the token may read published content        401
+ *   /…/cdn/stories/<id>, by_ids=, id=     every id in story_ids (if the token has any)  403
+ *   /…/cdn/stories without ids            not for a token with story_ids              403
+ *   from_release=<id>                     id in release_ids; with none, private only  403
+ *   branch_id=<id>                        the token's branch_id, if it has one        403
+ *   /…/cdn/assets…                        asset or private tokens only                403
+ *   any other path                        not asset tokens (they are for assets)      403
+ */
+#ifndef TOKEND_VERIFY_H
+#define TOKEND_VERIFY_H
+
+#include <stdint.h>
+
+#include "tokend/server/app.h"
+#include "tokend/server/target.h"
+#include "tokend/core/token.h"
+#include "tokend/core/verify_cache.h"
+
+enum td_verify_reason {
+	TD_VERIFY_OK,
+	TD_VERIFY_MISSING_TOKEN,
+	TD_VERIFY_MALFORMED_TOKEN,
+	TD_VERIFY_FORGED_TOKEN,
+	TD_VERIFY_UNKNOWN_KEY,
+	TD_VERIFY_NOT_A_DELIVERY_TOKEN,
+	TD_VERIFY_UNKNOWN_TOKEN,	/* deleted, or never existed */
+	TD_VERIFY_REGENERATED,		/* an older value of a regenerated token */
+	TD_VERIFY_DISABLED,
+	TD_VERIFY_EXPIRED,
+	TD_VERIFY_DRAFT_NOT_ALLOWED,
+	TD_VERIFY_NO_DELIVERY,		/* a management-only token (DatoCMS can_access_cda false) */
+	TD_VERIFY_STORY_NOT_ALLOWED,
+	TD_VERIFY_RELEASE_NOT_ALLOWED,
+	TD_VERIFY_BRANCH_NOT_ALLOWED,
+	TD_VERIFY_ASSET_TOKEN_REQUIRED,
+	TD_VERIFY_ASSETS_ONLY,
+	TD_VERIFY_BAD_URI,
+	TD_VERIFY_STORE_UNAVAILABLE,
+	TD_VERIFY__MAX
+};
+
+struct td_verify_result {
+	enum td_verify_reason reason;
+	int status;			/* 200, 401 or 403 */
+	int have_token;			/* the fields below are set */
+	int64_t token_id;
+	int64_t space_id;
+	enum td_access access;
+	int min_cache;			/* effective: the token's, else its space's */
+	int draft;			/* the request asks for drafts (never cache) */
+	int64_t branch_id;
+	int degraded;			/* allowed on the token string alone: Redis was
+					   unreachable and verify_fail_open is on */
+};
+
+/* The stable name of a reason ("draft_not_allowed"), as in the API. */
+const char *td_verify_reason_name(enum td_verify_reason r);
+
+/* The rules alone, for a token already loaded: no I/O. */
+enum td_verify_reason td_verify_rules(const struct td_token_facts *t,
+				      const struct td_target *uri, int64_t now, int *draft);
+
+/* The whole check of a presented token against the original request's
+ * parsed target. */
+void td_verify(struct td_ctx *ctx, const char *token, size_t token_len,
+	       const struct td_target *uri, struct td_verify_result *out);
+
+/* The token a content request presents: ?token= of its URI, else
+ * Authorization (raw or Bearer), else X-Token. NULL when none. */
+const char *td_verify_token_of(const struct td_request *req, const struct td_target *uri,
+			       size_t *len);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * One HTTP request as FastCGI delivers it, and its JSON response.
+ * A td_request lives for the whole worker and is reset per request, so the
+ * request path allocates nothing but the body buffer (grown once) and JSON.
+ */
+#ifndef TOKEND_HTTP_H
+#define TOKEND_HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "tokend/limits.h"
+#include "tokend/server/router.h"
+#include "tokend/server/target.h"
+
+#define TD_RESPONSE_HEADERS_MAX 12
+#define TD_RESPONSE_HEADER_BYTES 2048
+
+struct td_request {
+	FCGX_Request *fcgx;
+	unsigned method;
+	char method_name[TD_METHOD_MAX];
+	struct td_target target;
+	struct td_route_match match;	/* route, path ids and strings */
+	enum td_dialect dialect;
+	const char *route_name;		/* "-" until routed */
+
+	char *body;			/* NUL-terminated; body_len bytes */
+	size_t body_len;
+	size_t body_alloc;
+	struct json_object *json;	/* the parsed body, NULL when there is none */
+
+	char request_id[TD_REQUEST_ID_MAX + 1];
+	long long started_us;
+
+	/* response */
+	char headers[TD_RESPONSE_HEADER_BYTES];	/* "Name: value\r\n" lines */
+	size_t headers_len;
+	int status;
+	int responded;
+	int close_connection;		/* drop the FastCGI connection after this response */
+	int rate_limit;			/* DatoCMS answers carry X-RateLimit-*: the limit */
+	int rate_headers_set;		/* ... and whether a counted value was set */
+	/* run once before the first byte of the response is written: the
+	 * store's write barrier (td_store_write_barrier) */
+	void (*before_response)(void *arg);
+	void *before_response_arg;
+};
+
+/* The HTTP reason phrase for a status ("Not Found"), or "Unknown". */
+const char *td_http_reason(int status);
+
+/* A request header by its HTTP name ("X-Token"), or NULL. */
+const char *td_request_header(const struct td_request *req, const char *name);
+const char *td_request_param(const struct td_request *req, const char *fastcgi_name);
+
+/* Adds a response header; values must be printable ASCII (checked). */
+int td_response_header(struct td_request *req, const char *name, const char *value);
+
+/* Sends status + JSON body (taking ownership of body, may be NULL for an
+ * empty object). HEAD gets the headers only. Every response carries
+ * Content-Type: application/json; charset=utf-8 and X-Request-Id. */
+int td_respond_json(struct td_request *req, int status, struct json_object *body);
+
+/* Sends status + an already serialized JSON body of len bytes (for large
+ * lists built piece by piece instead of as one json-c tree). */
+int td_respond_json_text(struct td_request *req, int status, const char *text, size_t len);
+
+/* 204 No Content: status line and headers, no body (SoftwareOne's DELETE). */
+int td_respond_no_content(struct td_request *req);
+
+/* An error in the dialect of the route (or of the path, when unrouted).
+ * code is tokend's stable snake_case name ("not_found"); message is for humans;
+ * field, when not NULL, names the input at fault. */
+int td_respond_error(struct td_request *req, int status, const char *code,
+		     const char *field, const char *message);
+
+long long td_now_us(void);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * The store: the only module that talks to Redis. One connection per
+ * worker, connect and command timeouts, reconnect on demand.
+ *
+ * A failed command drops the connection; the next call reconnects, but no
+ * more often than redis_retry_interval_ms, so while Redis is down requests
+ * fail fast (503) instead of each waiting out a connect timeout.
+ */
+#ifndef TOKEND_STORE_H
+#define TOKEND_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokend/server/config.h"
+
+struct td_redis_url {
+	int is_unix;
+	char host[256];
+	int port;
+	char path[108];
+	int db;
+	char password[TD_SECRET_MAX];
+};
+
+/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
+int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen);
+
+struct td_store;
+
+struct td_store *td_store_new(const struct td_config *cfg);
+void td_store_free(struct td_store *store);
+
+/* Takes new settings; drops the connection if the server or timeouts changed. */
+int td_store_reconfigure(struct td_store *store, const struct td_config *cfg);
+
+/* Connects now if not connected (used at worker start to warm up). */
+int td_store_connect(struct td_store *store);
+
+/* 0 when Redis answers PING with PONG, -1 when it is unreachable or failing. */
+int td_store_ping(struct td_store *store);
+
+/* Client-side caching. fn hears of every change to a token or space record
+ * this worker read with tracking on, and of ALL when tracking starts or
+ * stops (connection lost, Redis flushed, tracking refused): then nothing
+ * cached may be trusted. Setting fn turns tracking on. */
+enum td_invalidate { TD_INVALIDATE_ALL, TD_INVALIDATE_SPACE, TD_INVALIDATE_TOKEN };
+typedef void td_store_invalidate_fn(void *arg, enum td_invalidate what, int64_t space_id,
+				    int64_t id);
+void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, void *arg);
+
+/* Delivers every invalidation Redis has sent so far (no waiting) and (re)starts
+ * tracking when due. 1 when tracking is live: what fn has not been told of
+ * is unchanged in Redis. 0 otherwise (cache nothing, trust nothing). */
+int td_store_tracking_sync(struct td_store *store);
+
+/* A worker that changed a record calls this before answering (dispatch
+ * wires it to every response): if no round trip followed the change yet,
+ * one PING does, so Redis has sent the change's invalidations to every
+ * other worker's cache before this answer can reach anyone. No-op without
+ * tracking. arg is the store. */
+void td_store_write_barrier(void *store);
+
+/* Results of the record operations below. */
+enum td_store_result {
+	TD_STORE_OK = 0,
+	TD_STORE_NOT_FOUND = 1,
+	TD_STORE_EXISTS = 2,
+	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
+	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
+				   saying so; reads still work */
+};
+
+struct td_space;
+struct td_token;
+struct td_pat;
+
+typedef int (*td_space_cb)(const struct td_space *sp, void *arg);
+typedef int (*td_token_cb)(const struct td_token *t, int space_min_cache, void *arg);
+typedef int (*td_pat_cb)(const struct td_pat *p, void *arg);
+
+/* Spaces. create assigns sp->id unless explicit_id. */
+int td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_id);
+int td_store_space_get(struct td_store *store, int64_t id, struct td_space *out);
+int td_store_space_put(struct td_store *store, const struct td_space *sp);
+/* Deletes the space and every token in it; *deleted gets the space. */
+int td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted);
+int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
+
+/* Tokens. create assigns t->id; NOT_FOUND when the space does not exist.
+ * *space_min_cache receives the space's default. */
+int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
+			  const char *action, int *space_min_cache);
+int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
+		       struct td_token *out, int *space_min_cache);
+/* The same read for the verify path, tracked when tracking is live: *tracked
+ * is then 1 and the result (record or absence) may be cached until fn hears
+ * of the token or its space. */
+int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
+			       struct td_token *out, int *space_min_cache, int *tracked);
+int td_store_token_put(struct td_store *store, const struct td_token *t);
+int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
+			  struct td_token *deleted);
+/* Every token of a space in id order; NOT_FOUND when the space does not exist. */
+int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg);
+
+/* One management call of caller in a space, against the space's limit
+ * (else default_limit) per period_ms, shared by every worker and host. */
+struct td_rate {
+	int allowed;
+	long long limit, remaining;
+	long long reset_ms;		/* until the allowance is whole again */
+	long long retry_after_ms;	/* when refused: until the next call may pass */
+};
+int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
+			int default_limit, int period_ms, struct td_rate *out);
+
+/* The space's activity log: a Redis stream capped near TD_ACTIVITIES_MAX. */
+#define TD_ACTIVITIES_MAX 10000
+struct td_activity {
+	char id[32];			/* the stream entry id, "<ms>-<seq>" */
+	char actor[48];
+	char action[48];
+	int64_t resource_id;
+};
+typedef int (*td_activity_cb)(const struct td_activity *a, void *arg);
+int td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
+			  const char *action, int64_t resource_id);
+/* Newest first, at most limit entries. */
+int td_store_activity_list(struct td_store *store, int64_t space_id, int limit,
+			   td_activity_cb cb, void *arg);
+
+/* Personal access tokens. create assigns p->id. */
+int td_store_pat_create(struct td_store *store, struct td_pat *p);
+int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
+int td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted);
+int td_store_pat_list(struct td_store *store, td_pat_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,29 @@
+#include "tokend/api/admin.h"
+
+#ifndef TD_BUILD
+#define TD_BUILD "unknown"
+#endif
+
+int
+td_api_health(struct td_ctx *ctx, struct td_request *req)
+{
+	struct json_object *o = json_object_new_object();
+	int redis_ok = td_store_ping(ctx->store) == 0;
+
+	json_object_object_add(o, "status", json_object_new_string(redis_ok ? "ok" : "unavailable"));
+	json_object_object_add(o, "redis", json_object_new_string(redis_ok ? "ok" : "down"));
+	json_object_object_add(o, "version", json_object_new_string(TD_VERSION));
+	return td_respond_json(req, redis_ok ? 200 : 503, o);
+}
+
+int
+td_api_version(struct td_ctx *ctx, struct td_request *req)
+{
+	struct json_object *o = json_object_new_object();
+
+	(void)ctx;
+	json_object_object_add(o, "name", json_object_new_string("tokend"));
+	json_object_object_add(o, "version", json_object_new_string(TD_VERSION));
+	json_object_object_add(o, "build", json_object_new_string(TD_BUILD));
+	return td_respond_json(req, 200, o);
+}

@@ -1,0 +1,143 @@
+/*
+ * The verify endpoints:
+ *   GET  /v1/verify   for nginx auth_request: the original URI comes in
+ *                     X-Original-URI (else this request's own URI); answers
+ *                     only 200, 401 or 403, with X-Tokend-* headers
+ *   POST /v1/verify   for programs: {"token","uri","method"} → 200
+ *                     {"valid","reason","token"}
+ *   the FastCGI Authorizer role (Apache mod_authnz_fcgi, lighttpd): the
+ *   same decision on the request itself, with Variable-TOKEND_* headers
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tokend/api/handlers.h"
+#include "tokend/core/verify.h"
+
+/* {"valid","reason","token":{…}|null}, written directly: every value is a
+ * number or a fixed identifier, and this runs on every content request. */
+static int
+respond_result(struct td_request *req, int status, const struct td_verify_result *v)
+{
+	char body[256];
+	int n;
+
+	if (v->have_token)
+		n = snprintf(body, sizeof(body),
+			     "{\"valid\":%s,\"reason\":\"%s\",\"token\":{\"id\":%" PRId64
+			     ",\"space_id\":%" PRId64 ",\"access\":\"%s\",\"min_cache\":%d}}",
+			     v->status == 200 ? "true" : "false", td_verify_reason_name(v->reason),
+			     v->token_id, v->space_id, td_access_name(v->access), v->min_cache);
+	else
+		n = snprintf(body, sizeof(body), "{\"valid\":%s,\"reason\":\"%s\",\"token\":null}",
+			     v->status == 200 ? "true" : "false", td_verify_reason_name(v->reason));
+	return td_respond_json_text(req, status, body, (size_t)n);
+}
+
+/* The token facts as headers: X-Tokend-Token-Id … or, for the authorizer
+ * role, Variable-TOKEND_TOKEN_ID … (Apache turns those into env vars). */
+static void
+fact_headers(struct td_request *req, const struct td_verify_result *v, int authorizer)
+{
+	static const char *const names[2][6] = {
+		{ "X-Tokend-Token-Id", "X-Tokend-Space-Id", "X-Tokend-Access", "X-Tokend-Min-Cache",
+		  "X-Tokend-Draft", "X-Tokend-Degraded" },
+		{ "Variable-TOKEND_TOKEN_ID", "Variable-TOKEND_SPACE_ID", "Variable-TOKEND_ACCESS",
+		  "Variable-TOKEND_MIN_CACHE", "Variable-TOKEND_DRAFT", "Variable-TOKEND_DEGRADED" },
+	};
+	const char *const *n = names[authorizer ? 1 : 0];
+	char buf[24];
+
+	if (!v->have_token || v->status != 200)
+		return;
+	snprintf(buf, sizeof(buf), "%" PRId64, v->token_id);
+	td_response_header(req, n[0], buf);
+	snprintf(buf, sizeof(buf), "%" PRId64, v->space_id);
+	td_response_header(req, n[1], buf);
+	td_response_header(req, n[2], td_access_name(v->access));
+	snprintf(buf, sizeof(buf), "%d", v->min_cache);
+	td_response_header(req, n[3], buf);
+	td_response_header(req, n[4], v->draft ? "1" : "0");
+	if (v->degraded)
+		td_response_header(req, n[5], "1");
+}
+
+static int
+respond_decision(struct td_request *req, const struct td_verify_result *v, int authorizer)
+{
+	fact_headers(req, v, authorizer);
+	if (v->status != 200)
+		td_response_header(req, "X-Tokend-Reason", td_verify_reason_name(v->reason));
+	return respond_result(req, v->status, v);
+}
+
+/* GET /v1/verify */
+int
+td_api_verify_get(struct td_ctx *ctx, struct td_request *req)
+{
+	const char *original = td_request_header(req, "X-Original-URI");
+	struct td_target *uri = &req->target;
+	struct td_verify_result v;
+	const char *tok;
+	size_t len = 0;
+
+	if (original != NULL) {
+		uri = &ctx->verify_target;
+		if (td_target_parse(uri, original) != TD_TARGET_OK) {
+			memset(&v, 0, sizeof(v));
+			v.reason = TD_VERIFY_BAD_URI;
+			v.status = 403;
+			return respond_decision(req, &v, 0);
+		}
+	}
+	tok = td_verify_token_of(req, uri, &len);
+	td_verify(ctx, tok, len, uri, &v);
+	return respond_decision(req, &v, 0);
+}
+
+/* POST /v1/verify */
+int
+td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
+{
+	struct json_object *tok = NULL, *uri = NULL, *method = NULL;
+	struct td_verify_result v;
+	const char *uri_s = "/";
+
+	if (req->json == NULL || !json_object_is_type(req->json, json_type_object) ||
+	    !json_object_object_get_ex(req->json, "token", &tok) ||
+	    !json_object_is_type(tok, json_type_string))
+		return td_respond_error(req, 422, "invalid_field", "token", "can't be blank"), 0;
+	if (json_object_object_get_ex(req->json, "uri", &uri) &&
+	    !json_object_is_type(uri, json_type_null)) {
+		if (!json_object_is_type(uri, json_type_string))
+			return td_respond_error(req, 422, "invalid_field", "uri", "must be a string"), 0;
+		uri_s = json_object_get_string(uri);
+	}
+	if (json_object_object_get_ex(req->json, "method", &method) &&
+	    !json_object_is_type(method, json_type_null) &&
+	    (!json_object_is_type(method, json_type_string) ||
+	     (strcmp(json_object_get_string(method), "GET") != 0 &&
+	      strcmp(json_object_get_string(method), "HEAD") != 0)))
+		return td_respond_error(req, 422, "invalid_field", "method",
+					"delivery tokens only read: GET or HEAD"), 0;
+	if (td_target_parse(&ctx->verify_target, uri_s) != TD_TARGET_OK)
+		return td_respond_error(req, 422, "invalid_field", "uri",
+					"must be a path like /v2/cdn/stories?version=published"), 0;
+	td_verify(ctx, json_object_get_string(tok), (size_t)json_object_get_string_len(tok),
+		  &ctx->verify_target, &v);
+	return respond_result(req, 200, &v);
+}
+
+/* The FastCGI Authorizer role: the request is the content request itself. */
+int
+td_api_authorize(struct td_ctx *ctx, struct td_request *req)
+{
+	struct td_verify_result v;
+	const char *tok;
+	size_t len = 0;
+
+	tok = td_verify_token_of(req, &req->target, &len);
+	td_verify(ctx, tok, len, &req->target, &v);
+	return respond_decision(req, &v, 1);
+}

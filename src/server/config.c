@@ -1,0 +1,506 @@
+/*
+ * The configuration is a table of keys (config_keys below); parsing the
+ * file, the environment overrides and check-config's printout all walk the
+ * same table, so a key added there is automatically overridable and printed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tokend/server/config.h"
+#include "tokend/core/verify_cache.h"
+#include "tokend/server/parse.h"
+#include "tokend/store/store.h"
+
+enum key_type {
+	KEY_STRING,
+	KEY_INT,
+	KEY_BOOL,
+	KEY_MODE,
+	KEY__MAX
+};
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;		/* KEY_STRING: capacity */
+	long long min, max;	/* KEY_INT, KEY_MODE */
+	int secret;		/* redacted by td_config_print */
+	const char *help;
+};
+
+#define STR(field, secret, help) \
+	{ #field, KEY_STRING, offsetof(struct td_config, field), \
+	  sizeof(((struct td_config *)0)->field), 0, 0, secret, help }
+#define INT(field, min, max, help) \
+	{ #field, KEY_INT, offsetof(struct td_config, field), sizeof(int), min, max, 0, help }
+
+static const struct config_key config_keys[] = {
+	STR(listen, 0, "auto | stdin | unix:/path | /path | host:port"),
+	{ "socket_mode", KEY_MODE, offsetof(struct td_config, socket_mode), sizeof(int),
+	  0, 0777, 0, "octal mode of a Unix listening socket" },
+	STR(socket_owner, 0, "user[:group] of a Unix listening socket"),
+	INT(workers, 0, TD_WORKERS_MAX, "worker processes; 0 = one per core"),
+	INT(worker_connections, 1, TD_WORKER_CONNS_MAX, "FastCGI connections per worker"),
+	INT(io_timeout_ms, 100, 600000, "read/write timeout on a FastCGI connection"),
+	INT(shutdown_timeout_ms, 0, 600000, "grace for in-flight requests on SIGTERM"),
+	STR(redis_url, 1, "redis://[:password@]host:port/db | unix:///path?db=N"),
+	STR(redis_password, 1, "Redis password (prefer redis_password_file)"),
+	STR(redis_password_file, 0, "file holding the Redis password"),
+	INT(redis_connect_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis connect timeout"),
+	INT(redis_command_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis command timeout"),
+	INT(redis_retry_interval_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "pause between reconnect attempts"),
+	STR(keyring_file, 0, "signing keys: '<id> <base64 key>' lines, mode 0600"),
+	INT(body_max_bytes, 0, TD_BODY_MAX_LIMIT, "request body cap; larger is 413"),
+	INT(json_max_depth, 1, TD_JSON_DEPTH_LIMIT, "JSON nesting cap; deeper is 400"),
+	{ "access_log", KEY_BOOL, offsetof(struct td_config, access_log), sizeof(int),
+	  0, 1, 0, "one line per request on stderr" },
+	INT(rate_limit_requests, 1, 1000000, "default management calls per window, per caller and space"),
+	INT(rate_limit_window_ms, 100, 3600000, "the rate-limit window (GCRA period; DatoCMS: 3 s)"),
+	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
+	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
+	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
+	  0, 1, 0, "Redis down: off = verify refuses (403), on = tag-valid tokens pass" },
+};
+
+#define CONFIG_KEYS_N (sizeof(config_keys) / sizeof(config_keys[0]))
+
+const char *
+td_config_locate(const char *cli_path, int *explicit_path)
+{
+	const char *env = getenv("TOKEND_CONFIG");
+
+	*explicit_path = 1;
+	if (cli_path != NULL)
+		return cli_path;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	*explicit_path = 0;
+	return TD_CONFIG_DEFAULT_PATH;
+}
+
+void
+td_config_defaults(struct td_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->listen, "auto");
+	cfg->socket_mode = 0660;
+	cfg->workers = 0;
+	cfg->worker_connections = TD_WORKER_CONNS_DEFAULT;
+	cfg->io_timeout_ms = 10000;
+	cfg->shutdown_timeout_ms = 10000;
+	strcpy(cfg->redis_url, "redis://127.0.0.1:6379/0");
+	strcpy(cfg->keyring_file, "/etc/tokend/keyring");
+	cfg->redis_connect_timeout_ms = 250;
+	cfg->redis_command_timeout_ms = 1000;
+	cfg->redis_retry_interval_ms = 100;
+	cfg->body_max_bytes = TD_BODY_MAX_DEFAULT;
+	cfg->json_max_depth = TD_JSON_DEPTH_DEFAULT;
+	cfg->access_log = 1;
+	cfg->rate_limit_requests = 60;
+	cfg->rate_limit_window_ms = 3000;
+	cfg->verify_cache_entries = 65536;
+}
+
+static const struct config_key *
+key_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_KEYS_N; i++)
+		if (strlen(config_keys[i].name) == len &&
+		    strncmp(config_keys[i].name, name, len) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static int
+key_set(struct td_config *cfg, const struct config_key *key, const char *value,
+	const char *origin, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + key->offset;
+	long long n;
+
+	switch (key->type) {
+	case KEY_STRING:
+		if (strlen(value) >= key->size) {
+			snprintf(err, errlen, "%s: invalid value for %s: longer than %zu bytes",
+				 origin, key->name, key->size - 1);
+			return -1;
+		}
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case KEY_INT:
+		if (td_parse_int64(value, strlen(value), key->min, key->max, &n) != 0) {
+			snprintf(err, errlen, "%s: invalid value for %s: want an integer in %lld..%lld",
+				 origin, key->name, key->min, key->max);
+			return -1;
+		}
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case KEY_MODE:
+		if (td_parse_octal_mode(value, &n) != 0) {
+			snprintf(err, errlen, "%s: invalid value for %s: want an octal mode like 0660",
+				 origin, key->name);
+			return -1;
+		}
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case KEY_BOOL:
+		if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+			n = 1;
+		else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0 ||
+			 strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+			n = 0;
+		else {
+			snprintf(err, errlen, "%s: invalid value for %s: want on or off",
+				 origin, key->name);
+			return -1;
+		}
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case KEY__MAX:
+		break;
+	}
+	snprintf(err, errlen, "%s: key %s has no type", origin, key->name);
+	return -1;
+}
+
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static const char *
+trim_end(const char *start, const char *p)
+{
+	while (p > start && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r'))
+		p--;
+	return p;
+}
+
+/* One "key = value" line; blank lines and '#' comments are skipped. */
+static int
+parse_line(struct td_config *cfg, const char *line, const char *end, int lineno,
+	   unsigned char *seen, char *err, size_t errlen)
+{
+	char value[TD_CONFIG_LINE_MAX], origin[64];
+	const char *name, *name_end, *eq, *v, *v_end;
+	const struct config_key *key;
+	size_t vlen;
+
+	snprintf(origin, sizeof(origin), "line %d", lineno);
+	line = skip_space(line, end);
+	if (line == end || *line == '#' || *line == '\r')
+		return 0;
+	eq = memchr(line, '=', (size_t)(end - line));
+	if (eq == NULL) {
+		snprintf(err, errlen, "%s: expected key = value", origin);
+		return -1;
+	}
+	name = line;
+	name_end = trim_end(name, eq);
+	key = key_find(name, (size_t)(name_end - name));
+	if (key == NULL) {
+		snprintf(err, errlen, "%s: unknown key '%.*s'", origin,
+			 (int)(name_end - name > 64 ? 64 : name_end - name), name);
+		return -1;
+	}
+	if (seen[key - config_keys]++) {
+		snprintf(err, errlen, "%s: duplicate key %s", origin, key->name);
+		return -1;
+	}
+	v = skip_space(eq + 1, end);
+	v_end = trim_end(v, end);
+	if (v_end - v >= 2 && *v == '"' && v_end[-1] == '"') {
+		v++;
+		v_end--;
+	}
+	vlen = (size_t)(v_end - v);
+	if (vlen >= sizeof(value) || memchr(v, '\0', vlen) != NULL) {
+		snprintf(err, errlen, "%s: invalid value for %s", origin, key->name);
+		return -1;
+	}
+	memcpy(value, v, vlen);
+	value[vlen] = '\0';
+	return key_set(cfg, key, value, origin, err, errlen);
+}
+
+int
+td_config_parse_text(struct td_config *cfg, const char *text, size_t len,
+		     char *err, size_t errlen)
+{
+	unsigned char seen[CONFIG_KEYS_N];
+	const char *p = text, *end = text + len, *nl;
+	int lineno = 0;
+
+	memset(seen, 0, sizeof(seen));
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		lineno++;
+		if (nl - p >= TD_CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "line %d: longer than %d bytes", lineno,
+				 TD_CONFIG_LINE_MAX - 1);
+			return -1;
+		}
+		if (parse_line(cfg, p, nl, lineno, seen, err, errlen) != 0)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int
+td_config_apply_env(struct td_config *cfg, char *err, size_t errlen)
+{
+	char envname[96], origin[112];
+	const char *value;
+	size_t i, j;
+
+	for (i = 0; i < CONFIG_KEYS_N; i++) {
+		snprintf(envname, sizeof(envname), "TOKEND_%s", config_keys[i].name);
+		for (j = 7; envname[j] != '\0'; j++)
+			envname[j] = (char)toupper((unsigned char)envname[j]);
+		value = getenv(envname);
+		if (value == NULL)
+			continue;
+		snprintf(origin, sizeof(origin), "environment %s", envname);
+		if (key_set(cfg, &config_keys[i], value, origin, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads a whole small file (a config or a secret), refusing large ones. */
+static int
+read_small_file(const char *path, char *buf, size_t size, size_t *len,
+		char *err, size_t errlen)
+{
+	ssize_t n;
+	size_t got = 0;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (got == size) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", path, size - 1);
+			goto fail;
+		}
+		n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	rc = 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+static int
+parse_listen(struct td_config *cfg, char *err, size_t errlen)
+{
+	const char *v = cfg->listen, *colon, *path = NULL;
+	long long port;
+	size_t hostlen;
+
+	if (strcmp(v, "auto") == 0) {
+		cfg->listen_kind = TD_LISTEN_AUTO;
+		snprintf(cfg->listen_path, sizeof(cfg->listen_path), "/run/tokend/tokend.sock");
+		return 0;
+	}
+	if (strcmp(v, "stdin") == 0 || strcmp(v, "fd:0") == 0) {
+		cfg->listen_kind = TD_LISTEN_INHERIT;
+		return 0;
+	}
+	if (strncmp(v, "unix:", 5) == 0)
+		path = v + 5;
+	else if (v[0] == '/' || v[0] == '.')
+		path = v;
+	if (path != NULL) {
+		if (path[0] == '\0' || strlen(path) >= sizeof(cfg->listen_path)) {
+			snprintf(err, errlen, "invalid value for listen: socket path empty or longer than %zu bytes",
+				 sizeof(cfg->listen_path) - 1);
+			return -1;
+		}
+		cfg->listen_kind = TD_LISTEN_UNIX;
+		memcpy(cfg->listen_path, path, strlen(path) + 1);
+		return 0;
+	}
+	colon = strrchr(v, ':');
+	if (colon == NULL || td_parse_int64(colon + 1, strlen(colon + 1), 1, 65535, &port) != 0) {
+		snprintf(err, errlen, "invalid value for listen: want auto, stdin, unix:/path or host:port");
+		return -1;
+	}
+	hostlen = (size_t)(colon - v);
+	if (hostlen >= 2 && v[0] == '[' && v[hostlen - 1] == ']') {
+		v++;
+		hostlen -= 2;
+	}
+	if (hostlen == 0 || hostlen >= sizeof(cfg->listen_host)) {
+		snprintf(err, errlen, "invalid value for listen: missing host in host:port");
+		return -1;
+	}
+	memcpy(cfg->listen_host, v, hostlen);
+	cfg->listen_host[hostlen] = '\0';
+	cfg->listen_port = (int)port;
+	cfg->listen_kind = TD_LISTEN_TCP;
+	return 0;
+}
+
+static int
+check_owner(const char *owner, char *err, size_t errlen)
+{
+	char user[TD_CONFIG_STR_MAX];
+	const char *colon = strchr(owner, ':');
+	size_t ulen = colon ? (size_t)(colon - owner) : strlen(owner);
+
+	memcpy(user, owner, ulen);
+	user[ulen] = '\0';
+	if (ulen > 0 && getpwnam(user) == NULL) {
+		snprintf(err, errlen, "invalid value for socket_owner: no user '%s'", user);
+		return -1;
+	}
+	if (colon != NULL && colon[1] != '\0' && getgrnam(colon + 1) == NULL) {
+		snprintf(err, errlen, "invalid value for socket_owner: no group '%s'", colon + 1);
+		return -1;
+	}
+	return 0;
+}
+
+int
+td_config_finish(struct td_config *cfg, char *err, size_t errlen)
+{
+	char secret[TD_SECRET_MAX];
+	struct td_redis_url url;
+	size_t len;
+	long cores;
+	int rc;
+
+	if (parse_listen(cfg, err, errlen) != 0)
+		return -1;
+	if (cfg->socket_owner[0] != '\0' && check_owner(cfg->socket_owner, err, errlen) != 0)
+		return -1;
+	if (cfg->workers == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = cores < 1 ? 1 : cores > TD_WORKERS_MAX ? TD_WORKERS_MAX : (int)cores;
+	}
+	if (cfg->redis_password_file[0] != '\0') {
+		if (read_small_file(cfg->redis_password_file, secret, sizeof(secret), &len,
+				    err, errlen) != 0)
+			return -1;
+		while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+			len--;
+		if (memchr(secret, '\0', len) != NULL) {
+			snprintf(err, errlen, "invalid value for redis_password_file: contains a NUL byte");
+			return -1;
+		}
+		memcpy(cfg->redis_password, secret, len);
+		cfg->redis_password[len] = '\0';
+		explicit_bzero(secret, sizeof(secret));
+	}
+	rc = td_redis_url_parse(cfg->redis_url, &url, err, errlen);
+	explicit_bzero(&url, sizeof(url));
+	return rc;
+}
+
+int
+td_config_load(struct td_config *cfg, const char *path, int explicit_path,
+	       char *err, size_t errlen)
+{
+	static char text[TD_CONFIG_FILE_MAX];
+	char ferr[256];
+	size_t len = 0;
+
+	td_config_defaults(cfg);
+	if (access(path, F_OK) == 0 || explicit_path) {
+		if (read_small_file(path, text, sizeof(text), &len, err, errlen) != 0)
+			return -1;
+		if (td_config_parse_text(cfg, text, len, ferr, sizeof(ferr)) != 0) {
+			snprintf(err, errlen, "%s: %s", path, ferr);
+			return -1;
+		}
+		snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	}
+	if (td_config_apply_env(cfg, err, errlen) != 0)
+		return -1;
+	return td_config_finish(cfg, err, errlen);
+}
+
+/* Prints a Redis URL with any password replaced. */
+static void
+print_redacted_url(const char *url, FILE *out)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *at, *start;
+
+	if (scheme_end == NULL || (at = strchr(scheme_end + 3, '@')) == NULL) {
+		fprintf(out, "%s", url);
+		return;
+	}
+	start = scheme_end + 3;
+	fprintf(out, "%.*s***@%s", (int)(start - url), url, at + 1);
+}
+
+void
+td_config_print(const struct td_config *cfg, FILE *out)
+{
+	const struct config_key *key;
+	const char *field;
+	size_t i;
+
+	fprintf(out, "# config file: %s\n", cfg->path[0] ? cfg->path : "(none)");
+	for (i = 0; i < CONFIG_KEYS_N; i++) {
+		key = &config_keys[i];
+		field = (const char *)cfg + key->offset;
+		fprintf(out, "%s = ", key->name);
+		switch (key->type) {
+		case KEY_STRING:
+			if (strcmp(key->name, "redis_url") == 0)
+				print_redacted_url(field, out);
+			else if (key->secret)
+				fprintf(out, "%s", field[0] ? "(redacted)" : "");
+			else
+				fprintf(out, "%s", field);
+			break;
+		case KEY_INT:
+			fprintf(out, "%d", *(const int *)(const void *)field);
+			break;
+		case KEY_MODE:
+			fprintf(out, "0%03o", *(const int *)(const void *)field);
+			break;
+		case KEY_BOOL:
+			fprintf(out, "%s", *(const int *)(const void *)field ? "on" : "off");
+			break;
+		case KEY__MAX:
+			break;
+		}
+		fprintf(out, "\t# %s\n", key->help);
+	}
+}

@@ -1,0 +1,218 @@
+/*
+ * Responses are written in one piece: status line, headers and body go to
+ * the FastCGI stream together, with Content-Length, so nginx can keep the
+ * upstream connection (fastcgi_keep_conn) without waiting for a close.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tokend/api/errors.h"
+#include "tokend/server/http.h"
+#include "tokend/server/log.h"
+
+long long
+td_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *
+td_http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default:  return "Unknown";
+	}
+}
+
+const char *
+td_request_param(const struct td_request *req, const char *fastcgi_name)
+{
+	return FCGX_GetParam(fastcgi_name, req->fcgx->envp);
+}
+
+const char *
+td_request_header(const struct td_request *req, const char *name)
+{
+	char param[128];
+	size_t i, len = strlen(name);
+
+	if (len + 6 >= sizeof(param))
+		return NULL;
+	/* CGI names Content-Type and Content-Length without the HTTP_ prefix */
+	if (strcasecmp(name, "Content-Type") == 0)
+		return td_request_param(req, "CONTENT_TYPE");
+	if (strcasecmp(name, "Content-Length") == 0)
+		return td_request_param(req, "CONTENT_LENGTH");
+	memcpy(param, "HTTP_", 5);
+	for (i = 0; i < len; i++)
+		param[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	param[5 + len] = '\0';
+	return td_request_param(req, param);
+}
+
+static int
+header_text_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+td_response_header(struct td_request *req, const char *name, const char *value)
+{
+	size_t room = sizeof(req->headers) - req->headers_len;
+	int n;
+
+	if (!header_text_ok(name) || !header_text_ok(value)) {
+		td_log_error("refusing header %s with control characters", name);
+		return -1;
+	}
+	n = snprintf(req->headers + req->headers_len, room, "%s: %s\r\n", name, value);
+	if (n < 0 || (size_t)n >= room) {
+		req->headers[req->headers_len] = '\0';
+		td_log_error("response headers exceed %zu bytes", sizeof(req->headers));
+		return -1;
+	}
+	req->headers_len += (size_t)n;
+	return 0;
+}
+
+static void
+respond_begin(struct td_request *req)
+{
+	req->responded = 1;
+	if (req->before_response != NULL)
+		req->before_response(req->before_response_arg);
+}
+
+int
+td_respond_json_text(struct td_request *req, int status, const char *text, size_t text_len)
+{
+	char head[256];
+	int n;
+
+	if (req->responded) {
+		td_log_error("second response for one request (status %d)", status);
+		return -1;
+	}
+	if (text_len > INT32_MAX)
+		return -1;
+	/* DatoCMS: "returned in every response" — before a caller is known
+	 * (bad version, bad token, unknown path) the whole allowance shows */
+	if (req->dialect == TD_DIALECT_DATOCMS && !req->rate_headers_set && req->rate_limit > 0) {
+		char limit[16];
+
+		snprintf(limit, sizeof(limit), "%d", req->rate_limit);
+		td_response_header(req, "X-RateLimit-Limit", limit);
+		td_response_header(req, "X-RateLimit-Remaining", limit);
+		req->rate_headers_set = 1;
+	}
+	n = snprintf(head, sizeof(head),
+		     "Status: %d %s\r\n"
+		     "Content-Type: application/json; charset=utf-8\r\n"
+		     "X-Request-Id: %s\r\n"
+		     "Content-Length: %zu\r\n",
+		     status, td_http_reason(status), req->request_id, text_len);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	respond_begin(req);
+	req->status = status;
+	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
+	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
+	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
+		return -1;
+	if (req->method != TD_METHOD_HEAD && FCGX_PutStr(text, (int)text_len, req->fcgx->out) < 0)
+		return -1;
+	return 0;
+}
+
+int
+td_respond_no_content(struct td_request *req)
+{
+	char head[160];
+	int n;
+
+	if (req->responded)
+		return -1;
+	n = snprintf(head, sizeof(head), "Status: 204 No Content\r\nX-Request-Id: %s\r\n",
+		     req->request_id);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	respond_begin(req);
+	req->status = 204;
+	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
+	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
+	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
+		return -1;
+	return 0;
+}
+
+int
+td_respond_json(struct td_request *req, int status, struct json_object *body)
+{
+	const char *text;
+	size_t text_len;
+	int rc = -1;
+
+	if (body == NULL)
+		body = json_object_new_object();
+	text = json_object_to_json_string_length(body,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &text_len);
+	if (text != NULL)
+		rc = td_respond_json_text(req, status, text, text_len);
+	json_object_put(body);
+	return rc;
+}
+
+int
+td_respond_error(struct td_request *req, int status, const char *code,
+		 const char *field, const char *message)
+{
+	struct td_error e = { status, code, field, message };
+	char allow[96];
+
+	/* nginx auth_request turns any answer but 2xx, 401 and 403 into a 500
+	 * for the client: a bad verify request is a refusal */
+	if (req->dialect == TD_DIALECT_VERIFY && (req->method & (TD_METHOD_GET | TD_METHOD_HEAD)) &&
+	    status >= 400 && status < 500 && status != 401 && status != 403)
+		e.status = status = 403;
+
+	if (status == 405) {
+		td_methods_format(req->match.allow, allow, sizeof(allow));
+		td_response_header(req, "Allow", allow);
+	}
+	return td_respond_json(req, status, td_error_render(req->dialect, &e, req->request_id));
+}

@@ -1,0 +1,310 @@
+/*
+ * The worker owns accept(2): it sets the connection's I/O timeouts before
+ * libfcgi ever reads from it, and only hands libfcgi connections that poll
+ * says are readable, so a silent peer cannot stall the other connections.
+ * libfcgi does all the FastCGI framing. Its FCGX_Request has no accessor for
+ * the connection's fd, so this file reads and sets ipcFd and keepConnection
+ * directly (stable since libfcgi 2.4.0); requests are initialised with no
+ * listening socket, so libfcgi can never accept on its own.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "tokend/server/app.h"
+#include "tokend/server/log.h"
+#include "tokend/core/verify_cache.h"
+#include "tokend/server/worker.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+on_reload(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+struct worker {
+	struct td_config cfg;
+	struct td_keyring keyring;
+	const struct td_config_source *src;
+	struct td_ctx ctx;
+	struct td_request req;
+	int listen_fd;
+	FCGX_Request *conns;		/* cfg.worker_connections slots; ipcFd < 0 = free */
+	int nconns;
+	struct pollfd *pfds;
+	int *pfd_conn;			/* pfds[i] belongs to conns[pfd_conn[i]], -1 = listener */
+};
+
+static int
+install_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;	/* no SA_RESTART: ppoll must return */
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = on_reload;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -1;
+	/* Signals stay blocked while a request is served and are taken only
+	 * inside ppoll, so a request is never cut short by one. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_SETMASK, &block, NULL) != 0)
+		return -1;
+	sigemptyset(wait_mask);
+	return 0;
+}
+
+static void
+conn_set_timeouts(int fd, int timeout_ms, int is_tcp)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		td_log_warn("cannot set connection timeouts: %s", strerror(errno));
+	if (is_tcp)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Takes one pending connection into a free slot; it is served once readable. */
+static void
+accept_one(struct worker *w)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	int fd, i;
+
+	for (i = 0; i < w->nconns && w->conns[i].ipcFd >= 0; i++)
+		;
+	if (i == w->nconns)
+		return;
+	fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+	if (fd < 0) {
+		/* another worker won the race, or the peer gave up */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED && errno != EPROTO)
+			td_log_error("accept: %s", strerror(errno));
+		return;
+	}
+	conn_set_timeouts(fd, w->cfg.io_timeout_ms,
+			  sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
+	w->conns[i].ipcFd = fd;
+	/* FCGX_Accept_r first "finishes" the previous request and would close
+	 * a connection not marked kept; the BEGIN_REQUEST it reads then sets
+	 * the flag the web server asked for (FCGI_KEEP_CONN). */
+	w->conns[i].keepConnection = 1;
+}
+
+/* Serves the next request on a readable connection. */
+static void
+serve_one(struct worker *w, FCGX_Request *conn)
+{
+	if (FCGX_Accept_r(conn) != 0) {
+		/* peer closed or spoke nonsense: libfcgi closed the fd */
+		conn->ipcFd = -1;
+		return;
+	}
+	td_dispatch(&w->ctx, &w->req, conn);
+	if (w->req.close_connection)
+		conn->keepConnection = 0;
+	FCGX_Finish_r(conn);
+}
+
+static void
+cache_teardown(struct worker *w)
+{
+	if (w->ctx.store != NULL)
+		td_store_on_invalidate(w->ctx.store, NULL, NULL);
+	td_verify_cache_free(w->ctx.verify_cache);
+	w->ctx.verify_cache = NULL;
+}
+
+/* The verify cache, sized by the configuration, attached to the store's
+ * invalidations (a reload builds a fresh one: the old one is emptied anyway
+ * when the store reconnects). */
+static int
+cache_setup(struct worker *w)
+{
+	cache_teardown(w);
+	if (w->cfg.verify_cache_entries == 0)
+		return 0;
+	if ((w->ctx.verify_cache = td_verify_cache_new(w->cfg.verify_cache_entries)) == NULL) {
+		td_log_error("verify cache: out of memory for %d entries",
+			     w->cfg.verify_cache_entries);
+		return -1;
+	}
+	td_store_on_invalidate(w->ctx.store, td_verify_cache_invalidate, w->ctx.verify_cache);
+	return 0;
+}
+
+static void
+reload(struct worker *w)
+{
+	static struct td_keyring keyring;
+	struct td_config next;
+	char err[512];
+
+	reload_requested = 0;
+	if (td_config_load(&next, w->src->path, w->src->explicit_path, err, sizeof(err)) != 0 ||
+	    td_keyring_load(&keyring, next.keyring_file, err, sizeof(err)) != 0) {
+		td_log_error("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	td_keyring_move(&w->keyring, &keyring);
+	/* the listener and the slot array were sized at start; they stay */
+	next.worker_connections = w->cfg.worker_connections;
+	w->cfg = next;
+	if (td_store_reconfigure(w->ctx.store, &w->cfg) != 0)
+		td_log_error("redis settings invalid after reload");
+	if (cache_setup(w) != 0)
+		td_log_error("verify cache off until the next reload");
+	td_log_info("configuration reloaded");
+}
+
+static int
+worker_init(struct worker *w, const struct td_config *cfg,
+	    const struct td_config_source *src, int listen_fd)
+{
+	char err[512];
+	int i;
+
+	w->cfg = *cfg;
+	w->src = src;
+	w->listen_fd = listen_fd;
+	w->nconns = cfg->worker_connections;
+	w->conns = calloc((size_t)w->nconns, sizeof(*w->conns));
+	w->pfds = calloc((size_t)w->nconns + 1, sizeof(*w->pfds));
+	w->pfd_conn = calloc((size_t)w->nconns + 1, sizeof(*w->pfd_conn));
+	if (w->conns == NULL || w->pfds == NULL || w->pfd_conn == NULL)
+		return -1;
+	for (i = 0; i < w->nconns; i++)
+		w->conns[i].ipcFd = -1;
+	if (FCGX_Init() != 0)
+		return -1;
+	for (i = 0; i < w->nconns; i++)
+		if (FCGX_InitRequest(&w->conns[i], -1, 0) != 0)
+			return -1;
+	if (td_keyring_load(&w->keyring, cfg->keyring_file, err, sizeof(err)) != 0) {
+		td_log_error("%s", err);
+		return -1;
+	}
+	w->ctx.keyring = &w->keyring;
+	w->ctx.cfg = &w->cfg;
+	w->ctx.store = td_store_new(&w->cfg);
+	if (w->ctx.store == NULL || td_dispatch_init() != 0)
+		return -1;
+	if (cache_setup(w) != 0)
+		return -1;
+	(void)td_store_connect(w->ctx.store);	/* warm up; failure is logged and retried */
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	int i;
+
+	for (i = 0; w->conns != NULL && i < w->nconns; i++) {
+		if (w->conns[i].ipcFd >= 0)
+			close(w->conns[i].ipcFd);
+		FCGX_Free(&w->conns[i], 0);
+	}
+	free(w->conns);
+	free(w->pfds);
+	free(w->pfd_conn);
+	td_request_release(&w->req);
+	cache_teardown(w);
+	td_store_free(w->ctx.store);
+	td_keyring_wipe(&w->keyring);
+}
+
+/* One round: wait for readiness (signals arrive only here), then serve. */
+static void
+poll_round(struct worker *w, const sigset_t *wait_mask, int accepting, int timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+	int i, n = 0, rc;
+
+	if (accepting) {
+		w->pfds[n].fd = w->listen_fd;
+		w->pfds[n].events = POLLIN;
+		w->pfd_conn[n++] = -1;
+	}
+	for (i = 0; i < w->nconns; i++) {
+		if (w->conns[i].ipcFd < 0)
+			continue;
+		w->pfds[n].fd = w->conns[i].ipcFd;
+		w->pfds[n].events = POLLIN;
+		w->pfd_conn[n++] = i;
+	}
+	rc = ppoll(w->pfds, (nfds_t)n, timeout_ms < 0 ? NULL : &ts, wait_mask);
+	if (rc <= 0)
+		return;		/* EINTR: a signal; the caller looks at the flags */
+	for (i = 0; i < n; i++) {
+		if (w->pfds[i].revents == 0)
+			continue;
+		if (w->pfd_conn[i] < 0)
+			accept_one(w);
+		else
+			serve_one(w, &w->conns[w->pfd_conn[i]]);
+	}
+}
+
+int
+td_worker_run(const struct td_config *cfg, const struct td_config_source *src, int listen_fd)
+{
+	static struct worker w;		/* one per process; too large for the stack */
+	sigset_t wait_mask;
+	int i, rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	td_log_set_role("worker");
+	if (install_signals(&wait_mask) != 0 || worker_init(&w, cfg, src, listen_fd) != 0) {
+		td_log_error("worker setup failed: %s", strerror(errno));
+		goto done;
+	}
+	while (!stop_requested) {
+		if (reload_requested)
+			reload(&w);
+		poll_round(&w, &wait_mask, 1, -1);
+	}
+	/* Draining: no new connections; serve requests already sent on the
+	 * connections we hold, then close them. */
+	close(w.listen_fd);
+	for (i = 0; i < 3; i++)
+		poll_round(&w, &wait_mask, 0, 0);
+	rc = 0;
+done:
+	worker_free(&w);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* Shared inside the store module (store*.c) only: the connection and the
+ * Lua-script runner. Nothing outside the store includes this. */
+#ifndef TOKEND_STORE_INTERNAL_H
+#define TOKEND_STORE_INTERNAL_H
+
+#include <hiredis/hiredis.h>
+
+#include "tokend/store/store.h"
+
+enum store_script {
+	SCRIPT_CREATE_IF_ABSENT,
+	SCRIPT_PUT_EXISTING,
+	SCRIPT_SPACE_INDEX_ADD,
+	SCRIPT_SPACE_DELETE,
+	SCRIPT_TOKEN_CREATE,
+	SCRIPT_RECORD_DELETE,
+	SCRIPT_PAT_CREATE,
+	SCRIPT_RECORD_LIST,
+	SCRIPT_RATE_CHECK,
+	SCRIPT__MAX
+};
+
+#define STORE_ARGS_MAX 64
+#define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
+
+/* Scripts that change token or space records a verify cache may hold: not
+ * the read-only ones, nor the rate limiter's counters, nor creating a token
+ * (its id is new: no one can have read it) or a PAT (never cached). */
+static inline int
+store_script_writes_records(enum store_script s)
+{
+	return s != SCRIPT_RECORD_LIST && s != SCRIPT_TOKEN_CREATE && s != SCRIPT_PAT_CREATE &&
+	       s != SCRIPT_RATE_CHECK;
+}
+
+struct td_store {
+	redisContext *redis;
+	struct td_redis_url url;
+	int connect_timeout_ms;
+	int command_timeout_ms;
+	int retry_interval_ms;
+	long long next_attempt_ms;	/* monotonic; no reconnect before this */
+	int reported_down;		/* log the outage once, not per request */
+	/* client-side caching for the verify cache (store_tracking.c) */
+	td_store_invalidate_fn *on_invalidate;	/* NULL: no tracking */
+	void *invalidate_arg;
+	redisContext *inval;		/* subscribed to __redis__:invalidate */
+	int tracking;			/* Redis tracks what this connection reads
+					   with CLIENT CACHING yes, and tells inval */
+	unsigned long tracking_gen;	/* bumped whenever tracking starts or ends */
+	long long next_tracking_ms;	/* monotonic; no new setup before this */
+	int tracking_reported;		/* log a refusal once */
+	int barrier_pending;		/* a record changed; no round trip since */
+};
+
+long long store_now_ms(void);
+void store_mark_down(struct td_store *store, const char *why);
+
+/* Tracking: set up after a (re)connect, ended with the connection. */
+void store_tracking_start(struct td_store *store);
+void store_tracking_end(struct td_store *store, const char *why);
+
+
+/* Runs a script by SHA, falling back to EVAL (which also caches it again)
+ * when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
+ * Returns NULL when Redis is unreachable; an error reply is returned as is. */
+redisReply *store_script(struct td_store *store, enum store_script script, int nkeys,
+			 int argc, const char **argv, const size_t *argvlen);
+
+/* One plain command, NULL when Redis is unreachable. */
+redisReply *store_command(struct td_store *store, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * The store's Lua scripts: every change touching more than one key is one of
+ * these, so it is atomic. Keys of one space share the hash tag {s:<id>},
+ * PAT keys share {pats}, the space directory shares {spaces}: each script
+ * touches one slot, so the layout runs unchanged on Redis Cluster.
+ * Ids are compared as decimal strings (Lua numbers are doubles and would
+ * round int64 ids above 2^53).
+ */
+#ifndef TOKEND_STORE_SCRIPTS_H
+#define TOKEND_STORE_SCRIPTS_H
+
+#include "internal.h"
+
+static const char *const store_script_source[SCRIPT__MAX] = {
+	/* KEYS[1] hash; ARGV field/value pairs. 1 created, 0 existed. */
+	[SCRIPT_CREATE_IF_ABSENT] =
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
+	"return 1\n",
+
+	/* KEYS[1] hash; ARGV[1] = n, ARGV[2..n+1] pairs to set, the rest fields
+	 * to delete. 1 written, 0 if the record is gone (never resurrected). */
+	[SCRIPT_PUT_EXISTING] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local n = tonumber(ARGV[1])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 2, n + 1))\n"
+	"if #ARGV > n + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 2)) end\n"
+	"return 1\n",
+
+	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id.
+	 * Lists the space and keeps the id counter above caller-chosen ids. */
+	[SCRIPT_SPACE_INDEX_ADD] =
+	"redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])\n"
+	"local c = redis.call('GET', KEYS[2]) or '0'\n"
+	"if #ARGV[1] > #c or (#ARGV[1] == #c and ARGV[1] > c) then\n"
+	"  redis.call('SET', KEYS[2], ARGV[1])\n"
+	"end\n"
+	"return 1\n",
+
+	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
+	 * log; ARGV[1] token key prefix. Deletes the space and all its tokens;
+	 * returns the space or nil. */
+	[SCRIPT_SPACE_DELETE] =
+	"local sp = redis.call('HGETALL', KEYS[1])\n"
+	"if #sp == 0 then return false end\n"
+	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
+	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end\n"
+	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+	"return sp\n",
+
+	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
+	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
+	 * activity entry), ARGV[3] action, ARGV[4] stream cap, then field/value
+	 * pairs. Returns the space's min_cache, or false when the space does
+	 * not exist. */
+	[SCRIPT_TOKEN_CREATE] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
+	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
+	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
+	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
+	" 'r', ARGV[1])\n"
+	"end\n"
+	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
+
+	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the
+	 * deleted fields, or false (also for a soft-deleted token, s = D). */
+	[SCRIPT_RECORD_DELETE] =
+	"local t = redis.call('HGETALL', KEYS[1])\n"
+	"if #t == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then return false end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"return t\n",
+
+	/* KEYS[1] {pats}:seq, KEYS[2] {pats}:index; ARGV[1] key prefix, then
+	 * field/value pairs. Returns the new id. */
+	[SCRIPT_PAT_CREATE] =
+	"local id = redis.call('INCR', KEYS[1])\n"
+	"redis.call('HSET', ARGV[1] .. id, unpack(ARGV, 2))\n"
+	"redis.call('ZADD', KEYS[2], id, id)\n"
+	"return id\n",
+
+	/* KEYS[1] an index; ARGV[1] record key prefix. {{id, fields}...},
+	 * skipping ids whose record is gone. */
+	[SCRIPT_RECORD_LIST] =
+	"#!lua flags=no-writes\n"
+	"local out = {}\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+	"  local r = redis.call('HGETALL', ARGV[1] .. id)\n"
+	"  if #r > 0 then out[#out + 1] = {id, r} end\n"
+	"end\n"
+	"return out\n",
+
+	/* GCRA (generic cell rate algorithm), one key per caller and space.
+	 * KEYS[1] the caller's theoretical arrival time, KEYS[2] the space hash
+	 * (its "rl" overrides the default limit); ARGV[1] default limit,
+	 * ARGV[2] period (ms). A burst of `limit` calls is allowed, refilled
+	 * evenly over the period. {allowed 0|1, limit, remaining, reset ms,
+	 * retry-after ms}. */
+	[SCRIPT_RATE_CHECK] =
+	"local limit = tonumber(redis.call('HGET', KEYS[2], 'rl') or ARGV[1])\n"
+	"if limit <= 0 then limit = tonumber(ARGV[1]) end\n"
+	"local period = tonumber(ARGV[2])\n"
+	"local now = redis.call('TIME')\n"
+	"local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
+	"local interval = period / limit\n"
+	"local tat = tonumber(redis.call('GET', KEYS[1]) or t)\n"
+	"if tat < t then tat = t end\n"
+	"local new_tat = tat + interval\n"
+	"local allow_at = new_tat - period\n"
+	"if t < allow_at then\n"
+	"  return {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
+	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
+	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
+};
+
+#endif
