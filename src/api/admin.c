@@ -8,7 +8,7 @@ int
 td_api_health(struct td_ctx *ctx, struct td_request *req)
 {
 	struct json_object *o = json_object_new_object();
-	int redis_ok = td_store_ping(ctx->store) == 0;
+	int redis_ok = td_core_health(ctx) == 0;
 
 	json_object_object_add(o, "status", json_object_new_string(redis_ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "redis", json_object_new_string(redis_ok ? "ok" : "down"));

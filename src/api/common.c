@@ -1,29 +1,139 @@
-#include <inttypes.h>
+/*
+ * The views' shared edge: a request's credential and space into a core
+ * call, and a core error into the route's dialect. Each dialect maps every
+ * core error through its own row of one table; no view decides a status.
+ */
+#include <stdio.h>
 #include <string.h>
 
-#include "tokend/server/log.h"
-
 #include "tokend/api/handlers.h"
-#include "tokend/store/store.h"
+#include "tokend/server/log.h"
+#include "tokend/server/parse.h"
 
-int
-td_respond_store(struct td_request *req, int store_rc)
+struct error_map {
+	int status;
+	const char *code;	/* the code the dialect's renderer shows */
+	const char *message;	/* replaces the core's, when set */
+};
+
+#define ROWS(forbidden, invalid, missing, builtin, self, unauth, unauth_msg) { \
+	[TD_ERR_UNAUTHENTICATED] = { 401, unauth, unauth_msg }, \
+	[TD_ERR_FORBIDDEN] = { 403, forbidden, NULL }, \
+	[TD_ERR_EXCEEDS] = { 403, forbidden, NULL }, \
+	[TD_ERR_NOT_FOUND] = { 404, "not_found", NULL }, \
+	[TD_ERR_INVALID] = invalid, \
+	[TD_ERR_MISSING] = missing, \
+	[TD_ERR_SPACE_REQUIRED] = invalid, \
+	[TD_ERR_BUILTIN] = builtin, \
+	[TD_ERR_SELF] = self, \
+	[TD_ERR_TRANSITION] = invalid, \
+	[TD_ERR_EXISTS] = invalid, \
+	[TD_ERR_RATE_LIMITED] = { 429, "rate_limit_exceeded", NULL }, \
+	[TD_ERR_UNAVAILABLE] = { 503, "service_unavailable", NULL }, \
+	[TD_ERR_REFUSED] = { 503, "storage_refuses_writes", NULL }, \
+	[TD_ERR_INTERNAL] = { 500, "internal", NULL }, \
+}
+
+#define E422 { 422, "invalid_field", NULL }
+
+static const struct error_map error_maps[TD_DIALECT__MAX][TD_ERR__MAX] = {
+	[TD_DIALECT_ADMIN] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized", "Unauthorized"),
+	[TD_DIALECT_STORYBLOK] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized",
+				      "Unauthorized"),
+	[TD_DIALECT_DATOCMS] = ROWS("INSUFFICIENT_PERMISSIONS", ((struct error_map){ 422, "INVALID_FIELD", NULL }),
+				    ((struct error_map){ 422, "INVALID_ATTRIBUTES", NULL }),
+				    ((struct error_map){ 422, "NON_EDITABLE_ACCESS_TOKEN", NULL }),
+				    ((struct error_map){ 422, "CANNOT_DESTROY_CURRENT_USER", NULL }),
+				    "INVALID_AUTHORIZATION_HEADER", "Unauthorized"),
+	[TD_DIALECT_SOFTWAREONE] = ROWS("forbidden", ((struct error_map){ 400, "bad_request", NULL }),
+					((struct error_map){ 400, "bad_request", NULL }),
+					((struct error_map){ 400, "bad_request", NULL }),
+					((struct error_map){ 400, "bad_request", NULL }),
+					"unauthorized",
+					"Check if the Authorization header is present and contains "
+					"a valid token value"),
+	[TD_DIALECT_VERIFY] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized", "Unauthorized"),
+};
+
+static void
+rate_headers(struct td_request *req, const struct td_call *c)
 {
-	if (store_rc == TD_STORE_NOT_FOUND)
-		td_respond_error(req, 404, "not_found", NULL, "This record could not be found");
-	else if (store_rc == TD_STORE_REFUSED)
-		td_respond_error(req, 503, "storage_refuses_writes", NULL,
-				 "storage refuses writes (Redis is out of memory or cannot persist)");
-	else
-		td_respond_error(req, 503, "service_unavailable", NULL, "storage unavailable");
-	return 0;
+	char n[24];
+
+	if (!c->rated)
+		return;
+	snprintf(n, sizeof(n), "%lld", c->rate_limit);
+	td_response_header(req, "X-RateLimit-Limit", n);
+	snprintf(n, sizeof(n), "%lld", c->rate_remaining);
+	td_response_header(req, "X-RateLimit-Remaining", n);
+	req->rate_headers_set = 1;
 }
 
 int
-td_respond_invalid(struct td_request *req, const struct td_field_error *err)
+td_api_fail(struct td_request *req, const struct td_call *c)
 {
-	td_respond_error(req, 422, "invalid_field", err->field, err->message);
+	enum td_dialect d = req->dialect >= 0 && req->dialect < TD_DIALECT__MAX ? req->dialect
+										  : TD_DIALECT_ADMIN;
+	enum td_core_err e = c->err.code > TD_OK && c->err.code < TD_ERR__MAX ? c->err.code
+									       : TD_ERR_INTERNAL;
+	const struct error_map *m = &error_maps[d][e];
+	const char *code = m->code;
+	char n[24];
+
+	rate_headers(req, c);
+	if (e == TD_ERR_RATE_LIMITED) {
+		/* whole seconds, at least 1: Storyblok's and SoftwareOne's clients
+		 * read Retry-After, DatoCMS's X-RateLimit-Reset (seconds) */
+		snprintf(n, sizeof(n), "%lld", c->retry_after_ms < 1000 ? 1
+					       : (c->retry_after_ms + 999) / 1000);
+		td_response_header(req, "Retry-After", n);
+		td_response_header(req, "X-RateLimit-Reset", n);
+	}
+	/* DatoCMS tells a missing credential from a bad one */
+	if (d == TD_DIALECT_DATOCMS && e == TD_ERR_UNAUTHENTICATED &&
+	    td_request_header(req, "Authorization") == NULL)
+		code = "INVALID_SITE";
+	if (d == TD_DIALECT_DATOCMS && e == TD_ERR_REFUSED)
+		code = "SERVICE_UNAVAILABLE";	/* DatoCMS has one code for both */
+	return td_respond_error(req, m->status, code, c->err.field,
+				m->message != NULL ? m->message
+				: c->err.message != NULL ? c->err.message : "error"), 0;
+}
+
+int
+td_api_fail_parse(struct td_request *req, const struct td_core_error *err)
+{
+	struct td_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.err = *err;
+	return td_api_fail(req, &c);
+}
+
+int
+td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+	     const char *resource, enum td_op op, enum td_space_from from, int64_t named)
+{
+	const char *cred;
+	size_t len = 0;
+
+	c->resource = resource;
+	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
+	if (td_core_begin(ctx, c, cred, len, op, from, named) != TD_OK)
+		return td_api_fail(req, c), -1;
+	rate_headers(req, c);
 	return 0;
+}
+
+int64_t
+td_api_named_space(const struct td_request *req)
+{
+	const char *hdr = td_request_header(req, "X-Space-Id");
+	long long v;
+
+	if (hdr == NULL)
+		return 0;
+	return td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) == 0 ? v : -1;
 }
 
 struct json_object *
@@ -53,34 +163,4 @@ struct json_object *
 td_json_time_s(int64_t secs)
 {
 	return secs > 0 ? td_json_time_ms(secs * 1000) : NULL;
-}
-
-int
-td_token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size_t size)
-{
-	struct td_token_ref ref;
-
-	ref.kind = t->signed_kind;
-	ref.kid = t->kid;
-	ref.space_id = t->space_id;
-	ref.id = t->id;
-	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
-	return td_token_format(ctx->keyring, &ref, out, size);
-}
-
-struct json_object *
-td_token_string_json(const struct td_ctx *ctx, const struct td_token *t)
-{
-	char s[TD_TOKEN_STR_MAX];
-
-	return td_token_string(ctx, t, s, sizeof(s)) == 0 ? json_object_new_string(s) : NULL;
-}
-
-void
-td_activity(struct td_ctx *ctx, int64_t space_id, const char *actor, const char *action,
-	    int64_t resource_id)
-{
-	/* the change itself succeeded; a lost log entry is logged, not fatal */
-	if (td_store_activity_add(ctx->store, space_id, actor, action, resource_id) != TD_STORE_OK)
-		td_log_error("activity %s on space %" PRId64 " not recorded", action, space_id);
 }

@@ -2,15 +2,34 @@
  * Personal access tokens: POST/GET /v1/personal_access_tokens,
  * GET/DELETE /v1/personal_access_tokens/{id}, bodies
  * {"personal_access_token": {...}}. The token value is in the create
- * response and nowhere else, ever. A caller can grant no more than it holds,
- * and sees only PATs within its own reach.
+ * response and nowhere else, ever. Who may see, grant or revoke what is the
+ * core's to decide (core/pat_service.c); this file parses and renders.
  */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
-#include "tokend/store/store.h"
+
+#define RESOURCE "personal_access_token"
+
+static struct json_object *
+scopes_json(unsigned scopes)
+{
+	struct json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < td_pat_resources_count; i++) {
+		const struct td_pat_resource *r = &td_pat_resources[i];
+
+		if (scopes & r->write)
+			json_object_object_add(o, r->name, json_object_new_string("write"));
+		else if (scopes & r->read)
+			json_object_object_add(o, r->name, json_object_new_string("read"));
+	}
+	return o;
+}
 
 static struct json_object *
 pat_json(const struct td_pat *p)
@@ -28,7 +47,7 @@ pat_json(const struct td_pat *p)
 			json_object_array_add(spaces, json_object_new_int64(p->spaces[i]));
 	}
 	json_object_object_add(o, "spaces", spaces);
-	json_object_object_add(o, "scopes", td_pat_scopes_json(p->scopes));
+	json_object_object_add(o, "scopes", scopes_json(p->scopes));
 	json_object_object_add(o, "full_permission", json_object_new_boolean(p->full));
 	json_object_object_add(o, "expires_at", td_json_time_s(p->expires_at));
 	json_object_object_add(o, "created_at", td_json_time_ms(p->created_at_ms));
@@ -48,140 +67,132 @@ respond_pat(struct td_request *req, int status, const struct td_pat *p, const ch
 	return td_respond_json(req, status, o);
 }
 
-/* Whether the caller reaches everything p does. */
-static int
-within_reach(const struct td_principal *who, const struct td_pat *p)
+/* {"personal_access_token": {name, spaces, scopes, expires_at,
+ * full_permission}} into a change; types only. */
+int
+td_pat_parse(struct json_object *body, struct td_pat_change *ch, struct td_core_error *err)
 {
-	int i;
+	struct json_object *obj = NULL, *v, *item;
+	unsigned bits;
+	size_t i, n;
 
-	if (who->full)
-		return 1;
-	if (p->full || (p->scopes & ~who->scopes) != 0 || (p->all_spaces && !who->all_spaces))
-		return 0;
-	for (i = 0; i < p->nspaces; i++)
-		if (!td_principal_has_space(who, p->spaces[i]))
-			return 0;
-	return 1;
+	memset(ch, 0, sizeof(*ch));
+	if (body == NULL || !json_object_object_get_ex(body, "personal_access_token", &obj) ||
+	    !json_object_is_type(obj, json_type_object))
+		return td_field_fail(err, "personal_access_token", "can't be blank");
+	json_object_object_get_ex(obj, "name", &v);
+	if (td_field_text(json_object_object_get_ex(obj, "name", &v) ? v : NULL, "name", &ch->name,
+			  err) != 0)
+		return -1;
+	if (json_object_object_get_ex(obj, "full_permission", &v) &&
+	    !json_object_is_type(v, json_type_null) &&
+	    td_field_bool(v, "full_permission", &ch->full, err) != 0)
+		return -1;
+	if (json_object_object_get_ex(obj, "spaces", &v) && !json_object_is_type(v, json_type_null)) {
+		ch->has_spaces = 1;
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), "all") == 0) {
+			ch->all_spaces = 1;
+		} else if (!json_object_is_type(v, json_type_array)) {
+			return td_field_fail(err, "spaces",
+					     "must be \"all\" or a non-empty array of space ids");
+		} else {
+			n = json_object_array_length(v);
+			ch->nspaces = n;
+			for (i = 0; i < n && i < TD_PAT_SPACES_MAX; i++) {
+				item = json_object_array_get_idx(v, i);
+				if (td_field_int64(item, "spaces", &ch->spaces[i], err) != 0)
+					return td_field_fail(err, "spaces",
+						"must be \"all\" or a non-empty array of space ids");
+			}
+		}
+	}
+	if (json_object_object_get_ex(obj, "scopes", &v) && !json_object_is_type(v, json_type_null)) {
+		ch->has_scopes = 1;
+		if (!json_object_is_type(v, json_type_object))
+			return td_field_fail(err, "scopes", "must be an object of resource: read|write");
+		json_object_object_foreach(v, key, level) {
+			if (!json_object_is_type(level, json_type_string))
+				return td_field_fail(err, "scopes", "levels must be read or write");
+			if (td_pat_scope_bits(key, json_object_get_string(level), &bits) != 0)
+				return td_field_fail(err, "scopes",
+						     "names an unknown resource or level");
+			ch->scopes |= bits;
+		}
+	}
+	if (json_object_object_get_ex(obj, "expires_at", &v)) {
+		if (td_field_text(v, "expires_at", &ch->expires_at, err) != 0)
+			return -1;
+		ch->has_expires = 1;
+	}
+	return 0;
 }
-
-struct list_ctx {
-	const struct td_principal *who;
-	struct json_object *array;
-};
 
 static int
 add_pat(const struct td_pat *p, void *arg)
 {
-	struct list_ctx *c = arg;
-
-	if (within_reach(c->who, p))
-		json_object_array_add(c->array, pat_json(p));
-	return 0;
+	return json_object_array_add(arg, pat_json(p));
 }
 
 int
 td_api_pats_list(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	struct list_ctx c = { &who, NULL };
-	struct json_object *o;
-	int rc;
+	struct json_object *list, *o;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_PATS_READ, 0) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_PAT_LIST, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	c.array = json_object_new_array();
-	rc = td_store_pat_list(ctx->store, add_pat, &c);
-	if (rc != TD_STORE_OK) {
-		json_object_put(c.array);
-		return td_respond_store(req, rc);
+	list = json_object_new_array();
+	if (td_core_pat_list(&c, add_pat, list) != TD_OK) {
+		json_object_put(list);
+		return td_api_fail(req, &c);
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "personal_access_tokens", c.array);
+	json_object_object_add(o, "personal_access_tokens", list);
 	return td_respond_json(req, 200, o);
-}
-
-int
-td_pat_issue(struct td_store *store, const struct td_keyring *kr, struct td_pat *p,
-	     char *token, size_t size)
-{
-	const struct td_key *key = td_keyring_newest(kr);
-	struct td_token_ref ref;
-	int rc;
-
-	if (key == NULL || td_token_new_secret(ref.secret) != 0 ||
-	    td_pat_secret_hash(key, ref.secret, p->hash) != 0)
-		return TD_STORE_DOWN;
-	p->kid = key->kid;
-	p->created_at_ms = td_now_ms();
-	rc = td_store_pat_create(store, p);
-	if (rc == TD_STORE_OK) {
-		ref.kind = TD_KIND_PAT;
-		ref.kid = key->kid;
-		ref.space_id = 0;
-		ref.id = p->id;
-		if (td_token_format(kr, &ref, token, size) != 0)
-			rc = TD_STORE_DOWN;
-	}
-	OPENSSL_cleanse(ref.secret, sizeof(ref.secret));
-	return rc;
 }
 
 int
 td_api_pats_create(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_pat *p = &ctx->scratch_pat;
-	char token[TD_TOKEN_STR_MAX];
-	struct td_field_error err;
-	struct td_principal who;
+	struct td_pat_change ch;
+	const struct td_pat *p;
+	const char *value;
+	struct td_call c;
 	int rc;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_PATS_WRITE, 0) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_PAT_CREATE, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	memset(p, 0, sizeof(*p));
-	if (td_pat_apply_json(p, td_body_member(req, "personal_access_token"), &err) != 0)
-		return td_respond_invalid(req, &err);
-	if (!within_reach(&who, p))
-		return td_respond_error(req, 403, "forbidden", NULL,
-					"a token cannot grant more than it holds"), 0;
-	memcpy(p->created_by, who.actor, sizeof(p->created_by));
-	rc = td_pat_issue(ctx->store, ctx->keyring, p, token, sizeof(token));
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	rc = respond_pat(req, 201, p, token);
-	OPENSSL_cleanse(token, sizeof(token));
+	if (td_pat_parse(req->json, &ch, &c.err) != 0 ||
+	    td_core_pat_create(&c, &ch, &p, &value) != TD_OK)
+		return td_api_fail(req, &c);
+	rc = respond_pat(req, 201, p, value);
+	OPENSSL_cleanse(c.value, sizeof(c.value));
 	return rc;
 }
 
 int
 td_api_pat_get(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	int rc;
+	const struct td_pat *p;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_PATS_READ, 0) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_PAT_GET, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	rc = td_store_pat_get(ctx->store, req->match.ids[0], &ctx->scratch_pat);
-	if (rc == TD_STORE_OK && !within_reach(&who, &ctx->scratch_pat))
-		rc = TD_STORE_NOT_FOUND;
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_pat(req, 200, &ctx->scratch_pat, NULL);
+	if (td_core_pat_get(&c, req->match.ids[0], &p) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_pat(req, 200, p, NULL);
 }
 
 int
 td_api_pat_delete(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	int rc;
+	const struct td_pat *p;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_PATS_WRITE, 0) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_PAT_DELETE, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	rc = td_store_pat_get(ctx->store, req->match.ids[0], &ctx->scratch_pat);
-	if (rc == TD_STORE_OK && !within_reach(&who, &ctx->scratch_pat))
-		rc = TD_STORE_NOT_FOUND;
-	if (rc == TD_STORE_OK)
-		rc = td_store_pat_delete(ctx->store, req->match.ids[0], &ctx->scratch_pat);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_pat(req, 200, &ctx->scratch_pat, NULL);
+	if (td_core_pat_delete(&c, req->match.ids[0], &p) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_pat(req, 200, p, NULL);
 }

@@ -7,23 +7,23 @@
  * Ids render as TKN-NNNN-NNNN / ACC-NNNN-NNNN / MOD-NNNN over tokend's
  * numbers (an account is a space). Lists take RQL, select, order, limit and
  * offset and answer {"$meta":{"pagination":{offset,limit,total},"omitted"},
- * "data"}. Errors are RFC 9457 problem details (error.c).
+ * "data"}. Errors are RFC 9457 problem details (errors.c). Each handler
+ * parses, calls one core function and renders.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
+#include "tokend/api/rql.h"
 #include "tokend/core/module.h"
 #include "tokend/server/parse.h"
-#include "tokend/api/rql.h"
-#include "tokend/store/store.h"
 
+#define RESOURCE "api_token"
 #define SWO_LIMIT_DEFAULT 100
 #define SWO_LIMIT_MAX     100
-#define SWO_NAME_MAX      200
-#define SWO_DESCRIPTION_MAX 2000
 #define SWO_ORDER_MAX     8
 
 static int
@@ -33,19 +33,9 @@ problem(struct td_request *req, int status, const char *field, const char *messa
 	return 0;
 }
 
-/* A store result as problem details: Redis trouble → 503, missing → 404. */
-static int
-store_problem(struct td_request *req, int rc, const char *what)
-{
-	if (rc == TD_STORE_REFUSED)
-		return problem(req, 503, NULL, "storage refuses writes (Redis is out of memory or "
-					       "cannot persist)");
-	return problem(req, rc < 0 ? 503 : 404, NULL, rc < 0 ? "storage unavailable" : what);
-}
-
 /* "TKN-1234-5678" → 12345678; anything else is -1 (a 404 for a path id). */
-static int
-parse_prefixed(const char *s, const char *prefix, int groups, int64_t *out)
+int
+td_swo_parse_id(const char *s, const char *prefix, int groups, int64_t *out)
 {
 	size_t plen = strlen(prefix);
 	long long hi, lo = 0;
@@ -123,11 +113,12 @@ swo_status(const struct td_token *t)
 
 /* The whole object; projections remove from it. */
 static struct json_object *
-api_token_json(const struct td_ctx *ctx, const struct td_token *t, const struct td_space *sp)
+api_token_json(const struct td_token_view *v)
 {
+	const struct td_token *t = v->t;
+	const struct td_space *sp = v->space;
 	struct json_object *o = json_object_new_object(), *acc = json_object_new_object();
 	struct json_object *mods = json_object_new_array(), *audit = json_object_new_object();
-	struct json_object *tok = td_token_string_json(ctx, t);
 	const struct td_module *m;
 	char href[64], id[40];
 	int i;
@@ -140,7 +131,8 @@ api_token_json(const struct td_ctx *ctx, const struct td_token *t, const struct 
 	json_object_object_add(o, "description", json_object_new_string(t->description));
 	json_object_object_add(o, "icon", json_object_new_string(t->icon));
 	json_object_object_add(o, "status", json_object_new_string(swo_status(t)));
-	json_object_object_add(o, "token", tok != NULL ? tok : json_object_new_string(""));
+	/* "" when this caller may not see it: SoftwareOne never emits null */
+	json_object_object_add(o, "token", json_object_new_string(v->value ? v->value : ""));
 	json_object_object_add(acc, "id", prefixed_json("ACC", sp->id));
 	json_object_object_add(acc, "name", json_object_new_string(sp->name));
 	json_object_object_add(acc, "type", json_object_new_string("Client"));
@@ -160,43 +152,14 @@ api_token_json(const struct td_ctx *ctx, const struct td_token *t, const struct 
 	return o;
 }
 
-/* Who calls, in which account (its own, else X-Space-Id), with which scope. */
+/* The core call, the account being the caller's own, else the one the
+ * body names (create), else X-Space-Id. */
 static int
-prelude(struct td_ctx *ctx, struct td_request *req, struct td_principal *who, int64_t *space,
-	unsigned scope, int64_t own_token)
+begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, enum td_op op,
+      int64_t account)
 {
-	const char *hdr;
-	long long v;
-	int rc;
-
-	rc = td_auth_identify(ctx, req, who);
-	if (rc == 503)
-		return problem(req, 503, NULL, "storage unavailable"), -1;
-	if (rc != 0)
-		return problem(req, 401, NULL, "Check if the Authorization header is present and "
-					       "contains a valid token value"), -1;
-	hdr = td_request_header(req, "X-Space-Id");
-	if (!who->all_spaces && who->nspaces == 1) {
-		*space = who->spaces[0];
-		/* bound to one account: naming another is refused, not ignored */
-		if (hdr != NULL && (td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) != 0 ||
-				    v != *space))
-			return problem(req, 403, NULL, "this token belongs to another account"), -1;
-	} else if (hdr == NULL ||
-		   td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) != 0) {
-		return problem(req, 400, "X-Space-Id", "this token reaches several accounts: "
-						       "name one in X-Space-Id"), -1;
-	} else {
-		*space = v;
-	}
-	/* a token may always read its own record */
-	if (!td_principal_has_space(who, *space) ||
-	    ((who->scopes & scope) != scope && !(own_token != 0 && own_token == who->token_id)))
-		return problem(req, 403, NULL, "this token may not do that in this account"), -1;
-	rc = td_store_space_get(ctx->store, *space, &ctx->scratch_space);
-	if (rc != TD_STORE_OK)
-		return store_problem(req, rc, "no such account"), -1;
-	return td_rate_limit(ctx, req, who, *space);
+	return td_api_begin(ctx, req, c, RESOURCE, op, TD_SPACE_CALLER,
+			    account != 0 ? account : td_api_named_space(req));
 }
 
 /* --- projection: select=+a,-b --- */
@@ -376,18 +339,16 @@ order_parse(struct td_request *req, char *spec, struct order *o)
 }
 
 struct list_ctx {
-	struct td_ctx *ctx;
 	const struct td_rql *rql;
 	struct json_object *all;	/* matching tokens, full objects */
 };
 
 static int
-collect(const struct td_token *t, int space_min_cache, void *arg)
+collect(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
-	struct json_object *o = api_token_json(c->ctx, t, &c->ctx->scratch_space);
+	struct json_object *o = api_token_json(v);
 
-	(void)space_min_cache;
 	if (td_rql_match(c->rql, o))
 		json_object_array_add(c->all, o);
 	else
@@ -412,18 +373,17 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 	static struct td_rql rql;
 	static char order_buf[TD_QUERY_MAX + 1];
 	struct json_object *doc, *meta, *pag, *data, *omitted;
-	struct list_ctx c = { ctx, &rql, NULL };
+	struct list_ctx l = { &rql, NULL };
 	struct projection proj;
-	struct td_principal who;
+	struct td_call c;
 	struct order order;
 	const char *bad, *select = NULL;
 	char seg[TD_QUERY_MAX + 2];
 	long long limit = SWO_LIMIT_DEFAULT, offset = 0;
 	size_t total, i;
-	int64_t space;
-	int k, rc;
+	int k;
 
-	if (prelude(ctx, req, &who, &space, TD_SCOPE_TOKENS_READ, 0) != 0)
+	if (begin(ctx, req, &c, TD_OP_TOKEN_LIST, 0) != 0)
 		return 0;
 	td_rql_init(&rql);
 	projection_default(&proj, 0);
@@ -458,25 +418,24 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (limit > SWO_LIMIT_MAX)
 		limit = SWO_LIMIT_MAX;	/* "values above 100 are capped" */
-	c.all = json_object_new_array();
-	rc = td_store_token_list(ctx->store, space, collect, &c);
-	if (rc != TD_STORE_OK) {
-		json_object_put(c.all);
-		return store_problem(req, rc, "no such account");
+	l.all = json_object_new_array();
+	if (td_core_token_list(&c, collect, &l) != TD_OK) {
+		json_object_put(l.all);
+		return td_api_fail(req, &c);
 	}
-	total = json_object_array_length(c.all);
+	total = json_object_array_length(l.all);
 	if (order.n > 0) {
 		sort_order = &order;
-		json_object_array_sort(c.all, compare_tokens);
+		json_object_array_sort(l.all, compare_tokens);
 	}
 	data = json_object_new_array();
 	for (i = (size_t)offset; i < total && i < (size_t)offset + (size_t)limit; i++) {
-		struct json_object *o = json_object_get(json_object_array_get_idx(c.all, i));
+		struct json_object *o = json_object_get(json_object_array_get_idx(l.all, i));
 
 		projection_apply(&proj, o, 0);
 		json_object_array_add(data, o);
 	}
-	json_object_put(c.all);
+	json_object_put(l.all);
 	pag = json_object_new_object();
 	json_object_object_add(pag, "offset", json_object_new_int64(offset));
 	json_object_object_add(pag, "limit", json_object_new_int64(limit));
@@ -496,208 +455,171 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 /* --- one token --- */
 
 static int
-respond_token(struct td_ctx *ctx, struct td_request *req, int status, const struct td_token *t,
+respond_token(struct td_request *req, int status, const struct td_token_view *v,
 	      const struct projection *p)
 {
-	struct json_object *o = api_token_json(ctx, t, &ctx->scratch_space);
+	struct json_object *o = api_token_json(v);
 
 	if (p != NULL)
 		projection_apply(p, o, 1);
 	return td_respond_json(req, status, o);
 }
 
-static int
-load(struct td_ctx *ctx, struct td_request *req, int64_t space, int64_t id)
+/* The TKN id in the path; a malformed one names no token (0: 404). */
+static int64_t
+path_id(const struct td_request *req)
 {
-	int rc, mc;
+	int64_t id;
 
-	rc = td_store_token_get(ctx->store, space, id, &ctx->scratch_token, &mc);
-	if (rc != TD_STORE_OK)
-		return store_problem(req, rc, "no such API token"), -1;
-	return 0;
+	return td_swo_parse_id(req->match.strs[0], "TKN", 2, &id) == 0 && id > 0 ? id : 0;
 }
 
 int
 td_api_swo_get(struct td_ctx *ctx, struct td_request *req)
 {
 	struct projection proj;
-	struct td_principal who;
-	int64_t space, id;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (parse_prefixed(req->match.strs[0], "TKN", 2, &id) != 0)
-		return problem(req, 404, NULL, "no such API token");
-	if (prelude(ctx, req, &who, &space, TD_SCOPE_TOKENS_READ, id) != 0 ||
-	    load(ctx, req, space, id) != 0)
+	if (begin(ctx, req, &c, TD_OP_TOKEN_GET, 0) != 0)
 		return 0;
 	projection_default(&proj, 1);
+	if (td_core_token_get(&c, path_id(req), &v) != TD_OK)
+		return td_api_fail(req, &c);
 	if (projection_parse(req, &proj, td_target_query(&req->target, "select")) != 0)
 		return 0;
-	return respond_token(ctx, req, 200, &ctx->scratch_token, &proj);
+	return respond_token(req, 200, &v, &proj);
 }
 
-/* name, description, icon, modules from a create or update body. */
-static int
-apply_body(struct td_request *req, struct td_token *t, int creating)
+/* name, description, icon, modules and the account of a create or update
+ * body into a change; types only, the core judges the values. */
+int
+td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,
+	     int64_t *account, struct td_core_error *err)
 {
-	struct json_object *body = req->json, *v, *item, *mid;
-	const char *msg = NULL;
-	int64_t id;
+	static const struct {
+		const char *name;
+		unsigned bit;
+		size_t offset;
+	} texts[] = {
+		{ "name", TD_TF_NAME, offsetof(struct td_token_change, name) },
+		{ "description", TD_TF_DESCRIPTION, offsetof(struct td_token_change, description) },
+		{ "icon", TD_TF_ICON, offsetof(struct td_token_change, icon) },
+	};
+	struct json_object *v, *item, *mid, *acc;
 	size_t i, n;
-	int is_null;
 
+	td_token_change_init(ch, TD_SHAPE_API_TOKEN);
+	*account = 0;
 	if (body == NULL || !json_object_is_type(body, json_type_object))
-		return problem(req, 400, "body", "a JSON object is required"), -1;
-	if (json_object_object_get_ex(body, "name", &v)) {
-		if (td_json_text(v, SWO_NAME_MAX, t->name, sizeof(t->name), &is_null, &msg) != 0)
-			return problem(req, 400, "name", msg), -1;
-		if (is_null || t->name[0] == '\0')
-			return problem(req, 400, "name", "The Name field is required."), -1;
-		t->has_name = 1;
-	} else if (creating) {
-		return problem(req, 400, "name", "The Name field is required."), -1;
+		return td_field_fail(err, "body", "a JSON object is required");
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (!json_object_object_get_ex(body, texts[i].name, &v))
+			continue;
+		if (td_field_text(v, texts[i].name,
+				  (struct td_text *)((char *)ch + texts[i].offset), err) != 0)
+			return -1;
+		/* description and icon are nullable here: null empties them */
+		ch->set |= texts[i].bit;
 	}
-	if (json_object_object_get_ex(body, "description", &v) &&
-	    td_json_text(v, SWO_DESCRIPTION_MAX, t->description, sizeof(t->description), NULL, &msg))
-		return problem(req, 400, "description", msg), -1;
-	if (json_object_object_get_ex(body, "icon", &v) &&
-	    td_json_text(v, TD_ICON_MAX, t->icon, sizeof(t->icon), NULL, &msg) != 0)
-		return problem(req, 400, "icon", msg), -1;
 	if (json_object_object_get_ex(body, "modules", &v) && !json_object_is_type(v, json_type_null)) {
-		if (!json_object_is_type(v, json_type_array) ||
-		    (n = json_object_array_length(v)) > TD_TOKEN_MODULES_MAX)
-			return problem(req, 400, "modules", "must be a list of at most 32 modules"), -1;
-		for (i = 0; i < n; i++) {
+		if (!json_object_is_type(v, json_type_array))
+			return td_field_fail(err, "modules", "must be a list of at most 32 modules");
+		n = json_object_array_length(v);
+		ch->nmodules = n;
+		for (i = 0; i < n && i < TD_TOKEN_MODULES_MAX; i++) {
 			item = json_object_array_get_idx(v, i);
-			if (!json_object_is_type(item, json_type_object) ||
-			    !json_object_object_get_ex(item, "id", &mid) ||
-			    !json_object_is_type(mid, json_type_string) ||
-			    parse_prefixed(json_object_get_string(mid), "MOD", 1, &id) != 0 ||
-			    td_module_find(id) == NULL)
-				return problem(req, 400, "modules", "unknown module"), -1;
-			t->modules[i] = id;
+			ch->module_ids[i] = -1;	/* names no module: the core says so */
+			if (json_object_is_type(item, json_type_object) &&
+			    json_object_object_get_ex(item, "id", &mid) &&
+			    json_object_is_type(mid, json_type_string))
+				(void)td_swo_parse_id(json_object_get_string(mid), "MOD", 1,
+						      &ch->module_ids[i]);
 		}
-		t->nmodules = (int)n;
+		ch->set |= TD_TF_MODULES;
 	}
+	/* the account is set on create, then immutable */
+	if (creating && json_object_object_get_ex(body, "account", &acc) &&
+	    json_object_is_type(acc, json_type_object) && json_object_object_get_ex(acc, "id", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     td_swo_parse_id(json_object_get_string(v), "ACC", 2, account) != 0 || *account <= 0))
+		return td_field_fail(err, "account", "account.id must look like ACC-1234-5678");
 	return 0;
 }
 
 int
 td_api_swo_create(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_token *t = &ctx->scratch_token;
-	struct json_object *acc, *aid;
-	struct td_principal who;
-	int64_t space, body_space;
-	int rc, mc;
+	struct td_token_change *ch = &ctx->change;
+	struct td_core_error perr = { TD_OK, NULL, NULL };
+	struct td_token_view v;
+	struct td_call c;
+	int64_t account = 0;
+	int parsed;
 
-	if (prelude(ctx, req, &who, &space, TD_SCOPE_TOKENS_WRITE, 0) != 0)
+	/* parsed first: the body may name the account the call is about */
+	parsed = td_swo_parse(req->json, 1, ch, &account, &perr);
+	if (begin(ctx, req, &c, TD_OP_TOKEN_CREATE, account) != 0)
 		return 0;
-	/* the account named in the body must be the caller's */
-	if (req->json != NULL && json_object_object_get_ex(req->json, "account", &acc) &&
-	    json_object_is_type(acc, json_type_object) && json_object_object_get_ex(acc, "id", &aid)) {
-		if (!json_object_is_type(aid, json_type_string) ||
-		    parse_prefixed(json_object_get_string(aid), "ACC", 2, &body_space) != 0)
-			return problem(req, 400, "account", "account.id must look like ACC-1234-5678");
-		if (body_space != space)
-			return problem(req, 403, NULL, "this token may not create tokens in that account");
-	}
-	td_token_defaults(t);
-	if (apply_body(req, t, 1) != 0)
-		return 0;
-	t->space_id = space;
-	t->access = TD_ACCESS_PUBLIC;
-	t->rights = TD_RIGHT_CMA;	/* a Marketplace API credential, no content access */
-	if (td_token_regenerate(t, ctx->keyring) != 0)
-		return problem(req, 500, NULL, "no randomness");
-	t->signed_kind = TD_KIND_IDT;
-	t->created_at_ms = t->updated_at_ms = td_now_ms();
-	memcpy(t->created_by, who.actor, sizeof(t->created_by));
-	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_create(ctx->store, t, who.actor, "api_token.create", &mc);
-	if (rc != TD_STORE_OK)
-		return store_problem(req, rc, "no such account");
-	if (t->id > TD_IDT_ID_MAX) {
-		/* TKN-NNNN-NNNN holds 8 digits: past that, tokend's own form */
-		t->signed_kind = TD_KIND_PUBLIC;
-		td_store_token_put(ctx->store, t);
-	}
-	return respond_token(ctx, req, 201, t, NULL);
-}
-
-/* Changes a token and writes it back: update and the transitions. */
-enum swo_change { SWO_UPDATE, SWO_ENABLE, SWO_DISABLE, SWO_DELETE };
-
-static int
-change(struct td_ctx *ctx, struct td_request *req, enum swo_change what)
-{
-	struct td_token *t = &ctx->scratch_token;
-	struct td_principal who;
-	int64_t space, id, now = td_now_ms();
-	int rc;
-
-	if (parse_prefixed(req->match.strs[0], "TKN", 2, &id) != 0)
-		return problem(req, 404, NULL, "no such API token");
-	if (prelude(ctx, req, &who, &space, TD_SCOPE_TOKENS_WRITE, 0) != 0 ||
-	    load(ctx, req, space, id) != 0)
-		return 0;
-	switch (what) {
-	case SWO_UPDATE:
-		if (apply_body(req, t, 0) != 0)
-			return 0;
-		break;
-	case SWO_ENABLE:
-		if (t->status != TD_STATUS_DISABLED)
-			return problem(req, 400, "status", "Only a Disabled token can be enabled.");
-		t->status = TD_STATUS_ACTIVE;
-		t->enabled_at_ms = now;
-		memcpy(t->enabled_by, who.actor, sizeof(t->enabled_by));
-		break;
-	case SWO_DISABLE:
-		if (t->status != TD_STATUS_ACTIVE)
-			return problem(req, 400, "status", "Only an Active token can be disabled.");
-		t->status = TD_STATUS_DISABLED;
-		t->disabled_at_ms = now;
-		memcpy(t->disabled_by, who.actor, sizeof(t->disabled_by));
-		break;
-	case SWO_DELETE:
-		t->status = TD_STATUS_DELETED;	/* kept for audit; never seen or accepted again */
-		break;
-	}
-	t->updated_at_ms = now;
-	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_put(ctx->store, t);
-	if (rc != TD_STORE_OK)
-		return store_problem(req, rc, "no such API token");
-	td_activity(ctx, space, who.actor, what == SWO_UPDATE ? "api_token.update"
-					    : what == SWO_ENABLE ? "api_token.enable"
-					    : what == SWO_DISABLE ? "api_token.disable" : "api_token.delete", id);
-	if (what == SWO_DELETE)
-		return td_respond_no_content(req);
-	return respond_token(ctx, req, 200, t, NULL);
+	if (parsed != 0)
+		return td_api_fail_parse(req, &perr);
+	if (td_core_token_create(&c, ch, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_token(req, 201, &v, NULL);
 }
 
 int
 td_api_swo_update(struct td_ctx *ctx, struct td_request *req)
 {
-	return change(ctx, req, SWO_UPDATE);
+	struct td_token_view v;
+	struct td_call c;
+	int64_t account;
+
+	if (begin(ctx, req, &c, TD_OP_TOKEN_UPDATE, 0) != 0)
+		return 0;
+	if (td_swo_parse(req->json, 0, &ctx->change, &account, &c.err) != 0 ||
+	    td_core_token_update(&c, path_id(req), &ctx->change, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_token(req, 200, &v, NULL);
+}
+
+static int
+set_status(struct td_ctx *ctx, struct td_request *req, enum td_status to)
+{
+	struct td_token_view v;
+	struct td_call c;
+
+	if (begin(ctx, req, &c, TD_OP_TOKEN_STATUS, 0) != 0)
+		return 0;
+	if (td_core_token_set_status(&c, path_id(req), to, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_token(req, 200, &v, NULL);
 }
 
 int
 td_api_swo_enable(struct td_ctx *ctx, struct td_request *req)
 {
-	return change(ctx, req, SWO_ENABLE);
+	return set_status(ctx, req, TD_STATUS_ACTIVE);
 }
 
 int
 td_api_swo_disable(struct td_ctx *ctx, struct td_request *req)
 {
-	return change(ctx, req, SWO_DISABLE);
+	return set_status(ctx, req, TD_STATUS_DISABLED);
 }
 
+/* Soft: the record stays, Deleted, for audit; no view shows it again. */
 int
 td_api_swo_delete(struct td_ctx *ctx, struct td_request *req)
 {
-	return change(ctx, req, SWO_DELETE);
+	struct td_token_view v;
+	struct td_call c;
+
+	if (begin(ctx, req, &c, TD_OP_TOKEN_DELETE, 0) != 0)
+		return 0;
+	if (td_core_token_delete(&c, path_id(req), 1, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return td_respond_no_content(req);
 }
 
 /* --- modules --- */
@@ -705,18 +627,16 @@ td_api_swo_delete(struct td_ctx *ctx, struct td_request *req)
 int
 td_api_swo_modules(struct td_ctx *ctx, struct td_request *req)
 {
-	struct json_object *doc = json_object_new_object(), *meta = json_object_new_object();
-	struct json_object *pag = json_object_new_object(), *data = json_object_new_array();
-	struct td_principal who;
+	struct json_object *doc, *meta, *pag, *data;
+	struct td_call c;
 	int i;
 
-	if (td_auth_identify(ctx, req, &who) != 0) {
-		json_object_put(doc);
-		json_object_put(meta);
-		json_object_put(pag);
-		json_object_put(data);
-		return problem(req, 401, NULL, "Unauthorized");
-	}
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_MODULE_LIST, TD_SPACE_NONE, 0) != 0)
+		return 0;
+	doc = json_object_new_object();
+	meta = json_object_new_object();
+	pag = json_object_new_object();
+	data = json_object_new_array();
 	for (i = 0; i < td_modules_count; i++)
 		json_object_array_add(data, td_module_json(&td_modules[i]));
 	json_object_object_add(pag, "offset", json_object_new_int(0));
@@ -732,12 +652,12 @@ int
 td_api_swo_module(struct td_ctx *ctx, struct td_request *req)
 {
 	const struct td_module *m;
-	struct td_principal who;
+	struct td_call c;
 	int64_t id;
 
-	if (td_auth_identify(ctx, req, &who) != 0)
-		return problem(req, 401, NULL, "Unauthorized");
-	if (parse_prefixed(req->match.strs[0], "MOD", 1, &id) != 0 || (m = td_module_find(id)) == NULL)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_MODULE_LIST, TD_SPACE_NONE, 0) != 0)
+		return 0;
+	if (td_swo_parse_id(req->match.strs[0], "MOD", 1, &id) != 0 || (m = td_module_find(id)) == NULL)
 		return problem(req, 404, NULL, "no such module");
 	return td_respond_json(req, 200, td_module_json(m));
 }

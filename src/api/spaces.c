@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokend/server/log.h"
-#include "tokend/server/parse.h"
-#include "tokend/core/role.h"
-
+#include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
-#include "tokend/store/store.h"
+#include "tokend/server/parse.h"
 
 static struct json_object *
 space_json(const struct td_space *sp)
@@ -39,151 +36,127 @@ respond_space(struct td_request *req, int status, const struct td_space *sp)
 	return td_respond_json(req, status, o);
 }
 
-struct list_ctx {
-	const struct td_principal *who;
-	struct json_object *array;
-};
-
 static int
 add_space(const struct td_space *sp, void *arg)
 {
-	struct list_ctx *c = arg;
-
-	if (td_principal_has_space(c->who, sp->id))
-		json_object_array_add(c->array, space_json(sp));
-	return 0;
+	return json_object_array_add(arg, space_json(sp));
 }
 
 int
 td_api_spaces_list(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	struct list_ctx c = { &who, NULL };
-	struct json_object *o;
-	int rc;
+	struct json_object *list, *o;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, 0) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_SPACE_LIST, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	c.array = json_object_new_array();
-	rc = td_store_space_list(ctx->store, add_space, &c);
-	if (rc != TD_STORE_OK) {
-		json_object_put(c.array);
-		return td_respond_store(req, rc);
+	list = json_object_new_array();
+	if (td_core_space_list(&c, add_space, list) != TD_OK) {
+		json_object_put(list);
+		return td_api_fail(req, &c);
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "spaces", c.array);
+	json_object_object_add(o, "spaces", list);
 	return td_respond_json(req, 200, o);
 }
 
-/* Every space is born with one built-in token, as DatoCMS projects are:
- * "Read-only API token", delivery (published and drafts) plus management
- * through the read-only role. It can be regenerated and deleted, not edited. */
-static int
-add_builtin_token(struct td_ctx *ctx, int64_t space_id, const char *actor)
+/* {"space": {id?, name, min_cache, rate_limit}} into a change; types only. */
+int
+td_space_parse(struct json_object *body, int creating, struct td_space_change *ch,
+	       struct td_core_error *err)
 {
-	struct td_token *t = &ctx->scratch_token;
-	int mc;
+	struct json_object *obj = NULL, *v;
 
-	td_token_defaults(t);
-	t->space_id = space_id;
-	snprintf(t->name, sizeof(t->name), "Read-only API token");
-	t->has_name = 1;
-	td_token_set_access(t, TD_ACCESS_PRIVATE);
-	t->rights |= TD_RIGHT_CMA;
-	t->role_id = TD_ROLE_READONLY;
-	t->hardcoded = TD_HARDCODED_READONLY;
-	if (td_token_regenerate(t, ctx->keyring) != 0)
-		return TD_STORE_DOWN;
-	t->created_at_ms = t->updated_at_ms = td_now_ms();
-	snprintf(t->created_by, sizeof(t->created_by), "%s", actor);
-	snprintf(t->updated_by, sizeof(t->updated_by), "%s", actor);
-	return td_store_token_create(ctx->store, t, NULL, NULL, &mc);
+	memset(ch, 0, sizeof(*ch));
+	if (body == NULL || !json_object_object_get_ex(body, "space", &obj) ||
+	    !json_object_is_type(obj, json_type_object))
+		return td_field_fail(err, "space", "can't be blank");
+	/* the id is chosen on create only; elsewhere it is ignored */
+	if (creating && json_object_object_get_ex(obj, "id", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
+		if (td_field_int64(v, "id", &ch->id, err) != 0)
+			return -1;
+		ch->has_id = 1;
+	}
+	if (json_object_object_get_ex(obj, "name", &v)) {
+		if (td_field_text(v, "name", &ch->name, err) != 0)
+			return -1;
+		ch->has_name = 1;
+	}
+	if (json_object_object_get_ex(obj, "rate_limit", &v)) {
+		if (!json_object_is_type(v, json_type_null)) {
+			if (td_field_int64(v, "rate_limit", &ch->rate_limit, err) != 0)
+				return -1;
+			if (ch->rate_limit == 0)
+				return td_field_fail(err, "rate_limit", "must be between 1 and 1000000");
+		}
+		ch->has_rate_limit = 1;
+	}
+	if (json_object_object_get_ex(obj, "min_cache", &v)) {
+		if (td_field_int64(v, "min_cache", &ch->min_cache, err) != 0)
+			return -1;
+		ch->has_min_cache = 1;
+	}
+	return 0;
 }
 
 int
 td_api_spaces_create(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_space *sp = &ctx->scratch_space;
-	struct td_field_error err;
-	struct td_principal who;
-	int explicit_id = 0, rc;
+	const struct td_space *sp;
+	struct td_space_change ch;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, 0) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_SPACE_CREATE, TD_SPACE_NONE, 0) != 0)
 		return 0;
-	if (!who.all_spaces)	/* it could not reach the space it made */
-		return td_respond_error(req, 403, "forbidden", NULL,
-					"only a token for all spaces may create spaces"), 0;
-	memset(sp, 0, sizeof(*sp));
-	if (td_space_apply_json(sp, td_body_member(req, "space"), 1, &explicit_id, &err) != 0)
-		return td_respond_invalid(req, &err);
-	sp->created_at_ms = sp->updated_at_ms = td_now_ms();
-	memcpy(sp->created_by, who.actor, sizeof(sp->created_by));
-	rc = td_store_space_create(ctx->store, sp, explicit_id);
-	if (rc == TD_STORE_EXISTS) {
-		err.field = "id";
-		err.message = "has already been taken";
-		return td_respond_invalid(req, &err);
-	}
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	if (add_builtin_token(ctx, sp->id, who.actor) != TD_STORE_OK)
-		td_log_error("space %" PRId64 ": built-in token not created", sp->id);
-	td_activity(ctx, sp->id, who.actor, "space.create", sp->id);
+	if (td_space_parse(req->json, 1, &ch, &c.err) != 0 ||
+	    td_core_space_create(&c, &ch, &sp) != TD_OK)
+		return td_api_fail(req, &c);
 	return respond_space(req, 201, sp);
 }
 
 int
 td_api_space_get(struct td_ctx *ctx, struct td_request *req)
 {
-	int64_t id = req->match.ids[0];
-	struct td_principal who;
-	int rc;
+	const struct td_space *sp;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, id) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_SPACE_GET, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	rc = td_store_space_get(ctx->store, id, &ctx->scratch_space);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_space(req, 200, &ctx->scratch_space);
+	if (td_core_space_get(&c, &sp) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_space(req, 200, sp);
 }
 
 int
 td_api_space_update(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_space *sp = &ctx->scratch_space;
-	int64_t id = req->match.ids[0];
-	struct td_field_error err;
-	struct td_principal who;
-	int explicit_id = 0, rc;
+	const struct td_space *sp;
+	struct td_space_change ch;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, id) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_SPACE_UPDATE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	rc = td_store_space_get(ctx->store, id, sp);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	if (td_space_apply_json(sp, td_body_member(req, "space"), 0, &explicit_id, &err) != 0)
-		return td_respond_invalid(req, &err);
-	sp->updated_at_ms = td_now_ms();
-	rc = td_store_space_put(ctx->store, sp);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	td_activity(ctx, sp->id, who.actor, "space.update", sp->id);
+	if (td_space_parse(req->json, 0, &ch, &c.err) != 0 ||
+	    td_core_space_update(&c, &ch, &sp) != TD_OK)
+		return td_api_fail(req, &c);
 	return respond_space(req, 200, sp);
 }
 
 int
 td_api_space_delete(struct td_ctx *ctx, struct td_request *req)
 {
-	int64_t id = req->match.ids[0];
-	struct td_principal who;
-	int rc;
+	const struct td_space *sp;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_WRITE, id) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_SPACE_DELETE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	rc = td_store_space_delete(ctx->store, id, &ctx->scratch_space);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_space(req, 200, &ctx->scratch_space);
+	if (td_core_space_delete(&c, &sp) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_space(req, 200, sp);
 }
 
 struct activity_ctx {
@@ -210,28 +183,24 @@ add_activity(const struct td_activity *a, void *arg)
 int
 td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
 {
-	int64_t id = req->match.ids[0];
 	const char *limit_s = td_target_query(&req->target, "limit");
-	struct activity_ctx c;
-	struct td_principal who;
+	struct activity_ctx a;
 	struct json_object *o;
+	struct td_call c;
 	long long limit = 100;
-	int rc;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_SPACES_READ, id) != 0)
+	if (td_api_begin(ctx, req, &c, "space", TD_OP_ACTIVITIES, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	if (limit_s != NULL && td_parse_int64(limit_s, strlen(limit_s), 1, 1000, &limit) != 0)
-		return td_respond_error(req, 422, "invalid_field", "limit", "must be 1..1000"), 0;
-	rc = td_store_space_get(ctx->store, id, &ctx->scratch_space);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	c.array = json_object_new_array();
-	rc = td_store_activity_list(ctx->store, id, (int)limit, add_activity, &c);
-	if (rc != TD_STORE_OK) {
-		json_object_put(c.array);
-		return td_respond_store(req, rc);
+	if (limit_s != NULL && td_parse_int64(limit_s, strlen(limit_s), INT64_MIN, INT64_MAX,
+					      &limit) != 0)
+		limit = 0;	/* not a number: out of range for the core */
+	a.array = json_object_new_array();
+	if (td_core_activities(&c, limit, add_activity, &a) != TD_OK) {
+		json_object_put(a.array);
+		return td_api_fail(req, &c);
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "activities", c.array);
+	json_object_object_add(o, "activities", a.array);
 	return td_respond_json(req, 200, o);
 }

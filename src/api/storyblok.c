@@ -2,26 +2,29 @@
  * The Storyblok Management API view of tokens:
  *   GET|POST /v1/spaces/{space_id}/api_keys
  *   GET|PUT|DELETE /v1/spaces/{space_id}/api_keys/{id}
+ *   POST /v1/spaces/{space_id}/api_keys/{id}/regenerate (tokend's addition)
  * Bodies are wrapped ({"api_key": {...}}, {"api_keys": [...]}); create
  * answers 201, delete answers 200 with the deleted object, validation 422
  * as {"field": ["message"]}, unknown space or token 404
- * ["This record could not be found"] (see error.c).
+ * ["This record could not be found"] (see errors.c). Each handler parses,
+ * calls one core function and renders.
  */
 #include <string.h>
 
 #include <json-c/printbuf.h>
 
+#include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
 #include "tokend/server/json_write.h"
-#include "tokend/store/store.h"
+
+#define RESOURCE "api_key"
 
 /* One api_key object, written as text: the list of a 10,000-token space
  * renders it 10,000 times (json_write.h says why not json-c trees). */
 static int
-api_key_write(struct printbuf *pb, const struct td_ctx *ctx, const struct td_token *t,
-	      int space_min_cache, int show_secret)
+api_key_write(struct printbuf *pb, const struct td_token_view *v)
 {
-	char token[TD_TOKEN_STR_MAX];
+	const struct td_token *t = v->t;
 
 	td_jw_raw(pb, "{\"id\":");
 	td_jw_int(pb, t->id);
@@ -34,13 +37,12 @@ api_key_write(struct printbuf *pb, const struct td_ctx *ctx, const struct td_tok
 	td_jw_raw(pb, ",\"space_id\":");
 	td_jw_int(pb, t->space_id);
 	td_jw_raw(pb, ",\"token\":");
-	/* null when not shown, or when its key has left the keyring */
-	td_jw_str_or_null(pb, show_secret && td_token_string(ctx, t, token, sizeof(token)) == 0
-			      ? token : NULL);
+	/* null when this caller may not see it, or its key left the keyring */
+	td_jw_str_or_null(pb, v->value);
 	td_jw_raw(pb, ",\"story_ids\":");
 	td_jw_int_array(pb, t->story_ids.ids, t->story_ids.n);
 	td_jw_raw(pb, ",\"min_cache\":");
-	td_jw_int(pb, td_token_effective_min_cache(t, space_min_cache));
+	td_jw_int(pb, td_token_effective_min_cache(t, v->space_min_cache));
 	td_jw_raw(pb, ",\"release_ids\":");
 	td_jw_int_array(pb, t->release_ids.ids, t->release_ids.n);
 	/* tokend's additions; clients ignore keys they do not know */
@@ -61,8 +63,7 @@ api_key_write(struct printbuf *pb, const struct td_ctx *ctx, const struct td_tok
 }
 
 static int
-respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
-		const struct td_token *t, int space_min_cache, const struct td_principal *who)
+respond_api_key(struct td_request *req, int status, const struct td_token_view *v)
 {
 	struct printbuf *pb = printbuf_new();
 	int rc = -1;
@@ -70,7 +71,7 @@ respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
 	if (pb == NULL)
 		return -1;
 	td_jw_raw(pb, "{\"api_key\":");
-	if (api_key_write(pb, ctx, t, space_min_cache, td_principal_sees_secrets(who)) == 0) {
+	if (api_key_write(pb, v) == 0) {
 		td_jw_raw(pb, "}");
 		rc = td_respond_json_text(req, status, pb->buf, (size_t)pb->bpos);
 	}
@@ -79,173 +80,185 @@ respond_api_key(struct td_ctx *ctx, struct td_request *req, int status,
 }
 
 struct list_ctx {
-	struct td_ctx *ctx;
 	struct printbuf *out;
 	int n;
-	int show_secret;
 };
 
 /* Each token is written as its reply is read: a list of 10,000 never
  * exists as one reply tree or one json-c tree. */
 static int
-add_api_key(const struct td_token *t, int space_min_cache, void *arg)
+add_api_key(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
 
 	if (c->n++ > 0)
 		printbuf_memappend(c->out, ",", 1);
-	return api_key_write(c->out, c->ctx, t, space_min_cache, c->show_secret);
+	return api_key_write(c->out, v);
 }
 
 int
 td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
 {
-	int64_t space = req->match.ids[0];
-	struct list_ctx c = { ctx, NULL, 0, 0 };
-	struct td_principal who;
+	struct list_ctx l = { NULL, 0 };
+	struct td_call c;
 	int rc;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, space) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_LIST, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	c.show_secret = td_principal_sees_secrets(&who);
-	c.out = printbuf_new();
-	if (c.out == NULL)
+	if ((l.out = printbuf_new()) == NULL)
 		return -1;
-	printbuf_memappend(c.out, "{\"api_keys\":[", 13);
-	rc = td_store_token_list(ctx->store, space, add_api_key, &c);
-	if (rc == TD_STORE_OK) {
-		printbuf_memappend(c.out, "]}", 2);
-		rc = td_respond_json_text(req, 200, c.out->buf, (size_t)c.out->bpos);
+	printbuf_memappend(l.out, "{\"api_keys\":[", 13);
+	if (td_core_token_list(&c, add_api_key, &l) == TD_OK) {
+		printbuf_memappend(l.out, "]}", 2);
+		rc = td_respond_json_text(req, 200, l.out->buf, (size_t)l.out->bpos);
 	} else {
-		rc = td_respond_store(req, rc);
+		rc = td_api_fail(req, &c);
 	}
-	printbuf_free(c.out);
+	printbuf_free(l.out);
 	return rc;
+}
+
+/* The api_key object of the body into a change: core field names, types
+ * only; unknown and read-only keys (id, space_id, token) are ignored. */
+int
+td_storyblok_parse(struct json_object *body, int creating, struct td_token_change *ch,
+		   struct td_core_error *err)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+		size_t offset;
+		const char *not_a_string;	/* Rails' word for a value of another type */
+	} texts[] = {
+		{ "name", TD_TF_NAME, offsetof(struct td_token_change, name), NULL },
+		{ "description", TD_TF_DESCRIPTION, offsetof(struct td_token_change, description), NULL },
+		{ "icon", TD_TF_ICON, offsetof(struct td_token_change, icon), NULL },
+		{ "access", TD_TF_ACCESS, offsetof(struct td_token_change, access),
+		  "is not included in the list" },
+		{ "expires_at", TD_TF_EXPIRES, offsetof(struct td_token_change, expires_at),
+		  "must be a time like 2030-01-31T12:00:00Z" },
+		{ "status", TD_TF_STATUS, offsetof(struct td_token_change, status),
+		  "is not included in the list" },
+	};
+	struct json_object *obj = NULL, *v;
+	size_t i;
+
+	(void)creating;
+	td_token_change_init(ch, TD_SHAPE_API_KEY);
+	if (body == NULL || !json_object_object_get_ex(body, "api_key", &obj) ||
+	    !json_object_is_type(obj, json_type_object))
+		return td_field_fail(err, "api_key", "can't be blank");
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (!json_object_object_get_ex(obj, texts[i].name, &v))
+			continue;
+		if (td_field_text(v, texts[i].name,
+				  (struct td_text *)((char *)ch + texts[i].offset), err) != 0) {
+			if (texts[i].not_a_string != NULL)
+				err->message = texts[i].not_a_string;
+			return -1;
+		}
+		ch->set |= texts[i].bit;
+	}
+	if (json_object_object_get_ex(obj, "branch_id", &v)) {
+		if (!json_object_is_type(v, json_type_null) &&
+		    td_field_int64(v, "branch_id", &ch->branch_id, err) != 0)
+			return -1;
+		if (json_object_is_type(v, json_type_null))
+			ch->branch_id = 0;
+		else if (ch->branch_id == 0)
+			return td_field_fail(err, "branch_id", "is out of range");
+		ch->set |= TD_TF_BRANCH;
+	}
+	if (json_object_object_get_ex(obj, "min_cache", &v)) {
+		ch->min_cache_null = json_object_is_type(v, json_type_null);
+		if (!ch->min_cache_null && td_field_int64(v, "min_cache", &ch->min_cache, err) != 0)
+			return -1;
+		ch->set |= TD_TF_MIN_CACHE;
+	}
+	if (json_object_object_get_ex(obj, "story_ids", &v)) {
+		if (td_field_ids(v, "story_ids", &ch->story_ids, err) != 0)
+			return -1;
+		ch->set |= TD_TF_STORY_IDS;
+	}
+	if (json_object_object_get_ex(obj, "release_ids", &v)) {
+		if (td_field_ids(v, "release_ids", &ch->release_ids, err) != 0)
+			return -1;
+		ch->set |= TD_TF_RELEASE_IDS;
+	}
+	return 0;
 }
 
 int
 td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_token *t = &ctx->scratch_token;
-	int64_t space = req->match.ids[0];
-	struct td_field_error err;
-	struct td_principal who;
-	int rc, space_mc = 0;
+	struct td_token_change *ch = &ctx->change;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, space) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_CREATE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	td_token_defaults(t);
-	if (td_token_apply_json(t, td_body_member(req, "api_key"), 1, &err) != 0)
-		return td_respond_invalid(req, &err);
-	t->space_id = space;
-	if (td_token_regenerate(t, ctx->keyring) != 0)
-		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
-	t->created_at_ms = t->updated_at_ms = td_now_ms();
-	memcpy(t->created_by, who.actor, sizeof(t->created_by));
-	memcpy(t->updated_by, who.actor, sizeof(t->updated_by));
-	rc = td_store_token_create(ctx->store, t, who.actor, "api_key.create", &space_mc);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 201, t, space_mc, &who);
+	if (td_storyblok_parse(req->json, 1, ch, &c.err) != 0 ||
+	    td_core_token_create(&c, ch, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_api_key(req, 201, &v);
 }
 
 int
 td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	int rc, space_mc = 0;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_READ, req->match.ids[0]) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_GET, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1],
-				&ctx->scratch_token, &space_mc);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	return respond_api_key(ctx, req, 200, &ctx->scratch_token, space_mc, &who);
-}
-
-/* Stamps the change and writes the token back, answering with it. */
-static int
-save_and_respond(struct td_ctx *ctx, struct td_request *req, struct td_token *t, int space_mc,
-		 const struct td_principal *who, const char *action)
-{
-	int rc;
-
-	t->updated_at_ms = td_now_ms();
-	memcpy(t->updated_by, who->actor, sizeof(t->updated_by));
-	rc = td_store_token_put(ctx->store, t);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	td_activity(ctx, t->space_id, who->actor, action, t->id);
-	return respond_api_key(ctx, req, 200, t, space_mc, who);
-}
-
-/* For update and regenerate: the caller may write tokens here, and the
- * token in the path is loaded into ctx->scratch_token. -1 when answered. */
-static int
-load_for_write(struct td_ctx *ctx, struct td_request *req, struct td_principal *who,
-	       int *space_mc)
-{
-	int rc;
-
-	if (td_auth_require(ctx, req, who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
-		return -1;
-	rc = td_store_token_get(ctx->store, req->match.ids[0], req->match.ids[1],
-				&ctx->scratch_token, space_mc);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc), -1;
-	return 0;
+	if (td_core_token_get(&c, req->match.ids[1], &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_api_key(req, 200, &v);
 }
 
 int
 td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_token *t = &ctx->scratch_token;
-	struct td_field_error err;
-	struct td_principal who;
-	int space_mc = 0;
+	struct td_token_change *ch = &ctx->change;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (load_for_write(ctx, req, &who, &space_mc) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_UPDATE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	if (t->hardcoded != TD_HARDCODED_NONE) {
-		err.field = "api_key";
-		err.message = "is a built-in token and cannot be edited";
-		return td_respond_invalid(req, &err);
-	}
-	if (td_token_apply_json(t, td_body_member(req, "api_key"), 0, &err) != 0)
-		return td_respond_invalid(req, &err);
-	return save_and_respond(ctx, req, t, space_mc, &who, "api_key.update");
+	if (td_storyblok_parse(req->json, 0, ch, &c.err) != 0 ||
+	    td_core_token_update(&c, req->match.ids[1], ch, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_api_key(req, 200, &v);
 }
 
 int
 td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_principal who;
-	int rc;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (td_auth_require(ctx, req, &who, TD_SCOPE_TOKENS_WRITE, req->match.ids[0]) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_DELETE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	rc = td_store_token_delete(ctx->store, req->match.ids[0], req->match.ids[1],
-				   &ctx->scratch_token);
-	if (rc != TD_STORE_OK)
-		return td_respond_store(req, rc);
-	td_activity(ctx, req->match.ids[0], who.actor, "api_key.delete", req->match.ids[1]);
-	/* the deleted object; its min_cache as stored (the space may be gone) */
-	return respond_api_key(ctx, req, 200, &ctx->scratch_token, 0, &who);
+	if (td_core_token_delete(&c, req->match.ids[1], 0, &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_api_key(req, 200, &v);
 }
 
-/* POST /v1/spaces/{space_id}/api_keys/{id}/regenerate — tokend's addition:
- * a new value; the old one is refused on the next request. */
 int
 td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 {
-	struct td_token *t = &ctx->scratch_token;
-	struct td_principal who;
-	int space_mc = 0;
+	struct td_token_view v;
+	struct td_call c;
 
-	if (load_for_write(ctx, req, &who, &space_mc) != 0)
+	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_REGENERATE, TD_SPACE_PATH,
+			 req->match.ids[0]) != 0)
 		return 0;
-	if (td_token_regenerate(t, ctx->keyring) != 0)
-		return td_respond_error(req, 500, "internal", NULL, "no randomness"), 0;
-	return save_and_respond(ctx, req, t, space_mc, &who, "api_key.regenerate");
+	if (td_core_token_regenerate(&c, req->match.ids[1], &v) != TD_OK)
+		return td_api_fail(req, &c);
+	return respond_api_key(req, 200, &v);
 }

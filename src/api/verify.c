@@ -15,6 +15,23 @@
 #include "tokend/api/handlers.h"
 #include "tokend/core/verify.h"
 
+/* The token a content request presents: ?token= of its URI, else
+ * Authorization (raw or Bearer), else X-Token. NULL when none. */
+static const char *
+token_of(const struct td_request *req, const struct td_target *uri, size_t *len)
+{
+	const char *tok = td_target_query(uri, "token");
+
+	if (tok != NULL && tok[0] != '\0') {
+		*len = strlen(tok);
+		return tok;
+	}
+	tok = td_auth_bearer(td_request_header(req, "Authorization"), len);
+	if (tok != NULL)
+		return tok;
+	return td_auth_bearer(td_request_header(req, "X-Token"), len);
+}
+
 /* {"valid","reason","token":{…}|null}, written directly: every value is a
  * number or a fixed identifier, and this runs on every content request. */
 static int
@@ -83,7 +100,7 @@ td_api_verify_get(struct td_ctx *ctx, struct td_request *req)
 	size_t len = 0;
 
 	if (original != NULL) {
-		uri = &ctx->verify_target;
+		uri = &req->verify_uri;
 		if (td_target_parse(uri, original) != TD_TARGET_OK) {
 			memset(&v, 0, sizeof(v));
 			v.reason = TD_VERIFY_BAD_URI;
@@ -91,7 +108,7 @@ td_api_verify_get(struct td_ctx *ctx, struct td_request *req)
 			return respond_decision(req, &v, 0);
 		}
 	}
-	tok = td_verify_token_of(req, uri, &len);
+	tok = token_of(req, uri, &len);
 	td_verify(ctx, tok, len, uri, &v);
 	return respond_decision(req, &v, 0);
 }
@@ -121,11 +138,11 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 	      strcmp(json_object_get_string(method), "HEAD") != 0)))
 		return td_respond_error(req, 422, "invalid_field", "method",
 					"delivery tokens only read: GET or HEAD"), 0;
-	if (td_target_parse(&ctx->verify_target, uri_s) != TD_TARGET_OK)
+	if (td_target_parse(&req->verify_uri, uri_s) != TD_TARGET_OK)
 		return td_respond_error(req, 422, "invalid_field", "uri",
 					"must be a path like /v2/cdn/stories?version=published"), 0;
 	td_verify(ctx, json_object_get_string(tok), (size_t)json_object_get_string_len(tok),
-		  &ctx->verify_target, &v);
+		  &req->verify_uri, &v);
 	return respond_result(req, 200, &v);
 }
 
@@ -137,7 +154,7 @@ td_api_authorize(struct td_ctx *ctx, struct td_request *req)
 	const char *tok;
 	size_t len = 0;
 
-	tok = td_verify_token_of(req, &req->target, &len);
+	tok = token_of(req, &req->target, &len);
 	td_verify(ctx, tok, len, &req->target, &v);
 	return respond_decision(req, &v, 1);
 }

@@ -6,7 +6,7 @@
 const struct td_module td_modules[] = {
 	{ 1756, "Access Management", "access-management",
 	  "Users, groups and API tokens of the account",
-	  TD_SCOPE_SPACES_READ | TD_SCOPE_TOKENS_READ | TD_SCOPE_TOKENS_WRITE },
+	  TD_SCOPE_TOKENS_READ | TD_SCOPE_TOKENS_WRITE },
 	{ 1234, "Invoices", "invoices", "Invoices module", 0 },
 };
 

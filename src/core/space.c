@@ -1,47 +1,40 @@
+/* Spaces: validation of a typed change, the one place space fields are judged. */
 #include <string.h>
 
+#include "tokend/core/core.h"
 #include "tokend/core/space.h"
 
-#define FAIL(f, m) do { err->field = (f); err->message = (m); return -1; } while (0)
+#define FAIL(code_, f, m) do { err->code = (code_); err->field = (f); err->message = (m); \
+			       return -1; } while (0)
 
 int
-td_space_apply_json(struct td_space *sp, struct json_object *obj, int creating,
-		    int *explicit_id, struct td_field_error *err)
+td_space_apply_change(struct td_space *sp, const struct td_space_change *ch, int creating,
+		      struct td_core_error *err)
 {
-	struct json_object *v;
 	const char *msg = NULL;
-	int64_t n;
-	int is_null = 0;
 
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		FAIL("space", "can't be blank");
-	if (creating && json_object_object_get_ex(obj, "id", &v) &&
-	    !json_object_is_type(v, json_type_null)) {
-		if (td_json_int64(v, 1, INT64_MAX - 1, &n, &msg) != 0)
-			FAIL("id", msg);
-		sp->id = n;
-		*explicit_id = 1;
+	if (creating && ch->has_id) {
+		if (ch->id < 1 || ch->id > INT64_MAX - 1)
+			FAIL(TD_ERR_INVALID, "id", "is out of range");
+		sp->id = ch->id;
 	}
-	if (json_object_object_get_ex(obj, "name", &v) || creating) {
-		if (td_json_text(v, TD_NAME_MAX, sp->name, sizeof(sp->name), &is_null, &msg) != 0)
-			FAIL("name", msg);
-		if (is_null || sp->name[0] == '\0')
-			FAIL("name", "can't be blank");
+	if (ch->has_name || creating) {
+		if (!ch->has_name || ch->name.s == NULL || ch->name.len == 0)
+			FAIL(creating && !ch->has_name ? TD_ERR_MISSING : TD_ERR_INVALID, "name",
+			     "can't be blank");
+		if (td_text_check(&ch->name, TD_NAME_MAX, &msg) != 0)
+			FAIL(TD_ERR_INVALID, "name", msg);
+		td_text_copy(&ch->name, sp->name, sizeof(sp->name));
 	}
-	if (json_object_object_get_ex(obj, "rate_limit", &v)) {
-		if (json_object_is_type(v, json_type_null))
-			sp->rate_limit = 0;
-		else if (td_json_int64(v, 1, TD_RATE_LIMIT_MAX, &n, &msg) != 0)
-			FAIL("rate_limit", json_object_is_type(v, json_type_int)
-					   ? "must be between 1 and 1000000" : msg);
-		else
-			sp->rate_limit = (int)n;
+	if (ch->has_rate_limit) {
+		if (ch->rate_limit < 0 || ch->rate_limit > TD_RATE_LIMIT_MAX)
+			FAIL(TD_ERR_INVALID, "rate_limit", "must be between 1 and 1000000");
+		sp->rate_limit = (int)ch->rate_limit;
 	}
-	if (json_object_object_get_ex(obj, "min_cache", &v)) {
-		if (td_json_int64(v, 0, TD_MIN_CACHE_MAX, &n, &msg) != 0)
-			FAIL("min_cache", json_object_is_type(v, json_type_int)
-					  ? "must be between 0 and 31536000" : msg);
-		sp->min_cache = (int)n;
+	if (ch->has_min_cache) {
+		if (ch->min_cache < 0 || ch->min_cache > TD_MIN_CACHE_MAX)
+			FAIL(TD_ERR_INVALID, "min_cache", "must be between 0 and 31536000");
+		sp->min_cache = (int)ch->min_cache;
 	}
 	return 0;
 }

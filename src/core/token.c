@@ -3,11 +3,15 @@
  * list") because the Storyblok clients show them as "field: message"; the
  * other dialects carry the same message in their own error shapes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
 
+#include "tokend/core/core.h"
+#include "tokend/core/module.h"
+#include "tokend/core/role.h"
 #include "tokend/core/token.h"
 
 static const char *const access_names[TD_ACCESS__MAX] = {
@@ -124,212 +128,283 @@ td_token_effective_min_cache(const struct td_token *t, int space_min_cache)
 	return t->has_min_cache ? t->min_cache : space_min_cache;
 }
 
-static size_t
-utf8_chars(const char *s)
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
+ * U+10FFFF. json-c lets all three through, and a body labelled
+ * charset=utf-8 must not carry them back out. *chars gets the count. */
+static int
+utf8_valid(const unsigned char *s, size_t len, size_t *chars)
 {
-	size_t n = 0;
+	size_t i = 0, n = 0, k, need;
+	uint32_t cp, min;
 
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	while (i < len) {
+		unsigned char b = s[i];
+
+		if (b < 0x80) {
+			i++, n++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf)
+			need = 1, cp = b & 0x1f, min = 0x80;
+		else if (b >= 0xe0 && b <= 0xef)
+			need = 2, cp = b & 0x0f, min = 0x800;
+		else if (b >= 0xf0 && b <= 0xf4)
+			need = 3, cp = b & 0x07, min = 0x10000;
+		else
+			return -1;
+		for (k = 1; k <= need; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return -1;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		i += need + 1, n++;
+	}
+	*chars = n;
+	return 0;
 }
 
-/* A string or null, at most max_chars characters (json-c already checked
- * the UTF-8), without control characters. */
 int
-td_json_text(struct json_object *v, size_t max_chars, char *out, size_t outsize,
-	     int *is_null, const char **msg)
+td_text_check(const struct td_text *v, size_t max_chars, const char **msg)
 {
-	const char *s;
-	size_t len, i;
+	size_t i, chars;
 
-	if (v == NULL || json_object_is_type(v, json_type_null)) {
-		out[0] = '\0';
-		if (is_null)
-			*is_null = 1;
+	if (v->s == NULL)
 		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string)) {
-		*msg = "must be a string";
-		return -1;
-	}
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+	for (i = 0; i < v->len; i++)
+		if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f) {
 			*msg = "must not contain control characters";
 			return -1;
 		}
-	if (utf8_chars(s) > max_chars || len >= outsize) {
+	if (utf8_valid((const unsigned char *)v->s, v->len, &chars) != 0) {
+		*msg = "is not valid UTF-8";
+		return -1;
+	}
+	if (chars > max_chars || v->len >= TD_TEXT_BYTES(max_chars)) {
 		*msg = "is too long";
 		return -1;
 	}
-	memcpy(out, s, len + 1);
-	if (is_null)
-		*is_null = 0;
 	return 0;
 }
 
-int
-td_json_int64(struct json_object *v, int64_t min, int64_t max, int64_t *out, const char **msg)
+void
+td_text_copy(const struct td_text *v, char *out, size_t size)
 {
-	int64_t n;
+	size_t n = v->s == NULL ? 0 : v->len < size - 1 ? v->len : size - 1;
 
-	if (!json_object_is_type(v, json_type_int)) {
-		*msg = "is not a number";
-		return -1;
+	if (n > 0)
+		memcpy(out, v->s, n);
+	out[n] = '\0';
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
 	}
-	/* json-c saturates out-of-range integers at INT64_MIN/MAX: a value at
-	 * the limits is only trusted when the limit itself is allowed */
-	n = json_object_get_int64(v);
-	if (n < min || n > max) {
-		*msg = "is out of range";
-		return -1;
-	}
-	*out = n;
+	*out = v;
 	return 0;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS[.sss]Z", or null for never. */
+/* Exactly "YYYY-MM-DDTHH:MM:SS[.d{1,9}]Z", a day the month has, 1970..3000:
+ * no padding, no spaces, no 30 February quietly becoming 2 March. */
 int
-td_json_time(struct json_object *v, int64_t *out, const char **msg)
+td_time_parse(const struct td_text *v, int64_t *out, const char **msg)
 {
-	const char *s, *end;
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *s = v->s;
+	int y, mo, d, h, mi, se;
+	size_t i = 19;
 	struct tm tm;
 	time_t t;
 
-	if (v == NULL || json_object_is_type(v, json_type_null)) {
+	*msg = "must be a time like 2030-01-31T12:00:00Z";
+	if (s == NULL) {
 		*out = 0;
 		return 0;
 	}
-	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 30) {
-		*msg = "must be a time like 2030-01-31T12:00:00Z";
+	if (v->len < 20 || v->len > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &se))
 		return -1;
+	if (s[i] == '.') {
+		for (i++; i < v->len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == 20 || i > 29)
+			return -1;
 	}
-	s = json_object_get_string(v);
+	if (i != v->len - 1 || s[i] != 'Z')
+		return -1;
+	if (y < 1970 || y > 3000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
+	    h > 23 || mi > 59 || se > 59)
+		return -1;
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end != NULL && *end == '.') {
-		end++;
-		while (*end >= '0' && *end <= '9')
-			end++;
-	}
-	if (end == NULL || strcmp(end, "Z") != 0 || tm.tm_year < 70 || tm.tm_year > 1100) {
-		*msg = "must be a time like 2030-01-31T12:00:00Z";
-		return -1;
-	}
+	tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
+	tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = se;
 	t = timegm(&tm);
-	if (t <= 0) {
-		*msg = "must be a time like 2030-01-31T12:00:00Z";
+	if (t <= 0)
 		return -1;
-	}
 	*out = (int64_t)t;
 	return 0;
 }
 
-static int
-id_list(struct json_object *v, struct td_id_list *out, const char **msg)
-{
-	struct json_object *item;
-	int64_t id;
-	size_t i, n;
+#define FAIL(code_, f, m) do { err->code = (code_); err->field = (f); err->message = (m); \
+			       return -1; } while (0)
 
-	if (v == NULL || json_object_is_type(v, json_type_null)) {
-		out->n = 0;
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_array)) {
-		*msg = "must be an array of ids";
+static int
+ids_apply(const struct td_change_ids *in, struct td_id_list *out)
+{
+	size_t i;
+
+	if (in->n > TD_IDS_MAX)
 		return -1;
-	}
-	n = json_object_array_length(v);
-	if (n > TD_IDS_MAX) {
-		*msg = "is too long (maximum is 1000 ids)";
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		item = json_object_array_get_idx(v, i);
-		if (td_json_int64(item, 1, INT64_MAX - 1, &id, msg) != 0) {
-			*msg = "must be an array of ids";
+	for (i = 0; i < in->n; i++)
+		if (in->ids[i] < 1 || in->ids[i] > INT64_MAX - 1)
 			return -1;
-		}
-		out->ids[i] = id;
-	}
-	out->n = (int)n;
+	memcpy(out->ids, in->ids, in->n * sizeof(int64_t));
+	out->n = (int)in->n;
 	return 0;
 }
 
-#define FAIL(f, m) do { err->field = (f); err->message = (m); return -1; } while (0)
+void
+td_token_change_init(struct td_token_change *ch, enum td_token_shape shape)
+{
+	memset(ch, 0, offsetof(struct td_token_change, story_ids));
+	ch->story_ids.n = ch->release_ids.n = 0;
+	ch->shape = shape;
+}
+
+/* What a create in each shape must name. */
+static int
+require(const struct td_token_change *ch, struct td_core_error *err)
+{
+	static const struct {
+		unsigned bit;
+		const char *field;
+	} needs[] = {
+		{ TD_TF_NAME, "name" }, { TD_TF_CDA, "can_access_cda" },
+		{ TD_TF_CDA_PREVIEW, "can_access_cda_preview" }, { TD_TF_CMA, "can_access_cma" },
+	};
+	size_t i;
+
+	switch (ch->shape) {
+	case TD_SHAPE_API_KEY:
+		if (!(ch->set & TD_TF_ACCESS))
+			FAIL(TD_ERR_MISSING, "access", "can't be blank");
+		break;
+	case TD_SHAPE_ACCESS_TOKEN:
+		for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+			if (!(ch->set & needs[i].bit))
+				FAIL(TD_ERR_MISSING, needs[i].field, "is required");
+		if (!(ch->set & TD_TF_ROLE))
+			FAIL(TD_ERR_INVALID, "role", "a role is required");
+		break;
+	case TD_SHAPE_API_TOKEN:
+		if (!(ch->set & TD_TF_NAME))
+			FAIL(TD_ERR_MISSING, "name", "can't be blank");
+		break;
+	}
+	return 0;
+}
 
 int
-td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
-		    struct td_field_error *err)
+td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int creating,
+		      struct td_core_error *err)
 {
-	struct json_object *v;
 	const char *msg = NULL;
-	int64_t n;
-	int is_null;
+	enum td_access a;
+	size_t i;
 
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		FAIL("api_key", "can't be blank");
-	if (json_object_object_get_ex(obj, "access", &v) && !json_object_is_type(v, json_type_null)) {
-		enum td_access a;
-
-		if (!json_object_is_type(v, json_type_string) ||
-		    td_access_parse(json_object_get_string(v), &a) != 0)
-			FAIL("access", "is not included in the list");
+	if (creating && require(ch, err) != 0)
+		return -1;
+	if (ch->set & TD_TF_ACCESS) {
+		if (ch->access.s == NULL)
+			FAIL(TD_ERR_INVALID, "access", "can't be blank");
+		if (ch->access.len > 16 || memchr(ch->access.s, '\0', ch->access.len) != NULL ||
+		    td_access_parse(ch->access.s, &a) != 0)
+			FAIL(TD_ERR_INVALID, "access", "is not included in the list");
 		td_token_set_access(t, a);
-	} else if (creating || json_object_object_get_ex(obj, "access", NULL)) {
-		FAIL("access", "can't be blank");
 	}
-	if (json_object_object_get_ex(obj, "name", &v)) {
-		if (td_json_text(v, TD_NAME_MAX, t->name, sizeof(t->name), &is_null, &msg) != 0)
-			FAIL("name", msg);
-		t->has_name = !is_null;
+	if (ch->set & TD_TF_NAME) {
+		if (td_text_check(&ch->name, TD_NAME_MAX, &msg) != 0)
+			FAIL(TD_ERR_INVALID, "name", msg);
+		/* a Storyblok api_key may be nameless; the other shapes list
+		 * tokens by name */
+		if (ch->shape != TD_SHAPE_API_KEY && (ch->name.s == NULL || ch->name.len == 0))
+			FAIL(TD_ERR_INVALID, "name", "can't be blank");
+		td_text_copy(&ch->name, t->name, sizeof(t->name));
+		t->has_name = ch->name.s != NULL;
 	}
-	if (json_object_object_get_ex(obj, "description", &v) &&
-	    td_json_text(v, TD_DESCRIPTION_MAX, t->description, sizeof(t->description), NULL, &msg) != 0)
-		FAIL("description", msg);
-	if (json_object_object_get_ex(obj, "icon", &v) &&
-	    td_json_text(v, TD_ICON_MAX, t->icon, sizeof(t->icon), NULL, &msg) != 0)
-		FAIL("icon", msg);
-	if (json_object_object_get_ex(obj, "branch_id", &v)) {
-		if (json_object_is_type(v, json_type_null))
-			t->branch_id = 0;
-		else if (td_json_int64(v, 1, INT64_MAX - 1, &n, &msg) != 0)
-			FAIL("branch_id", msg);
-		else
-			t->branch_id = n;
+	if (ch->set & TD_TF_DESCRIPTION) {
+		if (td_text_check(&ch->description, TD_DESCRIPTION_MAX, &msg) != 0)
+			FAIL(TD_ERR_INVALID, "description", msg);
+		td_text_copy(&ch->description, t->description, sizeof(t->description));
 	}
-	if (json_object_object_get_ex(obj, "story_ids", &v) && id_list(v, &t->story_ids, &msg) != 0)
-		FAIL("story_ids", msg);
-	if (json_object_object_get_ex(obj, "release_ids", &v) &&
-	    id_list(v, &t->release_ids, &msg) != 0)
-		FAIL("release_ids", msg);
-	if (json_object_object_get_ex(obj, "min_cache", &v)) {
-		if (json_object_is_type(v, json_type_null)) {
+	if (ch->set & TD_TF_ICON) {
+		if (td_text_check(&ch->icon, TD_ICON_MAX, &msg) != 0)
+			FAIL(TD_ERR_INVALID, "icon", msg);
+		td_text_copy(&ch->icon, t->icon, sizeof(t->icon));
+	}
+	if (ch->set & TD_TF_BRANCH) {
+		if (ch->branch_id < 0 || ch->branch_id > INT64_MAX - 1)
+			FAIL(TD_ERR_INVALID, "branch_id", "is out of range");
+		t->branch_id = ch->branch_id;
+	}
+	if ((ch->set & TD_TF_STORY_IDS) && ids_apply(&ch->story_ids, &t->story_ids) != 0)
+		FAIL(TD_ERR_INVALID, "story_ids", ch->story_ids.n > TD_IDS_MAX
+			 ? "is too long (maximum is 1000 ids)" : "must be an array of ids");
+	if ((ch->set & TD_TF_RELEASE_IDS) && ids_apply(&ch->release_ids, &t->release_ids) != 0)
+		FAIL(TD_ERR_INVALID, "release_ids", ch->release_ids.n > TD_IDS_MAX
+			 ? "is too long (maximum is 1000 ids)" : "must be an array of ids");
+	if (ch->set & TD_TF_MIN_CACHE) {
+		if (ch->min_cache_null) {
 			t->has_min_cache = 0;
-		} else if (td_json_int64(v, 0, TD_MIN_CACHE_MAX, &n, &msg) != 0) {
-			FAIL("min_cache", json_object_is_type(v, json_type_int)
-					  ? "must be between 0 and 31536000" : msg);
+		} else if (ch->min_cache < 0 || ch->min_cache > TD_MIN_CACHE_MAX) {
+			FAIL(TD_ERR_INVALID, "min_cache", "must be between 0 and 31536000");
 		} else {
-			t->min_cache = (int)n;
+			t->min_cache = (int)ch->min_cache;
 			t->has_min_cache = 1;
 		}
 	}
-	if (json_object_object_get_ex(obj, "expires_at", &v) &&
-	    td_json_time(v, &t->expires_at, &msg) != 0)
-		FAIL("expires_at", msg);
-	if (json_object_object_get_ex(obj, "status", &v)) {
-		if (!json_object_is_type(v, json_type_string))
-			FAIL("status", "is not included in the list");
-		if (strcmp(json_object_get_string(v), "active") == 0)
+	if ((ch->set & TD_TF_EXPIRES) && td_time_parse(&ch->expires_at, &t->expires_at, &msg) != 0)
+		FAIL(TD_ERR_INVALID, "expires_at", msg);
+	if (ch->set & TD_TF_STATUS) {
+		if (ch->status.s != NULL && ch->status.len == 6 && memcmp(ch->status.s, "active", 6) == 0)
 			t->status = TD_STATUS_ACTIVE;
-		else if (strcmp(json_object_get_string(v), "disabled") == 0)
+		else if (ch->status.s != NULL && ch->status.len == 8 &&
+			 memcmp(ch->status.s, "disabled", 8) == 0)
 			t->status = TD_STATUS_DISABLED;
 		else
-			FAIL("status", "is not included in the list");
+			FAIL(TD_ERR_INVALID, "status", "is not included in the list");
+	}
+	if (ch->set & (TD_TF_CDA | TD_TF_CDA_PREVIEW))
+		td_token_set_delivery(t, ch->set & TD_TF_CDA ? ch->cda : !!(t->rights & TD_RIGHT_CDA),
+				      ch->set & TD_TF_CDA_PREVIEW ? ch->cda_preview
+				      : !!(t->rights & TD_RIGHT_CDA_PREVIEW));
+	if (ch->set & TD_TF_CMA)
+		t->rights = (t->rights & ~(unsigned)TD_RIGHT_CMA) | (ch->cma ? TD_RIGHT_CMA : 0);
+	if (ch->set & TD_TF_ROLE) {
+		if (td_role_find(ch->role_id) == NULL)
+			FAIL(TD_ERR_INVALID, "role", "no such role");
+		t->role_id = ch->role_id;
+	}
+	if (ch->set & TD_TF_MODULES) {
+		if (ch->nmodules > TD_TOKEN_MODULES_MAX)
+			FAIL(TD_ERR_INVALID, "modules", "must be a list of at most 32 modules");
+		for (i = 0; i < ch->nmodules; i++) {
+			if (td_module_find(ch->module_ids[i]) == NULL)
+				FAIL(TD_ERR_INVALID, "modules", "unknown module");
+			t->modules[i] = ch->module_ids[i];
+		}
+		t->nmodules = (int)ch->nmodules;
 	}
 	return 0;
 }
@@ -342,6 +417,8 @@ td_token_regenerate(struct td_token *t, const struct td_keyring *kr)
 	if (key == NULL || td_token_new_secret(t->secret) != 0)
 		return -1;
 	t->kid = key->kid;
-	t->signed_kind = td_access_token_kind(t->access);
+	/* a SoftwareOne token keeps its "idt:" form while its id fits TKN-NNNN-NNNN */
+	t->signed_kind = t->signed_kind == TD_KIND_IDT && t->id <= TD_IDT_ID_MAX ? TD_KIND_IDT
+			 : td_access_token_kind(t->access);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "tokend/server/parse.h"
 #include "tokend/store/store.h"
 #include "tokend/core/verify.h"
+#include "tokend/core/verify_cache.h"
 
 static const struct {
 	const char *name;
@@ -249,17 +250,3 @@ td_verify(struct td_ctx *ctx, const char *token, size_t token_len, const struct 
 	out->status = reasons[out->reason].status;
 }
 
-const char *
-td_verify_token_of(const struct td_request *req, const struct td_target *uri, size_t *len)
-{
-	const char *tok = td_target_query(uri, "token");
-
-	if (tok != NULL && tok[0] != '\0') {
-		*len = strlen(tok);
-		return tok;
-	}
-	tok = td_auth_bearer(td_request_header(req, "Authorization"), len);
-	if (tok != NULL)
-		return tok;
-	return td_auth_bearer(td_request_header(req, "X-Token"), len);
-}

@@ -17,6 +17,7 @@
 #include "tokend/server/body.h"
 #include "tokend/server/log.h"
 #include "tokend/server/parse.h"
+#include "tokend/store/store.h"
 
 static unsigned long long rid_prefix;
 static unsigned long long rid_counter;

@@ -114,9 +114,9 @@ cmd_keys_generate(const struct td_config *cfg)
 static int
 cmd_pat_create(const struct td_config *cfg, struct td_keyring *kr, const struct options *o)
 {
-	static struct td_pat pat;
+	static struct td_ctx ctx;	/* large: not on the stack */
+	struct td_pat *pat = &ctx.scratch_pat;
 	char token[TD_TOKEN_STR_MAX];
-	struct td_store *store;
 	int rc;
 
 	if (o->name == NULL || !o->full) {
@@ -128,17 +128,19 @@ cmd_pat_create(const struct td_config *cfg, struct td_keyring *kr, const struct 
 		fprintf(stderr, "tokend: --name must be 1..%d characters\n", TD_NAME_MAX);
 		return 2;
 	}
-	if (load_keyring(cfg, kr) != 0 || (store = td_store_new(cfg)) == NULL)
+	if (load_keyring(cfg, kr) != 0 || (ctx.store = td_store_new(cfg)) == NULL)
 		return 1;
-	memset(&pat, 0, sizeof(pat));
-	snprintf(pat.name, sizeof(pat.name), "%s", o->name);
-	pat.full = 1;
-	pat.all_spaces = 1;
-	pat.scopes = TD_SCOPE_ALL;
-	snprintf(pat.created_by, sizeof(pat.created_by), "cli");
-	rc = td_pat_issue(store, kr, &pat, token, sizeof(token));
-	td_store_free(store);
-	if (rc != TD_STORE_OK) {
+	ctx.cfg = cfg;
+	ctx.keyring = kr;
+	memset(pat, 0, sizeof(*pat));
+	snprintf(pat->name, sizeof(pat->name), "%s", o->name);
+	pat->full = 1;
+	pat->all_spaces = 1;
+	pat->scopes = TD_SCOPE_ALL;
+	snprintf(pat->created_by, sizeof(pat->created_by), "cli");
+	rc = td_core_pat_issue_root(&ctx, pat, token, sizeof(token));
+	td_store_free(ctx.store);
+	if (rc != TD_OK) {
 		fprintf(stderr, "tokend: cannot store the token: Redis unavailable (see redis_url)\n");
 		return 1;
 	}

@@ -1,7 +1,10 @@
-/* Shared inside the store module (store*.c) only: the connection and the
- * Lua-script runner. Nothing outside the store includes this. */
+/* Shared inside the store module (the files of src/store/) only: the connection, its
+ * setup, and the Lua-script runner. Nothing outside the store includes
+ * this, and nothing here may hand a reply that failed to a caller. */
 #ifndef TOKEND_STORE_INTERNAL_H
 #define TOKEND_STORE_INTERNAL_H
+
+#include <stdarg.h>
 
 #include <hiredis/hiredis.h>
 
@@ -17,10 +20,11 @@ enum store_script {
 	SCRIPT_PAT_CREATE,
 	SCRIPT_RECORD_LIST,
 	SCRIPT_RATE_CHECK,
+	SCRIPT_MINTED_LIST,
 	SCRIPT__MAX
 };
 
-#define STORE_ARGS_MAX 64
+#define STORE_ARGS_MAX 96	/* a token create: 8, and two per record field */
 #define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
 
 /* Scripts that change token or space records a verify cache may hold: not
@@ -30,7 +34,7 @@ static inline int
 store_script_writes_records(enum store_script s)
 {
 	return s != SCRIPT_RECORD_LIST && s != SCRIPT_TOKEN_CREATE && s != SCRIPT_PAT_CREATE &&
-	       s != SCRIPT_RATE_CHECK;
+	       s != SCRIPT_RATE_CHECK && s != SCRIPT_MINTED_LIST;
 }
 
 struct td_store {
@@ -55,6 +59,14 @@ struct td_store {
 
 long long store_now_ms(void);
 void store_mark_down(struct td_store *store, const char *why);
+/* The data connection failed mid-command: marks down with hiredis's reason. */
+void store_lost(struct td_store *store);
+
+/* A new connection to the configured server, both timeouts set,
+ * authenticated and on the configured database: the data connection and
+ * tracking's invalidation connection are made alike. NULL with why filled
+ * (never with the password). */
+redisContext *store_open(const struct td_store *store, char *why, size_t whylen);
 
 /* Tracking: set up after a (re)connect, ended with the connection. */
 void store_tracking_start(struct td_store *store);
@@ -65,9 +77,11 @@ void store_tracking_end(struct td_store *store, const char *why);
  * when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
  * Returns NULL when Redis is unreachable; an error reply is returned as is. */
 redisReply *store_script(struct td_store *store, enum store_script script, int nkeys,
-			 int argc, const char **argv, const size_t *argvlen);
+			 int argc, const char *const *argv, const size_t *argvlen);
 
 /* One plain command, NULL when Redis is unreachable. */
-redisReply *store_command(struct td_store *store, const char *fmt, ...);
+redisReply *store_command(struct td_store *store, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+redisReply *store_vcommand(struct td_store *store, const char *fmt, va_list ap);
 
 #endif

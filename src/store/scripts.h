@@ -4,7 +4,8 @@
  * PAT keys share {pats}, the space directory shares {spaces}: each script
  * touches one slot, so the layout runs unchanged on Redis Cluster.
  * Ids are compared as decimal strings (Lua numbers are doubles and would
- * round int64 ids above 2^53).
+ * round int64 ids above 2^53). A script must never touch a key outside the
+ * slot of its KEYS, nor take an id it did not get as a string.
  */
 #ifndef TOKEND_STORE_SCRIPTS_H
 #define TOKEND_STORE_SCRIPTS_H
@@ -38,23 +39,25 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"return 1\n",
 
 	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
-	 * log; ARGV[1] token key prefix. Deletes the space and all its tokens;
+	 * log; ARGV[1] token key prefix, ARGV[2] minted-set key prefix.
+	 * Deletes the space, all its tokens and the sets of what they minted;
 	 * returns the space or nil. */
 	[SCRIPT_SPACE_DELETE] =
 	"local sp = redis.call('HGETALL', KEYS[1])\n"
 	"if #sp == 0 then return false end\n"
 	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
-	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end\n"
+	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end\n"
 	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
 	"return sp\n",
 
 	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
 	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
 	 * activity entry), ARGV[3] action, ARGV[4] stream cap, then field/value
-	 * pairs. Returns the space's min_cache, or false when the space does
-	 * not exist. */
+	 * pairs. Returns the space's min_cache, false when the space does not
+	 * exist, or 0 when the id is taken (never merged into another token). */
 	[SCRIPT_TOKEN_CREATE] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+	"if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end\n"
 	"redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
@@ -72,13 +75,13 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"return t\n",
 
-	/* KEYS[1] {pats}:seq, KEYS[2] {pats}:index; ARGV[1] key prefix, then
-	 * field/value pairs. Returns the new id. */
+	/* KEYS[1] {pats}:p:<id>, KEYS[2] {pats}:index; ARGV[1] the id (from
+	 * {pats}:seq), then field/value pairs. 1 created, 0 the id is taken. */
 	[SCRIPT_PAT_CREATE] =
-	"local id = redis.call('INCR', KEYS[1])\n"
-	"redis.call('HSET', ARGV[1] .. id, unpack(ARGV, 2))\n"
-	"redis.call('ZADD', KEYS[2], id, id)\n"
-	"return id\n",
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
+	"return 1\n",
 
 	/* KEYS[1] an index; ARGV[1] record key prefix. {{id, fields}...},
 	 * skipping ids whose record is gone. */
@@ -114,6 +117,15 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
 	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
 	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
+
+	/* KEYS[1] a minted-credential set; ARGV[1] the most members listed.
+	 * The members, or their count when there are more: a set past the
+	 * bound is never sent whole. */
+	[SCRIPT_MINTED_LIST] =
+	"#!lua flags=no-writes\n"
+	"local n = redis.call('SCARD', KEYS[1])\n"
+	"if n > tonumber(ARGV[1]) then return n end\n"
+	"return redis.call('SMEMBERS', KEYS[1])\n",
 };
 
 #endif

@@ -1,6 +1,10 @@
 /*
  * Redis connection handling. hiredis (0.14 on Debian 12) does the protocol;
- * this file owns the connection's lifetime and its failure policy.
+ * this file owns the connection's lifetime and its failure policy: how a
+ * connection is opened, authenticated and put on its database (for the
+ * tracking connection too), when it is dropped, and when it is retried.
+ * It must never log the password, nor wait out a connect timeout on every
+ * request while Redis is down.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -131,63 +135,83 @@ store_mark_down(struct td_store *store, const char *why)
 	store->next_attempt_ms = store_now_ms() + store->retry_interval_ms;
 }
 
-/* Runs one setup command (AUTH, SELECT) on a fresh connection. */
+void
+store_lost(struct td_store *store)
+{
+	store_mark_down(store, store->redis != NULL && store->redis->errstr[0]
+			       ? store->redis->errstr : "I/O error");
+}
+
+/* One setup command (AUTH, SELECT) on a fresh connection. An error reply
+ * is reported as refused, without its text: AUTH's could echo a secret. */
 static int
-store_setup_command(struct td_store *store, const char *what, const char *fmt, ...)
+setup_command(redisContext *c, char *why, size_t whylen, const char *refused,
+	      const char *fmt, ...)
 {
 	redisReply *reply;
 	va_list ap;
 	int rc = -1;
 
 	va_start(ap, fmt);
-	reply = redisvCommand(store->redis, fmt, ap);
+	reply = redisvCommand(c, fmt, ap);
 	va_end(ap);
-	if (reply == NULL) {
-		store_mark_down(store, store->redis->errstr);
-		return -1;
-	}
-	if (reply->type == REDIS_REPLY_ERROR)
-		store_mark_down(store, what);
+	if (reply == NULL)
+		snprintf(why, whylen, "%s", c->errstr[0] ? c->errstr : "I/O error");
+	else if (reply->type == REDIS_REPLY_ERROR)
+		snprintf(why, whylen, "%s", refused);
 	else
 		rc = 0;
 	freeReplyObject(reply);
 	return rc;
 }
 
+redisContext *
+store_open(const struct td_store *store, char *why, size_t whylen)
+{
+	struct timeval tv = ms_to_timeval(store->connect_timeout_ms);
+	redisContext *c;
+
+	c = store->url.is_unix ? redisConnectUnixWithTimeout(store->url.path, tv)
+			       : redisConnectWithTimeout(store->url.host, store->url.port, tv);
+	if (c == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (c->err) {
+		snprintf(why, whylen, "%s", c->errstr);
+		goto fail;
+	}
+	if (redisSetTimeout(c, ms_to_timeval(store->command_timeout_ms)) != REDIS_OK) {
+		snprintf(why, whylen, "cannot set command timeout");
+		goto fail;
+	}
+	if (!store->url.is_unix)
+		redisEnableKeepAlive(c);
+	if (store->url.password[0] != '\0' &&
+	    setup_command(c, why, whylen, "AUTH refused", "AUTH %s", store->url.password) != 0)
+		goto fail;
+	if (store->url.db != 0 &&
+	    setup_command(c, why, whylen, "SELECT refused", "SELECT %d", store->url.db) != 0)
+		goto fail;
+	return c;
+fail:
+	redisFree(c);
+	return NULL;
+}
+
 int
 td_store_connect(struct td_store *store)
 {
-	struct timeval tv;
+	char why[128];
 
 	if (store->redis != NULL)
 		return 0;
 	if (store_now_ms() < store->next_attempt_ms)
 		return -1;
-	tv = ms_to_timeval(store->connect_timeout_ms);
-	if (store->url.is_unix)
-		store->redis = redisConnectUnixWithTimeout(store->url.path, tv);
-	else
-		store->redis = redisConnectWithTimeout(store->url.host, store->url.port, tv);
-	if (store->redis == NULL) {
-		store_mark_down(store, "out of memory");
+	if ((store->redis = store_open(store, why, sizeof(why))) == NULL) {
+		store_mark_down(store, why);
 		return -1;
 	}
-	if (store->redis->err) {
-		store_mark_down(store, store->redis->errstr);
-		return -1;
-	}
-	if (redisSetTimeout(store->redis, ms_to_timeval(store->command_timeout_ms)) != REDIS_OK) {
-		store_mark_down(store, "cannot set command timeout");
-		return -1;
-	}
-	if (!store->url.is_unix)
-		redisEnableKeepAlive(store->redis);
-	if (store->url.password[0] != '\0' &&
-	    store_setup_command(store, "AUTH refused", "AUTH %s", store->url.password) != 0)
-		return -1;
-	if (store->url.db != 0 &&
-	    store_setup_command(store, "SELECT refused", "SELECT %d", store->url.db) != 0)
-		return -1;
 	if (store->reported_down)
 		td_log_info("redis reachable again");
 	store->reported_down = 0;
@@ -199,20 +223,29 @@ td_store_connect(struct td_store *store)
  * or timeout drop the connection so the next request starts clean (a
  * timed-out reply may still arrive and would desynchronise the stream). */
 redisReply *
+store_vcommand(struct td_store *store, const char *fmt, va_list ap)
+{
+	redisReply *reply;
+
+	if (td_store_connect(store) != 0)
+		return NULL;
+	reply = redisvCommand(store->redis, fmt, ap);
+	if (reply == NULL)
+		store_lost(store);
+	else
+		store->barrier_pending = 0;
+	return reply;
+}
+
+redisReply *
 store_command(struct td_store *store, const char *fmt, ...)
 {
 	redisReply *reply;
 	va_list ap;
 
-	if (td_store_connect(store) != 0)
-		return NULL;
 	va_start(ap, fmt);
-	reply = redisvCommand(store->redis, fmt, ap);
+	reply = store_vcommand(store, fmt, ap);
 	va_end(ap);
-	if (reply == NULL)
-		store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
-	else
-		store->barrier_pending = 0;
 	return reply;
 }
 
@@ -234,7 +267,7 @@ script_sha(enum store_script script, char out[41])
 
 redisReply *
 store_script(struct td_store *store, enum store_script script, int nkeys, int argc,
-	     const char **argv, const size_t *argvlen)
+	     const char *const *argv, const size_t *argvlen)
 {
 	const char *cmd[STORE_ARGS_MAX + 3];
 	size_t lens[STORE_ARGS_MAX + 3];
@@ -263,7 +296,7 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 		lens[1] = strlen(cmd[1]);
 		reply = redisCommandArgv(store->redis, argc + 3, cmd, lens);
 		if (reply == NULL) {
-			store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
+			store_lost(store);
 			return NULL;
 		}
 		if (attempt == 0 && reply->type == REDIS_REPLY_ERROR &&

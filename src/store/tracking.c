@@ -24,6 +24,10 @@
  *    restarted or flushed, tracking refused) bumps tracking_gen and tells
  *    the cache to forget everything; reads tracked under an older
  *    generation are not cached.
+ *
+ * It must never let the cache answer while a message could have been lost,
+ * nor block a request waiting for invalidations (it only reads what has
+ * already arrived).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -109,8 +113,6 @@ expect(redisContext *c, int type, char *why, size_t whylen, const char *fmt, ...
 void
 store_tracking_start(struct td_store *store)
 {
-	struct timeval tv = { store->connect_timeout_ms / 1000,
-			      (store->connect_timeout_ms % 1000) * 1000 };
 	char why[128] = "out of memory";
 	redisReply *r = NULL;
 	long long id;
@@ -119,23 +121,9 @@ store_tracking_start(struct td_store *store)
 	    store_now_ms() < store->next_tracking_ms)
 		return;
 	store_tracking_end(store, NULL);
-	store->inval = store->url.is_unix
-		? redisConnectUnixWithTimeout(store->url.path, tv)
-		: redisConnectWithTimeout(store->url.host, store->url.port, tv);
-	if (store->inval == NULL || store->inval->err) {
-		if (store->inval != NULL)
-			snprintf(why, sizeof(why), "%s", store->inval->errstr);
+	/* the data connection's own setup: same server, password, database */
+	if ((store->inval = store_open(store, why, sizeof(why))) == NULL)
 		goto fail;
-	}
-	tv.tv_sec = store->command_timeout_ms / 1000;
-	tv.tv_usec = (store->command_timeout_ms % 1000) * 1000;
-	redisSetTimeout(store->inval, tv);
-	if (store->url.password[0] != '\0') {
-		if ((r = expect(store->inval, REDIS_REPLY_STATUS, why, sizeof(why), "AUTH %s",
-				store->url.password)) == NULL)
-			goto fail;
-		freeReplyObject(r);
-	}
 	if ((r = expect(store->inval, REDIS_REPLY_INTEGER, why, sizeof(why),
 			"CLIENT ID")) == NULL)
 		goto fail;
@@ -270,7 +258,7 @@ td_store_write_barrier(void *arg)
 	if (store->redis == NULL)
 		return;	/* dropped since: the other workers' trackers were reset too */
 	if ((r = redisCommand(store->redis, "PING")) == NULL) {
-		store_mark_down(store, store->redis->errstr[0] ? store->redis->errstr : "I/O error");
+		store_lost(store);
 		return;
 	}
 	freeReplyObject(r);

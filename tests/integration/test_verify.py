@@ -355,7 +355,7 @@ def test_apache_fastcgi_authorizer(workdir, redis):
 
 def test_readme_and_code_share_the_rules_table():
     from harness import ROOT
-    header = open(os.path.join(ROOT, "include", "tokend", "verify.h")).read()
+    header = open(os.path.join(ROOT, "include", "tokend", "core", "verify.h")).read()
     rows = header[header.index(" *   URI"):header.index(" */\n#ifndef")].rstrip().split("\n")
     readme = open(os.path.join(ROOT, "README.md")).read()
     assert len(rows) >= 8

@@ -1,27 +1,32 @@
-/* Helpers the API handlers share: store results and validation errors as
- * responses, wrapped request bodies, the routes' handlers. */
+/*
+ * What every view shares: starting a core call from a request, answering a
+ * core error in the route's dialect (one table per dialect, common.c), and
+ * the routes' handlers. A handler parses, calls one core function, renders.
+ */
 #ifndef TOKEND_API_H
 #define TOKEND_API_H
 
-#include "tokend/server/app.h"
 #include "tokend/core/auth.h"
+#include "tokend/core/core.h"
+#include "tokend/server/http.h"
 
-/* NOT_FOUND → 404, DOWN → 503. Always returns 0 (the handler is done). */
-int td_respond_store(struct td_request *req, int store_rc);
-int td_respond_invalid(struct td_request *req, const struct td_field_error *err);
+/* Starts c for op from the request's Authorization header; on failure the
+ * error is answered and -1 returned. Sets the rate-limit headers. */
+int td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+		 const char *resource, enum td_op op, enum td_space_from from, int64_t named);
+
+/* Answers c->err in the route's dialect (status and code from the
+ * dialect's table). Always returns 0: the handler is done. */
+int td_api_fail(struct td_request *req, const struct td_call *c);
+
+/* Answers a request-shape error found while parsing (before the core). */
+int td_api_fail_parse(struct td_request *req, const struct td_core_error *err);
+
+/* The X-Space-Id header: 0 when absent, -1 when not a space id. */
+int64_t td_api_named_space(const struct td_request *req);
 
 /* The object under key in the JSON body ({"api_key": {...}}), or NULL. */
 struct json_object *td_body_member(const struct td_request *req, const char *key);
-
-/* The token string, re-derived from the record and the key; null for a
- * token whose key was dropped from the keyring (it is dead). */
-/* The token string of t into out (TD_TOKEN_STR_MAX); -1 if its key is gone. */
-int td_token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size_t size);
-struct json_object *td_token_string_json(const struct td_ctx *ctx, const struct td_token *t);
-
-/* Appends who did what to which record to the space's activity log. */
-void td_activity(struct td_ctx *ctx, int64_t space_id, const char *actor, const char *action,
-		 int64_t resource_id);
 
 /* ISO 8601 string or null. */
 struct json_object *td_json_time_ms(int64_t ms);
@@ -40,11 +45,6 @@ int td_api_storyblok_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_update(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req);
-
-/* Stores p (hash of a fresh secret, newest key) and writes its token string:
- * shared by the API and `tokend pat create`. */
-int td_pat_issue(struct td_store *store, const struct td_keyring *kr, struct td_pat *p,
-		 char *token, size_t size);
 
 int td_api_pats_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_pats_create(struct td_ctx *ctx, struct td_request *req);

@@ -8,8 +8,6 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "tokend/core/sign.h"
 #include "tokend/core/token.h"
 
@@ -40,11 +38,23 @@ struct td_pat {
 	char minted_by[TD_CRED_REF_MAX];	/* the PAT that made it, "p:<id>"; "" = none */
 };
 
-/* name (required), spaces ("all" or ids), scopes ({"spaces": "read"|"write", ...}),
- * expires_at, full_permission. */
-int td_pat_apply_json(struct td_pat *p, struct json_object *obj, struct td_field_error *err);
+/* The scope catalogue: a resource and the bits its read and write levels grant. */
+struct td_pat_resource {
+	const char *name;
+	unsigned read, write;
+};
+extern const struct td_pat_resource *const td_pat_resources;
+extern const int td_pat_resources_count;
 
-/* The scopes object of a PAT, for rendering. */
-struct json_object *td_pat_scopes_json(unsigned scopes);
+/* "access_tokens" + "write" -> its bits (write implies read); -1 if unknown. */
+int td_pat_scope_bits(const char *resource, const char *level, unsigned *bits);
+
+struct td_pat_change;
+struct td_core_error;
+
+/* name (required), full_permission, else spaces and scopes (required),
+ * expires_at. 0 or -1 with *err. */
+int td_pat_apply_change(struct td_pat *p, const struct td_pat_change *ch,
+			struct td_core_error *err);
 
 #endif

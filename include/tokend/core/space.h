@@ -4,10 +4,7 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "tokend/core/token.h"
-
 
 struct td_space {
 	int64_t id;
@@ -18,9 +15,11 @@ struct td_space {
 	char created_by[TD_ACTOR_MAX];
 };
 
-/* Validates and applies id (creating only), name (required on create) and
- * min_cache. */
-int td_space_apply_json(struct td_space *sp, struct json_object *obj, int creating,
-			int *explicit_id, struct td_field_error *err);
+struct td_space_change;
+
+/* Validates the fields present and applies them: id (creating only), name
+ * (required on create), min_cache, rate_limit. 0 or -1 with *err. */
+int td_space_apply_change(struct td_space *sp, const struct td_space_change *ch, int creating,
+			  struct td_core_error *err);
 
 #endif

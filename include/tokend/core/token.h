@@ -7,9 +7,8 @@
 #ifndef TOKEND_TOKEN_H
 #define TOKEND_TOKEN_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include <json-c/json.h>
 
 #include "tokend/core/sign.h"
 
@@ -91,12 +90,6 @@ struct td_token {
 	struct td_id_list release_ids;
 };
 
-/* A validation failure: 422 with the field named. */
-struct td_field_error {
-	const char *field;
-	const char *message;
-};
-
 const char *td_access_name(enum td_access a);
 int td_access_parse(const char *s, enum td_access *out);
 const char *td_status_name(enum td_status s);
@@ -106,13 +99,22 @@ enum td_token_kind td_access_token_kind(enum td_access a);
  * no branch, empty id lists, min_cache inherited, active, no expiry. */
 void td_token_defaults(struct td_token *t);
 
-/* Validates the fields present in obj (core names: name, description, icon,
- * access, branch_id, story_ids, release_ids, min_cache, expires_at, status) and
- * applies them to t; unknown keys and read-only ones (id, space_id, token)
- * are ignored. Returns 0, or -1 with *err naming the first bad field.
- * creating: access is required. */
-int td_token_apply_json(struct td_token *t, struct json_object *obj, int creating,
-			struct td_field_error *err);
+struct td_text;
+struct td_token_change;
+struct td_core_error;
+
+/* Validates the fields present in ch and applies them to t; 0, or -1 with
+ * *err naming the first bad field. creating: the shape's required fields
+ * must be present. */
+int td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int creating,
+			  struct td_core_error *err);
+
+/* A text value against a limit in characters: control characters, strict
+ * UTF-8 and length; 0 or -1 with *msg. NULL text (null) passes. */
+int td_text_check(const struct td_text *v, size_t max_chars, const char **msg);
+void td_text_copy(const struct td_text *v, char *out, size_t size);
+/* "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix seconds; null is 0 (never). */
+int td_time_parse(const struct td_text *v, int64_t *out, const char **msg);
 
 /* Sets the access kind and the delivery rights that follow from it. */
 void td_token_set_access(struct td_token *t, enum td_access a);
@@ -128,12 +130,6 @@ int td_token_regenerate(struct td_token *t, const struct td_keyring *kr);
 /* The min_cache a verify should use: the token's own, else the space's. */
 int td_token_effective_min_cache(const struct td_token *t, int space_min_cache);
 
-/* Shared field helpers for the other models (spaces, PATs). */
-int td_json_text(struct json_object *v, size_t max_chars, char *out, size_t outsize,
-		 int *is_null, const char **msg);
-int td_json_int64(struct json_object *v, int64_t min, int64_t max, int64_t *out,
-		  const char **msg);
-int td_json_time(struct json_object *v, int64_t *out, const char **msg);
 void td_format_time_ms(int64_t ms, char *out, size_t size);	/* ISO 8601 UTC, .sssZ */
 int64_t td_now_ms(void);
 

@@ -23,10 +23,31 @@
 
 #include <stdint.h>
 
-#include "tokend/server/app.h"
-#include "tokend/server/target.h"
+#include "tokend/core/core.h"
 #include "tokend/core/token.h"
-#include "tokend/core/verify_cache.h"
+#include "tokend/server/target.h"
+
+/* The fields of a token record the verify path reads. The id lists point
+ * into the token they were taken from, or into the cache's own copy. */
+struct td_token_facts {
+	int64_t id, space_id;
+	enum td_status status;
+	enum td_access access;
+	unsigned rights;
+	int64_t expires_at;
+	int64_t branch_id;
+	int min_cache;			/* effective: the token's, else its space's */
+	uint32_t kid;
+	enum td_token_kind signed_kind;
+	unsigned char secret[TD_SECRET_BYTES];
+	const int64_t *story_ids, *release_ids;
+	int nstory_ids, nrelease_ids;
+};
+
+/* The facts of t, whose space's min_cache is space_min_cache; the lists point into t. */
+void td_token_facts_of(const struct td_token *t, int space_min_cache, struct td_token_facts *out);
+
+
 
 enum td_verify_reason {
 	TD_VERIFY_OK,
@@ -76,10 +97,5 @@ enum td_verify_reason td_verify_rules(const struct td_token_facts *t,
  * parsed target. */
 void td_verify(struct td_ctx *ctx, const char *token, size_t token_len,
 	       const struct td_target *uri, struct td_verify_result *out);
-
-/* The token a content request presents: ?token= of its URI, else
- * Authorization (raw or Bearer), else X-Token. NULL when none. */
-const char *td_verify_token_of(const struct td_request *req, const struct td_target *uri,
-			       size_t *len);
 
 #endif

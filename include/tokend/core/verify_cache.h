@@ -13,30 +13,10 @@
 
 #include <stdint.h>
 
+#include "tokend/core/verify.h"
 #include "tokend/store/store.h"
-#include "tokend/core/token.h"
 
 #define TD_VERIFY_CACHE_MAX (1 << 22)	/* slots; config verify_cache_entries */
-
-/* The fields of a token record the verify path reads. The id lists point
- * into the token they were taken from, or into the cache's own copy. */
-struct td_token_facts {
-	int64_t id, space_id;
-	enum td_status status;
-	enum td_access access;
-	unsigned rights;
-	int64_t expires_at;
-	int64_t branch_id;
-	int min_cache;			/* effective: the token's, else its space's */
-	uint32_t kid;
-	enum td_token_kind signed_kind;
-	unsigned char secret[TD_SECRET_BYTES];
-	const int64_t *story_ids, *release_ids;
-	int nstory_ids, nrelease_ids;
-};
-
-/* The facts of t, whose space's min_cache is space_min_cache; the lists point into t. */
-void td_token_facts_of(const struct td_token *t, int space_min_cache, struct td_token_facts *out);
 
 struct td_verify_cache;
 

@@ -32,6 +32,8 @@ struct td_request {
 	size_t body_alloc;
 	struct json_object *json;	/* the parsed body, NULL when there is none */
 
+	struct td_target verify_uri;	/* a verify's original URI, parsed */
+
 	char request_id[TD_REQUEST_ID_MAX + 1];
 	long long started_us;
 

@@ -5,6 +5,10 @@
  * A failed command drops the connection; the next call reconnects, but no
  * more often than redis_retry_interval_ms, so while Redis is down requests
  * fail fast (503) instead of each waiting out a connect timeout.
+ *
+ * It stores and reads what it is given and decides nothing (who may, what
+ * is valid: core/); it never hands a caller a reply, a key or a record it
+ * could not check.
  */
 #ifndef TOKEND_STORE_H
 #define TOKEND_STORE_H
@@ -12,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tokend/core/core.h"
 #include "tokend/server/config.h"
 
 struct td_redis_url {
@@ -87,8 +92,16 @@ int td_store_space_put(struct td_store *store, const struct td_space *sp);
 int td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted);
 int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
 
-/* Tokens. create assigns t->id; NOT_FOUND when the space does not exist.
- * *space_min_cache receives the space's default. */
+/* Ids handed out before a create, so a record can name its id (a token
+ * string, a minted-by reference) before it is written: INCR {tokens}:seq,
+ * {pats}:seq. */
+int td_store_token_next_id(struct td_store *store, int64_t *id);
+int td_store_pat_next_id(struct td_store *store, int64_t *id);
+
+/* Tokens. create writes t->id when it is > 0 (from td_store_token_next_id)
+ * and assigns one when it is 0; EXISTS when that id is taken, NOT_FOUND
+ * when the space does not exist. *space_min_cache receives the space's
+ * default. */
 int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
 			  const char *action, int *space_min_cache);
 int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
@@ -99,6 +112,7 @@ int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
 int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 			       struct td_token *out, int *space_min_cache, int *tracked);
 int td_store_token_put(struct td_store *store, const struct td_token *t);
+/* Leaves the set of what the token minted for the caller to walk and drop. */
 int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);
 /* Every token of a space in id order; NOT_FOUND when the space does not exist. */
@@ -117,12 +131,7 @@ int td_store_rate_check(struct td_store *store, int64_t space_id, const char *ca
 
 /* The space's activity log: a Redis stream capped near TD_ACTIVITIES_MAX. */
 #define TD_ACTIVITIES_MAX 10000
-struct td_activity {
-	char id[32];			/* the stream entry id, "<ms>-<seq>" */
-	char actor[48];
-	char action[48];
-	int64_t resource_id;
-};
+/* struct td_activity: core/core.h (views render it, and never include this) */
 typedef int (*td_activity_cb)(const struct td_activity *a, void *arg);
 int td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
 			  const char *action, int64_t resource_id);
@@ -130,10 +139,24 @@ int td_store_activity_add(struct td_store *store, int64_t space_id, const char *
 int td_store_activity_list(struct td_store *store, int64_t space_id, int limit,
 			   td_activity_cb cb, void *arg);
 
-/* Personal access tokens. create assigns p->id. */
+/* Personal access tokens. create writes p->id when it is > 0 (from
+ * td_store_pat_next_id) and assigns one when it is 0; EXISTS when that id
+ * is taken. delete leaves the set of what the PAT minted, as for tokens. */
 int td_store_pat_create(struct td_store *store, struct td_pat *p);
 int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
 int td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted);
 int td_store_pat_list(struct td_store *store, td_pat_cb cb, void *arg);
+
+/* What a credential minted, for cascading revocation. A reference is
+ * "p:<pat id>" or "t:<space id>:<token id>" (ids 1..INT64_MAX, canonical
+ * decimal); a malformed one is TD_STORE_DOWN, logged, and no key is built
+ * from it. The set of a parent lives in the parent's slot ({pats}:m:<id>,
+ * {s:<space>}:m:<id>); deleting a space deletes its tokens' sets. */
+int td_store_minted_add(struct td_store *store, const char *parent_ref, const char *child_ref);
+/* cb for each child until it returns non-zero (then returned). A set of
+ * more than TD_MINTED_MAX is TD_STORE_DOWN, logged, and never read whole. */
+int td_store_minted_list(struct td_store *store, const char *parent_ref,
+			 int (*cb)(const char *child_ref, void *arg), void *arg);
+int td_store_minted_drop(struct td_store *store, const char *parent_ref);
 
 #endif

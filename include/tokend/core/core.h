@@ -1,0 +1,299 @@
+/*
+ * The core service layer: every decision about spaces, tokens, PATs, roles
+ * and the audit trail, made once for every dialect. A dialect (src/api/)
+ * parses its request into a typed change, calls ONE function here, renders
+ * the result and maps a core error to its own error shape through its
+ * table. Nothing else authorizes, validates, defaults, stamps, writes to
+ * the store or records an activity.
+ *
+ * A call runs in this order, the same for every view:
+ *   who is calling (401) -> which space (the path's; a bound credential's
+ *   own; else the one it names) -> may it reach that space with that scope
+ *   (403) -> rate limit (429) -> does the space exist (404) -> the operation
+ *   (its own rules: built-in tokens, self-delete, minted credentials,
+ *   validation 422) -> the store -> the activity entry.
+ *
+ * This header knows no HTTP and no FastCGI (make check-layers).
+ */
+#ifndef TOKEND_CORE_CORE_H
+#define TOKEND_CORE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokend/limits.h"
+#include "tokend/core/pat.h"
+#include "tokend/core/sign.h"
+#include "tokend/core/space.h"
+#include "tokend/core/token.h"
+
+struct td_config;
+struct td_store;
+struct td_verify_cache;
+
+/* --- errors --- */
+
+enum td_core_err {
+	TD_OK = 0,
+	TD_ERR_UNAUTHENTICATED,	/* no, bad, revoked or expired credential */
+	TD_ERR_FORBIDDEN,	/* a valid credential outside its spaces or scopes */
+	TD_ERR_EXCEEDS,		/* would give a credential more than its maker holds */
+	TD_ERR_NOT_FOUND,
+	TD_ERR_INVALID,		/* a field's value: field and message say which and why */
+	TD_ERR_MISSING,		/* a field a create requires is absent */
+	TD_ERR_SPACE_REQUIRED,	/* a credential reaching several spaces named none */
+	TD_ERR_BUILTIN,		/* a built-in token's attributes cannot change */
+	TD_ERR_SELF,		/* a credential cannot delete or disable itself */
+	TD_ERR_TRANSITION,	/* a lifecycle change not allowed from the current state */
+	TD_ERR_EXISTS,		/* a caller-chosen id is taken */
+	TD_ERR_RATE_LIMITED,
+	TD_ERR_UNAVAILABLE,	/* Redis unreachable or failing */
+	TD_ERR_REFUSED,		/* Redis up but refusing writes (OOM, MISCONF) */
+	TD_ERR_INTERNAL,	/* no randomness, a key gone from the keyring */
+	TD_ERR__MAX
+};
+
+struct td_core_error {
+	enum td_core_err code;
+	const char *field;	/* the input at fault, or NULL */
+	const char *message;	/* for humans, in Rails' words for fields */
+};
+
+/* --- who is calling --- */
+
+enum td_cred_kind { TD_CRED_PAT, TD_CRED_TOKEN };
+
+struct td_principal {
+	enum td_cred_kind kind;
+	int64_t pat_id;			/* a personal access token, or */
+	int64_t token_id;		/* a space token with the management right */
+	int64_t role_id;
+	int all_spaces;
+	int64_t spaces[TD_PAT_SPACES_MAX];
+	int nspaces;
+	unsigned scopes;		/* enum td_scope bits */
+	int full;
+	int64_t expires_at;		/* unix seconds, 0 = never */
+	char actor[TD_ACTOR_MAX];	/* "pat:<id>" or "token:<id>", for audit fields */
+	char ref[TD_CRED_REF_MAX];	/* "p:<id>" or "t:<space>:<id>", for minting */
+};
+
+/* How a request names its space. */
+enum td_space_from {
+	TD_SPACE_NONE,		/* a call about no one space (spaces list, PATs) */
+	TD_SPACE_PATH,		/* the id in the path: /v1/spaces/{id}/... */
+	TD_SPACE_CALLER,	/* a bound credential's own; else the one named
+				   (DatoCMS's X-Space-Id, SoftwareOne's account) */
+};
+
+/* Every management operation; the core's table says which scope each needs. */
+enum td_op {
+	TD_OP_TOKEN_LIST, TD_OP_TOKEN_GET, TD_OP_TOKEN_CREATE, TD_OP_TOKEN_UPDATE,
+	TD_OP_TOKEN_REGENERATE, TD_OP_TOKEN_STATUS, TD_OP_TOKEN_DELETE,
+	TD_OP_SPACE_LIST, TD_OP_SPACE_GET, TD_OP_SPACE_CREATE, TD_OP_SPACE_UPDATE,
+	TD_OP_SPACE_DELETE, TD_OP_ACTIVITIES,
+	TD_OP_PAT_LIST, TD_OP_PAT_GET, TD_OP_PAT_CREATE, TD_OP_PAT_DELETE,
+	TD_OP_ROLE_LIST, TD_OP_ROLE_GET,
+	TD_OP_MODULE_LIST,		/* SoftwareOne's catalogue: any caller */
+	TD_OP__MAX
+};
+
+struct td_ctx;
+
+/* A management call in progress: td_core_begin fills it, every operation
+ * below takes it. */
+struct td_call {
+	struct td_ctx *ctx;
+	struct td_principal who;
+	enum td_op op;
+	int64_t space_id;		/* 0: none */
+	const char *resource;		/* the view's name for tokens in activity
+					   entries: "api_key", "access_token", "api_token" */
+	int rated;			/* rate below is set */
+	long long rate_limit, rate_remaining, retry_after_ms;
+	struct td_core_error err;	/* set when a call returns non-zero */
+	char value[TD_TOKEN_STR_MAX];	/* a shown token value */
+};
+
+/* Who calls (credential: the Authorization value's token, may be NULL),
+ * for which operation, about which space. named:
+ * the space the request names in TD_SPACE_CALLER mode (0 none, -1 named
+ * but unreadable), or the path's id in TD_SPACE_PATH mode. 0 or an error. */
+int td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
+		  enum td_op op, enum td_space_from from, int64_t named);
+
+/* Identifies a credential without a call (management auth only). 0, or
+ * TD_ERR_UNAUTHENTICATED / TD_ERR_UNAVAILABLE. */
+int td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
+		     struct td_principal *p);
+
+/* --- typed changes --- */
+
+/* A string from a request: s == NULL means null. Not yet validated. */
+struct td_text {
+	const char *s;
+	size_t len;
+};
+
+/* Ids from a request; n > max means "too many" (nothing kept). */
+struct td_change_ids {
+	int64_t ids[TD_IDS_MAX];
+	size_t n;
+};
+
+/* The shape a token is made in: what a create requires and defaults. */
+enum td_token_shape {
+	TD_SHAPE_API_KEY,	/* Storyblok: access required, name may be null */
+	TD_SHAPE_ACCESS_TOKEN,	/* DatoCMS: name, the three rights and a role */
+	TD_SHAPE_API_TOKEN,	/* SoftwareOne: name; a management credential
+				   whose modules grant its scopes */
+};
+
+enum td_token_field {
+	TD_TF_NAME = 1u << 0,
+	TD_TF_DESCRIPTION = 1u << 1,
+	TD_TF_ICON = 1u << 2,
+	TD_TF_ACCESS = 1u << 3,
+	TD_TF_BRANCH = 1u << 4,
+	TD_TF_STORY_IDS = 1u << 5,
+	TD_TF_RELEASE_IDS = 1u << 6,
+	TD_TF_MIN_CACHE = 1u << 7,
+	TD_TF_EXPIRES = 1u << 8,
+	TD_TF_STATUS = 1u << 9,
+	TD_TF_CDA = 1u << 10,
+	TD_TF_CDA_PREVIEW = 1u << 11,
+	TD_TF_CMA = 1u << 12,
+	TD_TF_ROLE = 1u << 13,
+	TD_TF_MODULES = 1u << 14,
+};
+
+struct td_token_change {
+	enum td_token_shape shape;
+	unsigned set;			/* enum td_token_field bits present */
+	struct td_text name, description, icon, access, expires_at, status;
+	int64_t branch_id;		/* 0 = null */
+	int64_t min_cache;
+	int min_cache_null;
+	int cda, cda_preview, cma;
+	int64_t role_id;		/* <= 0: names no role */
+	int64_t module_ids[TD_TOKEN_MODULES_MAX];	/* <= 0: names no module */
+	size_t nmodules;		/* > TD_TOKEN_MODULES_MAX: too many */
+	/* large buffers last */
+	struct td_change_ids story_ids, release_ids;
+};
+
+/* Empties a change (no field present) for shape. */
+void td_token_change_init(struct td_token_change *ch, enum td_token_shape shape);
+
+struct td_space_change {
+	int has_id;
+	int64_t id;			/* caller-chosen id on create */
+	int has_name;
+	struct td_text name;
+	int has_min_cache;
+	int64_t min_cache;
+	int has_rate_limit;
+	int64_t rate_limit;		/* 0 with has_rate_limit: back to the default */
+};
+
+struct td_pat_change {
+	struct td_text name;
+	int full;
+	int has_spaces, all_spaces;
+	int64_t spaces[TD_PAT_SPACES_MAX];
+	size_t nspaces;			/* > TD_PAT_SPACES_MAX: too many */
+	int has_scopes;
+	unsigned scopes;
+	int has_expires;
+	struct td_text expires_at;
+};
+
+/* What a worker serves requests with. The scratch records are per worker so
+ * no call needs a 25 KB stack frame. */
+struct td_ctx {
+	const struct td_config *cfg;
+	struct td_store *store;
+	const struct td_keyring *keyring;
+	struct td_verify_cache *verify_cache;	/* NULL: off (verify_cache_entries = 0) */
+	struct td_token scratch_token;		/* the token a call works on */
+	struct td_token auth_token;		/* the caller's own record, while identifying */
+	struct td_pat scratch_pat;
+	struct td_space scratch_space;		/* the call's space, once it is known to exist */
+	struct td_token_change change;		/* a view's parsed request */
+};
+
+/* --- results --- */
+
+/* A token as a view renders it. value: its string when this caller may see
+ * it (and its key is still in the keyring), else NULL. */
+struct td_token_view {
+	const struct td_token *t;
+	const struct td_space *space;	/* its space, when loaded (SoftwareOne's account) */
+	int space_min_cache;
+	const char *value;
+};
+typedef int (*td_token_view_cb)(const struct td_token_view *v, void *arg);
+typedef int (*td_core_space_cb)(const struct td_space *sp, void *arg);
+typedef int (*td_core_pat_cb)(const struct td_pat *p, void *arg);
+
+/* --- tokens --- */
+
+int td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg);
+int td_core_token_get(struct td_call *c, int64_t id, struct td_token_view *out);
+int td_core_token_create(struct td_call *c, const struct td_token_change *ch,
+			 struct td_token_view *out);
+int td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
+			 struct td_token_view *out);
+int td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out);
+int td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
+			     struct td_token_view *out);
+/* soft: SoftwareOne's delete (kept for audit as Deleted, dead everywhere). */
+int td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out);
+
+/* --- spaces --- */
+
+int td_core_space_list(struct td_call *c, td_core_space_cb cb, void *arg);
+int td_core_space_get(struct td_call *c, const struct td_space **out);
+int td_core_space_create(struct td_call *c, const struct td_space_change *ch,
+			 const struct td_space **out);
+int td_core_space_update(struct td_call *c, const struct td_space_change *ch,
+			 const struct td_space **out);
+int td_core_space_delete(struct td_call *c, const struct td_space **out);
+
+/* One entry of a space's activity trail. */
+struct td_activity {
+	char id[32];			/* the stream entry id, "<ms>-<seq>" */
+	char actor[48];
+	char action[48];
+	int64_t resource_id;
+};
+
+/* The space's activity trail, newest first (limit 1..TD_ACTIVITY_LIST_MAX). */
+typedef int (*td_core_activity_cb)(const struct td_activity *a, void *arg);
+int td_core_activities(struct td_call *c, int64_t limit, td_core_activity_cb cb, void *arg);
+
+/* --- personal access tokens --- */
+
+int td_core_pat_list(struct td_call *c, td_core_pat_cb cb, void *arg);
+int td_core_pat_get(struct td_call *c, int64_t id, const struct td_pat **out);
+/* *value gets the PAT's string: shown once, here, and never again. */
+int td_core_pat_create(struct td_call *c, const struct td_pat_change *ch,
+		       const struct td_pat **out, const char **value);
+int td_core_pat_delete(struct td_call *c, int64_t id, const struct td_pat **out);
+
+/* A root PAT for `tokend pat create` (no caller: the operator). */
+int td_core_pat_issue_root(struct td_ctx *ctx, struct td_pat *p, char *value, size_t size);
+
+/* --- roles (DatoCMS) --- */
+
+struct td_role;
+typedef int (*td_core_role_cb)(const struct td_role *r, void *arg);
+int td_core_role_list(struct td_call *c, td_core_role_cb cb, void *arg);
+int td_core_role_get(struct td_call *c, int64_t id, const struct td_role **out);
+
+/* --- health --- */
+
+/* 0 when Redis answers. */
+int td_core_health(struct td_ctx *ctx);
+
+#endif

@@ -1,0 +1,27 @@
+/* Shared by the core's service files (the *_service.c files, call.c,
+ * cascade.c) only: failing a call, the store's results as core errors, the
+ * activity entry. Views never include this. */
+#ifndef TOKEND_CORE_INTERNAL_H
+#define TOKEND_CORE_INTERNAL_H
+
+#include "tokend/core/core.h"
+
+/* TD_OK when c was begun for op (each operation checks before acting). */
+int td_core_expect(struct td_call *c, enum td_op op);
+
+/* Sets c->err and returns code. */
+int td_fail(struct td_call *c, enum td_core_err code, const char *field, const char *message);
+
+/* A store result as a core error (OK stays 0). what names the record for 404s. */
+int td_fail_store(struct td_call *c, int store_rc, const char *what);
+
+/* Appends "<resource>.<verb>" by the caller on resource_id to the space's
+ * trail. The change already happened: a lost entry is logged, not fatal. */
+void td_audit(struct td_call *c, int64_t space_id, const char *resource, const char *verb,
+	      int64_t resource_id);
+
+/* Revokes every credential minted by parent_ref, and theirs in turn, each
+ * recorded in its space's trail as "<resource>.revoke" by actor. */
+int td_cascade_revoke(struct td_ctx *ctx, const char *parent_ref, const char *actor);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * The start of every management call, in one order for every view: who is
+ * calling, which space, may it reach it with this scope, rate limit, does
+ * the space exist. Then the operation (the *_service.c files).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "tokend/core/internal.h"
+#include "tokend/core/rules.h"
+#include "tokend/server/config.h"
+#include "tokend/server/log.h"
+#include "tokend/store/store.h"
+
+int
+td_fail(struct td_call *c, enum td_core_err code, const char *field, const char *message)
+{
+	c->err.code = code;
+	c->err.field = field;
+	c->err.message = message;
+	return code;
+}
+
+int
+td_fail_store(struct td_call *c, int store_rc, const char *what)
+{
+	switch (store_rc) {
+	case TD_STORE_OK:
+		return TD_OK;
+	case TD_STORE_NOT_FOUND:
+		return td_fail(c, TD_ERR_NOT_FOUND, NULL, what);
+	case TD_STORE_EXISTS:
+		return td_fail(c, TD_ERR_EXISTS, "id", "has already been taken");
+	case TD_STORE_REFUSED:
+		return td_fail(c, TD_ERR_REFUSED, NULL,
+			       "storage refuses writes (Redis is out of memory or cannot persist)");
+	default:
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
+	}
+}
+
+void
+td_audit(struct td_call *c, int64_t space_id, const char *resource, const char *verb,
+	 int64_t resource_id)
+{
+	char action[48];
+
+	snprintf(action, sizeof(action), "%s.%s", resource, verb);
+	if (td_store_activity_add(c->ctx->store, space_id, c->who.actor, action, resource_id) !=
+	    TD_STORE_OK)
+		td_log_error("activity %s on space %" PRId64 " not recorded", action, space_id);
+}
+
+/* The scope each operation needs before anything else happens. A token's
+ * own record is readable without TOKENS_READ (get checks that itself). */
+static const unsigned op_scope[TD_OP__MAX] = {
+	[TD_OP_TOKEN_LIST] = TD_SCOPE_TOKENS_READ,
+	[TD_OP_TOKEN_GET] = 0,
+	[TD_OP_TOKEN_CREATE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_TOKEN_UPDATE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_TOKEN_REGENERATE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_TOKEN_STATUS] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_TOKEN_DELETE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_SPACE_LIST] = TD_SCOPE_SPACES_READ,
+	[TD_OP_SPACE_GET] = TD_SCOPE_SPACES_READ,
+	[TD_OP_SPACE_CREATE] = TD_SCOPE_SPACES_WRITE,
+	[TD_OP_SPACE_UPDATE] = TD_SCOPE_SPACES_WRITE,
+	[TD_OP_SPACE_DELETE] = TD_SCOPE_SPACES_WRITE,
+	[TD_OP_ACTIVITIES] = TD_SCOPE_SPACES_READ,
+	[TD_OP_PAT_LIST] = TD_SCOPE_PATS_READ,
+	[TD_OP_PAT_GET] = TD_SCOPE_PATS_READ,
+	[TD_OP_PAT_CREATE] = TD_SCOPE_PATS_WRITE,
+	[TD_OP_PAT_DELETE] = TD_SCOPE_PATS_WRITE,
+	[TD_OP_ROLE_LIST] = TD_SCOPE_TOKENS_READ,
+	[TD_OP_ROLE_GET] = TD_SCOPE_TOKENS_READ,
+	[TD_OP_MODULE_LIST] = 0,
+};
+
+int
+td_core_expect(struct td_call *c, enum td_op op)
+{
+	/* an operation run under a call begun for another would skip its scope */
+	return c->op == op ? TD_OK : td_fail(c, TD_ERR_INTERNAL, NULL, "call begun for another operation");
+}
+
+/* The space a call is about (see enum td_space_from). */
+static int
+resolve_space(struct td_call *c, enum td_space_from from, int64_t named)
+{
+	const struct td_principal *who = &c->who;
+
+	switch (from) {
+	case TD_SPACE_NONE:
+		c->space_id = 0;
+		return TD_OK;
+	case TD_SPACE_PATH:
+		c->space_id = named;
+		return TD_OK;
+	case TD_SPACE_CALLER:
+		if (!who->all_spaces && who->nspaces == 1) {
+			/* bound to one space: naming another is refused, not ignored */
+			if (named != 0 && named != who->spaces[0])
+				return td_fail(c, TD_ERR_FORBIDDEN, NULL,
+					       "this credential belongs to another space");
+			c->space_id = who->spaces[0];
+			return TD_OK;
+		}
+		if (named <= 0)
+			return td_fail(c, TD_ERR_SPACE_REQUIRED, "X-Space-Id",
+				       "this credential reaches several spaces: name one in X-Space-Id");
+		c->space_id = named;
+		return TD_OK;
+	}
+	return td_fail(c, TD_ERR_INTERNAL, NULL, "unknown space source");
+}
+
+static int
+rate_limit(struct td_call *c)
+{
+	const struct td_config *cfg = c->ctx->cfg;
+	struct td_rate rate;
+
+	if (td_store_rate_check(c->ctx->store, c->space_id, c->who.actor, cfg->rate_limit_requests,
+				cfg->rate_limit_window_ms, &rate) != TD_STORE_OK)
+		return TD_OK;	/* no counter without Redis: the call itself will say why */
+	c->rated = 1;
+	c->rate_limit = rate.limit;
+	c->rate_remaining = rate.remaining < 0 ? 0 : rate.remaining;
+	c->retry_after_ms = rate.retry_after_ms;
+	return rate.allowed ? TD_OK : td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
+}
+
+int
+td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
+	      enum td_op op, enum td_space_from from, int64_t named)
+{
+	int rc;
+
+	c->ctx = ctx;
+	c->op = op;
+	c->space_id = 0;
+	c->rated = 0;
+	c->err.code = TD_OK;
+	c->err.field = c->err.message = NULL;
+	if (c->resource == NULL)
+		c->resource = "token";
+	rc = td_core_identify(ctx, credential, len, &c->who);
+	if (rc == TD_ERR_UNAVAILABLE)
+		return td_fail(c, rc, NULL, "storage unavailable");
+	if (rc != TD_OK)
+		return td_fail(c, TD_ERR_UNAUTHENTICATED, NULL, "Unauthorized");
+	if ((rc = resolve_space(c, from, named)) != TD_OK)
+		return rc;
+	if ((c->space_id > 0 && !td_rule_reaches(&c->who, c->space_id)) ||
+	    op < 0 || op >= TD_OP__MAX || !td_rule_holds(&c->who, op_scope[op]))
+		return td_fail(c, TD_ERR_FORBIDDEN, NULL, "this credential may not do that here");
+	if ((rc = rate_limit(c)) != TD_OK)
+		return rc;
+	if (c->space_id > 0)
+		return td_fail_store(c, td_store_space_get(ctx->store, c->space_id,
+							   &ctx->scratch_space),
+				     "This record could not be found");
+	return TD_OK;
+}
+
+int
+td_core_health(struct td_ctx *ctx)
+{
+	return td_store_ping(ctx->store);
+}

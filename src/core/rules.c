@@ -1,0 +1,93 @@
+/* The rules, as pure functions (see rules.h). */
+#include <string.h>
+
+#include "tokend/core/module.h"
+#include "tokend/core/role.h"
+#include "tokend/core/rules.h"
+
+int
+td_rule_is_management(const struct td_token *t)
+{
+	return (t->rights & TD_RIGHT_CMA) != 0;
+}
+
+unsigned
+td_rule_token_scopes(const struct td_token *t)
+{
+	if (!td_rule_is_management(t))
+		return 0;
+	return td_role_scopes(td_role_find(t->role_id)) | td_module_scopes(t->modules, t->nmodules);
+}
+
+int
+td_rule_reaches(const struct td_principal *who, int64_t space_id)
+{
+	int i;
+
+	if (who->all_spaces)
+		return 1;
+	for (i = 0; i < who->nspaces; i++)
+		if (who->spaces[i] == space_id)
+			return 1;
+	return 0;
+}
+
+int
+td_rule_holds(const struct td_principal *who, unsigned scope)
+{
+	return (who->scopes & scope) == scope;
+}
+
+int
+td_rule_token_within(const struct td_principal *who, const struct td_token *t)
+{
+	return (td_rule_token_scopes(t) & ~who->scopes) == 0;
+}
+
+int
+td_rule_may_see_value(const struct td_principal *who, const struct td_token *t)
+{
+	return td_rule_holds(who, TD_SCOPE_TOKENS_WRITE) && td_rule_reaches(who, t->space_id) &&
+	       td_rule_token_within(who, t);
+}
+
+int
+td_rule_pat_within(const struct td_principal *who, const struct td_pat *p)
+{
+	int i;
+
+	if (who->full)
+		return 1;
+	if (p->full || (p->scopes & ~who->scopes) != 0 || (p->all_spaces && !who->all_spaces))
+		return 0;
+	for (i = 0; i < p->nspaces; i++)
+		if (!td_rule_reaches(who, p->spaces[i]))
+			return 0;
+	return 1;
+}
+
+int
+td_rule_is_self_token(const struct td_principal *who, const struct td_token *t)
+{
+	return who->kind == TD_CRED_TOKEN && who->token_id == t->id &&
+	       who->nspaces == 1 && who->spaces[0] == t->space_id;
+}
+
+int
+td_rule_is_self_pat(const struct td_principal *who, int64_t pat_id)
+{
+	return who->kind == TD_CRED_PAT && who->pat_id == pat_id;
+}
+
+int
+td_rule_bound_expiry(const struct td_principal *maker, int given, int64_t *expires_at)
+{
+	if (maker->expires_at == 0)
+		return 0;
+	if (!given) {
+		if (*expires_at == 0 || *expires_at > maker->expires_at)
+			*expires_at = maker->expires_at;
+		return 0;
+	}
+	return *expires_at != 0 && *expires_at <= maker->expires_at ? 0 : -1;
+}

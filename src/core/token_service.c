@@ -1,0 +1,318 @@
+/*
+ * Tokens, for every view: list, get, create, update, regenerate, status,
+ * delete. Each function is the whole decision: scope, reach, built-in
+ * tokens, self-revocation, credentials bounded by their maker, validation,
+ * stamps, the store write and the activity entry. Views only parse and
+ * render.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "tokend/core/internal.h"
+#include "tokend/core/rules.h"
+#include "tokend/server/log.h"
+#include "tokend/store/store.h"
+
+#define NOT_FOUND "This record could not be found"
+
+/* The token string of t into out (TD_TOKEN_STR_MAX); -1 if its key is gone. */
+static int
+token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size_t size)
+{
+	struct td_token_ref ref;
+	int rc;
+
+	ref.kind = t->signed_kind;
+	ref.kid = t->kid;
+	ref.space_id = t->space_id;
+	ref.id = t->id;
+	memcpy(ref.secret, t->secret, TD_SECRET_BYTES);
+	rc = td_token_format(ctx->keyring, &ref, out, size);
+	OPENSSL_cleanse(ref.secret, sizeof(ref.secret));
+	return rc;
+}
+
+static void
+view_of(struct td_call *c, const struct td_token *t, int space_mc, struct td_token_view *out)
+{
+	out->t = t;
+	out->space = &c->ctx->scratch_space;
+	out->space_min_cache = space_mc;
+	out->value = td_rule_may_see_value(&c->who, t) &&
+		     token_string(c->ctx, t, c->value, sizeof(c->value)) == 0 ? c->value : NULL;
+}
+
+struct list_ctx {
+	struct td_call *c;
+	td_token_view_cb cb;
+	void *arg;
+};
+
+static int
+list_one(const struct td_token *t, int space_mc, void *arg)
+{
+	struct list_ctx *l = arg;
+	struct td_token_view v;
+
+	view_of(l->c, t, space_mc, &v);
+	return l->cb(&v, l->arg);
+}
+
+int
+td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
+{
+	struct list_ctx l = { c, cb, arg };
+
+	if (td_core_expect(c, TD_OP_TOKEN_LIST) != TD_OK)
+		return c->err.code;
+	return td_fail_store(c, td_store_token_list(c->ctx->store, c->space_id, list_one, &l),
+			     NOT_FOUND);
+}
+
+/* The token in the call's space into scratch_token. */
+static int
+load(struct td_call *c, int64_t id, int *space_mc)
+{
+	if (id <= 0)
+		return td_fail(c, TD_ERR_NOT_FOUND, NULL, NOT_FOUND);
+	return td_fail_store(c, td_store_token_get(c->ctx->store, c->space_id, id,
+						   &c->ctx->scratch_token, space_mc), NOT_FOUND);
+}
+
+int
+td_core_token_get(struct td_call *c, int64_t id, struct td_token_view *out)
+{
+	int space_mc = 0;
+
+	if (td_core_expect(c, TD_OP_TOKEN_GET) != TD_OK || load(c, id, &space_mc) != TD_OK)
+		return c->err.code;
+	/* a management token may always read its own record */
+	if (!td_rule_holds(&c->who, TD_SCOPE_TOKENS_READ) &&
+	    !td_rule_is_self_token(&c->who, &c->ctx->scratch_token))
+		return td_fail(c, TD_ERR_FORBIDDEN, NULL, "this credential may not read tokens here");
+	view_of(c, &c->ctx->scratch_token, space_mc, out);
+	return TD_OK;
+}
+
+/* Loads a token for a change by the caller: it must hold nothing the caller
+ * lacks (else changing or regenerating it would hand the caller more). */
+static int
+load_for_change(struct td_call *c, enum td_op op, int64_t id, int *space_mc)
+{
+	if (td_core_expect(c, op) != TD_OK || load(c, id, space_mc) != TD_OK)
+		return c->err.code;
+	if (!td_rule_token_within(&c->who, &c->ctx->scratch_token))
+		return td_fail(c, TD_ERR_EXCEEDS, NULL,
+			       "this token holds more than the credential acting on it");
+	return TD_OK;
+}
+
+/* A token that is (or becomes) a management credential is bounded by the
+ * credential that makes it so: no more scopes, no later expiry; it records
+ * its maker, whose revocation revokes it. */
+static int
+bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
+	       unsigned old_scopes, int expiry_given)
+{
+	int mints;
+
+	if (!td_rule_is_management(t))
+		return TD_OK;
+	if ((td_rule_token_scopes(t) & ~c->who.scopes) != 0)
+		return td_fail(c, TD_ERR_EXCEEDS, "role",
+			       "a credential cannot grant more than it holds");
+	mints = !was_management || td_rule_token_scopes(t) != old_scopes;
+	if ((mints || expiry_given) && td_rule_bound_expiry(&c->who, expiry_given, &t->expires_at) != 0)
+		return td_fail(c, TD_ERR_EXCEEDS, "expires_at",
+			       "cannot be later than the expiry of the credential acting");
+	if (mints && t->hardcoded == TD_HARDCODED_NONE)
+		snprintf(t->minted_by, sizeof(t->minted_by), "%s", c->who.ref);
+	return TD_OK;
+}
+
+/* Registers t with its maker before t can be used, so no crash leaves a
+ * minted credential its maker's revocation would miss. */
+static int
+register_minted(struct td_call *c, const struct td_token *t)
+{
+	char ref[TD_CRED_REF_MAX];
+
+	if (t->minted_by[0] == '\0')
+		return TD_OK;
+	snprintf(ref, sizeof(ref), "t:%" PRId64 ":%" PRId64, t->space_id, t->id);
+	return td_fail_store(c, td_store_minted_add(c->ctx->store, t->minted_by, ref), NOT_FOUND);
+}
+
+static void
+stamp_status(struct td_call *c, struct td_token *t, enum td_status from, int64_t now)
+{
+	if (t->status == from)
+		return;
+	if (t->status == TD_STATUS_ACTIVE) {
+		t->enabled_at_ms = now;
+		memcpy(t->enabled_by, c->who.actor, sizeof(t->enabled_by));
+	} else if (t->status == TD_STATUS_DISABLED) {
+		t->disabled_at_ms = now;
+		memcpy(t->disabled_by, c->who.actor, sizeof(t->disabled_by));
+	}
+}
+
+int
+td_core_token_create(struct td_call *c, const struct td_token_change *ch,
+		     struct td_token_view *out)
+{
+	struct td_token *t = &c->ctx->scratch_token;
+	char action[48];
+	int space_mc = 0, rc;
+
+	if (td_core_expect(c, TD_OP_TOKEN_CREATE) != TD_OK)
+		return c->err.code;
+	td_token_defaults(t);
+	t->space_id = c->space_id;
+	if (ch->shape == TD_SHAPE_API_TOKEN) {
+		/* a Marketplace API credential: management through its modules,
+		 * no content access */
+		t->access = TD_ACCESS_PUBLIC;
+		t->rights = TD_RIGHT_CMA;
+	}
+	if (td_token_apply_change(t, ch, 1, &c->err) != 0)
+		return c->err.code;
+	if (bound_by_maker(c, t, 0, 0, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
+		return c->err.code;
+	/* the id first: the token's kind (SoftwareOne's "idt:" form holds 8
+	 * digits) and its maker's index both need it before the one write */
+	if ((rc = td_fail_store(c, td_store_token_next_id(c->ctx->store, &t->id), NOT_FOUND)) != TD_OK)
+		return rc;
+	if (ch->shape == TD_SHAPE_API_TOKEN && t->id <= TD_IDT_ID_MAX)
+		t->signed_kind = TD_KIND_IDT;
+	if (td_token_regenerate(t, c->ctx->keyring) != 0)
+		return td_fail(c, TD_ERR_INTERNAL, NULL, "no signing key or no randomness");
+	t->created_at_ms = t->updated_at_ms = td_now_ms();
+	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
+	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
+	if (register_minted(c, t) != TD_OK)
+		return c->err.code;
+	/* the activity entry rides in the create script: one round trip */
+	snprintf(action, sizeof(action), "%s.create", c->resource);
+	rc = td_store_token_create(c->ctx->store, t, c->who.actor, action, &space_mc);
+	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
+		return c->err.code;
+	view_of(c, t, space_mc, out);
+	return TD_OK;
+}
+
+/* Writes back a changed token, stamped, and records verb. */
+static int
+save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
+     struct td_token_view *out)
+{
+	t->updated_at_ms = td_now_ms();
+	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
+	if (register_minted(c, t) != TD_OK ||
+	    td_fail_store(c, td_store_token_put(c->ctx->store, t), NOT_FOUND) != TD_OK)
+		return c->err.code;
+	td_audit(c, t->space_id, c->resource, verb, t->id);
+	view_of(c, t, space_mc, out);
+	return TD_OK;
+}
+
+int
+td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
+		     struct td_token_view *out)
+{
+	struct td_token *t = &c->ctx->scratch_token;
+	enum td_status was;
+	unsigned old_scopes;
+	int space_mc = 0, was_management;
+
+	if (load_for_change(c, TD_OP_TOKEN_UPDATE, id, &space_mc) != TD_OK)
+		return c->err.code;
+	if (t->hardcoded != TD_HARDCODED_NONE)
+		return td_fail(c, TD_ERR_BUILTIN, c->resource,
+			       "is a built-in token and cannot be edited");
+	was = t->status;
+	was_management = td_rule_is_management(t);
+	old_scopes = td_rule_token_scopes(t);
+	if (td_token_apply_change(t, ch, 0, &c->err) != 0)
+		return c->err.code;
+	if (t->status != was && td_rule_is_self_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself");
+	if (bound_by_maker(c, t, was_management, old_scopes, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
+		return c->err.code;
+	stamp_status(c, t, was, td_now_ms());
+	return save(c, t, space_mc, t->status == was ? "update"
+				    : t->status == TD_STATUS_ACTIVE ? "enable" : "disable", out);
+}
+
+int
+td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+{
+	struct td_token *t = &c->ctx->scratch_token;
+	int space_mc = 0;
+
+	if (load_for_change(c, TD_OP_TOKEN_REGENERATE, id, &space_mc) != TD_OK)
+		return c->err.code;
+	if (td_token_regenerate(t, c->ctx->keyring) != 0)
+		return td_fail(c, TD_ERR_INTERNAL, NULL, "no signing key or no randomness");
+	return save(c, t, space_mc, "regenerate", out);
+}
+
+int
+td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
+			 struct td_token_view *out)
+{
+	struct td_token *t = &c->ctx->scratch_token;
+	enum td_status was;
+	int space_mc = 0;
+
+	if (load_for_change(c, TD_OP_TOKEN_STATUS, id, &space_mc) != TD_OK)
+		return c->err.code;
+	if (t->hardcoded != TD_HARDCODED_NONE)
+		return td_fail(c, TD_ERR_BUILTIN, c->resource,
+			       "is a built-in token and cannot be edited");
+	was = t->status;
+	if (to == TD_STATUS_ACTIVE && was != TD_STATUS_DISABLED)
+		return td_fail(c, TD_ERR_TRANSITION, "status", "Only a Disabled token can be enabled.");
+	if (to == TD_STATUS_DISABLED && was != TD_STATUS_ACTIVE)
+		return td_fail(c, TD_ERR_TRANSITION, "status", "Only an Active token can be disabled.");
+	if (to != TD_STATUS_ACTIVE && to != TD_STATUS_DISABLED)
+		return td_fail(c, TD_ERR_TRANSITION, "status", "is not included in the list");
+	if (to == TD_STATUS_DISABLED && td_rule_is_self_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself");
+	t->status = to;
+	stamp_status(c, t, was, td_now_ms());
+	return save(c, t, space_mc, to == TD_STATUS_ACTIVE ? "enable" : "disable", out);
+}
+
+int
+td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
+{
+	struct td_token *t = &c->ctx->scratch_token;
+	char ref[TD_CRED_REF_MAX];
+	int space_mc = 0, rc;
+
+	if (load_for_change(c, TD_OP_TOKEN_DELETE, id, &space_mc) != TD_OK)
+		return c->err.code;
+	if (td_rule_is_self_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself");
+	if (soft) {
+		/* kept for audit as Deleted: no view shows it, nothing accepts it */
+		t->status = TD_STATUS_DELETED;
+		t->updated_at_ms = td_now_ms();
+		memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
+		rc = td_store_token_put(c->ctx->store, t);
+	} else {
+		rc = td_store_token_delete(c->ctx->store, c->space_id, id, t);
+	}
+	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
+		return c->err.code;
+	td_audit(c, c->space_id, c->resource, "delete", id);
+	snprintf(ref, sizeof(ref), "t:%" PRId64 ":%" PRId64, c->space_id, id);
+	if (td_cascade_revoke(c->ctx, ref, c->who.actor) != TD_OK)
+		td_log_error("token %" PRId64 ": revoking what it minted did not finish", id);
+	view_of(c, t, space_mc, out);
+	return TD_OK;
+}
