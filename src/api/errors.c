@@ -156,14 +156,38 @@ render_softwareone(const struct td_error *e, const char *request_id)
 	return o;
 }
 
-typedef struct json_object *(*renderer_fn)(const struct td_error *, const char *);
+/* DatoCMS: "returned in every response" — before a caller is known (bad
+ * version, bad token, unknown path) the whole allowance shows */
+static void
+datocms_headers(struct td_request *req)
+{
+	char limit[16];
 
-static const renderer_fn renderers[TD_DIALECT__MAX] = {
-	[TD_DIALECT_ADMIN] = render_admin,
-	[TD_DIALECT_STORYBLOK] = render_storyblok,
-	[TD_DIALECT_DATOCMS] = render_datocms,
-	[TD_DIALECT_SOFTWAREONE] = render_softwareone,
-	[TD_DIALECT_VERIFY] = render_admin,
+	if (req->rate_headers_set || req->rate_limit <= 0)
+		return;
+	snprintf(limit, sizeof(limit), "%d", req->rate_limit);
+	td_response_header(req, "X-RateLimit-Limit", limit);
+	td_response_header(req, "X-RateLimit-Remaining", limit);
+	req->rate_headers_set = 1;
+}
+
+/* nginx auth_request turns any answer but 2xx, 401 and 403 into a 500 for
+ * the client: a bad verify request is a refusal */
+static int
+verify_status(const struct td_request *req, int status)
+{
+	if ((req->method & (TD_METHOD_GET | TD_METHOD_HEAD)) && status >= 400 && status < 500 &&
+	    status != 401 && status != 403)
+		return 403;
+	return status;
+}
+
+const struct td_dialect_hooks td_dialect_hooks[TD_DIALECT__MAX] = {
+	[TD_DIALECT_ADMIN] = { render_admin, NULL, NULL },
+	[TD_DIALECT_STORYBLOK] = { render_storyblok, NULL, NULL },
+	[TD_DIALECT_DATOCMS] = { render_datocms, datocms_headers, NULL },
+	[TD_DIALECT_SOFTWAREONE] = { render_softwareone, NULL, NULL },
+	[TD_DIALECT_VERIFY] = { render_admin, NULL, verify_status },
 };
 
 struct json_object *
@@ -171,5 +195,5 @@ td_error_render(enum td_dialect dialect, const struct td_error *e, const char *r
 {
 	if (dialect < 0 || dialect >= TD_DIALECT__MAX)
 		dialect = TD_DIALECT_ADMIN;
-	return renderers[dialect](e, request_id);
+	return td_dialect_hooks[dialect].render_error(e, request_id);
 }

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "tokend/api/errors.h"
 #include "tokend/server/http.h"
 #include "tokend/server/log.h"
 
@@ -20,6 +19,14 @@ td_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The route's dialect hooks (api/errors.c); unknown dialects answer as admin. */
+static const struct td_dialect_hooks *
+hooks_of(const struct td_request *req)
+{
+	return &td_dialect_hooks[req->dialect >= 0 && req->dialect < TD_DIALECT__MAX
+				 ? req->dialect : TD_DIALECT_ADMIN];
 }
 
 const char *
@@ -130,16 +137,8 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 	}
 	if (text_len > INT32_MAX)
 		return -1;
-	/* DatoCMS: "returned in every response" — before a caller is known
-	 * (bad version, bad token, unknown path) the whole allowance shows */
-	if (req->dialect == TD_DIALECT_DATOCMS && !req->rate_headers_set && req->rate_limit > 0) {
-		char limit[16];
-
-		snprintf(limit, sizeof(limit), "%d", req->rate_limit);
-		td_response_header(req, "X-RateLimit-Limit", limit);
-		td_response_header(req, "X-RateLimit-Remaining", limit);
-		req->rate_headers_set = 1;
-	}
+	if (hooks_of(req)->before_headers != NULL)
+		hooks_of(req)->before_headers(req);
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\n"
 		     "Content-Type: application/json; charset=utf-8\r\n"
@@ -204,15 +203,12 @@ td_respond_error(struct td_request *req, int status, const char *code,
 	struct td_error e = { status, code, field, message };
 	char allow[96];
 
-	/* nginx auth_request turns any answer but 2xx, 401 and 403 into a 500
-	 * for the client: a bad verify request is a refusal */
-	if (req->dialect == TD_DIALECT_VERIFY && (req->method & (TD_METHOD_GET | TD_METHOD_HEAD)) &&
-	    status >= 400 && status < 500 && status != 401 && status != 403)
-		e.status = status = 403;
+	if (hooks_of(req)->error_status != NULL)
+		e.status = status = hooks_of(req)->error_status(req, status);
 
 	if (status == 405) {
 		td_methods_format(req->match.allow, allow, sizeof(allow));
 		td_response_header(req, "Allow", allow);
 	}
-	return td_respond_json(req, status, td_error_render(req->dialect, &e, req->request_id));
+	return td_respond_json(req, status, hooks_of(req)->render_error(&e, req->request_id));
 }

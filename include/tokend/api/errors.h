@@ -14,15 +14,10 @@
 
 #include <json-c/json.h>
 
-#include "tokend/server/router.h"
+#include "tokend/server/http.h"
 
-struct td_error {
-	int status;
-	const char *code;
-	const char *field;	/* may be NULL */
-	const char *message;
-};
-
+/* The dialect hooks table (struct td_dialect_hooks, server/http.h) is
+ * defined in errors.c; td_error_render renders through it. */
 struct json_object *td_error_render(enum td_dialect dialect, const struct td_error *e,
 				    const char *request_id);
 

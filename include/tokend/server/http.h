@@ -51,6 +51,24 @@ struct td_request {
 	void *before_response_arg;
 };
 
+/* An error as the core raises it; each dialect renders it its own way. */
+struct td_error {
+	int status;
+	const char *code;
+	const char *field;	/* may be NULL */
+	const char *message;
+};
+
+/* What differs between dialects at the HTTP edge, one row per dialect
+ * (defined by the views, api/errors.c): the server calls these and never
+ * asks which dialect it serves. */
+struct td_dialect_hooks {
+	struct json_object *(*render_error)(const struct td_error *e, const char *request_id);
+	void (*before_headers)(struct td_request *req);	/* headers every answer carries */
+	int (*error_status)(const struct td_request *req, int status);	/* the status allowed */
+};
+extern const struct td_dialect_hooks td_dialect_hooks[TD_DIALECT__MAX];
+
 /* The HTTP reason phrase for a status ("Not Found"), or "Unknown". */
 const char *td_http_reason(int status);
 
