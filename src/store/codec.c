@@ -3,8 +3,8 @@
  * record type (the field names, kinds and default rules are all here, as
  * config_keys is for the configuration). Field names are one or two
  * lowercase letters: at a million tokens every byte of a field name is a
- * megabyte, and a name is looked up by its letters, not by comparing it
- * with every entry (a 10,000-token list decodes 200,000 fields).
+ * megabyte, and a name is looked up by its letters, not compared with
+ * every entry (a 10,000-token list looks up every field of every record).
  *
  * It must never change an encoding (records written years ago are read by
  * it, and an older tokend reads what it writes: see the layout at the top
@@ -52,7 +52,8 @@ struct field {
 	unsigned rules;			/* OMIT_*, REQUIRED, ALL_WORD */
 	size_t count;			/* K_IDS: offset of the int count */
 	size_t flag;			/* OMIT_UNSET, ALL_WORD: offset of the int flag */
-	size_t same;			/* OMIT_SAME: offset of the other field */
+	size_t same;			/* OMIT_SAME: offset of the other field,
+					   of the same kind and size */
 	int64_t (*implied)(const void *rec);	/* OMIT_IMPLIED */
 };
 

@@ -987,7 +987,7 @@ td_store_minted_list(struct td_store *store, const char *parent_ref,
 		goto done;
 	if (r->type == REDIS_REPLY_INTEGER ||
 	    (r->type == REDIS_REPLY_ARRAY && r->elements > TD_MINTED_MAX)) {
-		td_log_error("minted_list: %s minted more than %d credentials: not cascading",
+		td_log_error("%s minted more than %d credentials: not cascading",
 			     key, TD_MINTED_MAX);
 		rc = TD_STORE_DOWN;
 		goto done;
@@ -999,7 +999,7 @@ td_store_minted_list(struct td_store *store, const char *parent_ref,
 	for (i = 0; i < r->elements && rc == TD_STORE_OK; i++) {
 		e = r->element[i];
 		if (e->type != REDIS_REPLY_STRING || codec_ref_parse(e->str, e->len, &ref) != 0) {
-			td_log_error("minted_list: %s holds a malformed credential reference", key);
+			td_log_error("%s holds a malformed credential reference", key);
 			rc = TD_STORE_DOWN;
 			break;
 		}
