@@ -60,10 +60,10 @@ build/asan/%.o: src/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -O1 -c -o $@ $<
 
 build/libtokend.a: $(OBJS)
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/libtokend-asan.a: $(ASAN_OBJS)
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/tokend: build/obj/server/main.o build/libtokend.a
 	@$(if $(Q),echo "  LD      $@")
@@ -99,7 +99,7 @@ build/fuzzobj/%.o: src/%.c
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
 
 build/libtokend-fuzz.a: $(FUZZ_OBJS)
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/fuzz/%: tests/fuzz/%.c build/libtokend-fuzz.a | build/fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
