@@ -56,6 +56,7 @@
 #define TD_PAT_SPACES_MAX     256   /* spaces one PAT names */
 #define TD_RATE_LIMIT_MAX 1000000   /* a space's management calls per window */
 #define TD_MINTED_MAX       10000   /* credentials one cascade revokes */
+#define TD_MINT_DEPTH_MAX   8       /* makers above a minted credential */
 #define TD_ACTIVITY_LIST_MAX 1000   /* entries one activities call returns */
 
 #endif

@@ -129,11 +129,11 @@ int64_t
 td_api_named_space(const struct td_request *req)
 {
 	const char *hdr = td_request_header(req, "X-Space-Id");
-	long long v;
+	int64_t v;
 
 	if (hdr == NULL)
 		return 0;
-	return td_parse_int64(hdr, strlen(hdr), 1, INT64_MAX, &v) == 0 ? v : -1;
+	return td_parse_id(hdr, strlen(hdr), &v) == 0 ? v : -1;
 }
 
 struct json_object *

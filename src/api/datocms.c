@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tokend/api/catalogue.h"
 #include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
 #include "tokend/core/role.h"

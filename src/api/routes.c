@@ -18,6 +18,7 @@ const struct td_route td_routes[] = {
 	  td_api_space_delete },
 	{ "spaces.activities", TD_METHOD_GET, "/v1/spaces/{space_id}/activities", TD_DIALECT_ADMIN,
 	  td_api_space_activities },
+	{ "activities", TD_METHOD_GET, "/v1/activities", TD_DIALECT_ADMIN, td_api_account_activities },
 
 	{ "api_keys.list", TD_METHOD_GET, "/v1/spaces/{space_id}/api_keys", TD_DIALECT_STORYBLOK,
 	  td_api_storyblok_list },

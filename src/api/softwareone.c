@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokend/api/catalogue.h"
 #include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
 #include "tokend/api/rql.h"

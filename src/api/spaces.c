@@ -179,9 +179,10 @@ add_activity(const struct td_activity *a, void *arg)
 	return 0;
 }
 
-/* GET /v1/spaces/{space_id}/activities?limit=N — newest first (N <= 1000). */
-int
-td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
+/* ?limit=N (N <= 1000), newest first: a space's trail or the account's. */
+static int
+respond_trail(struct td_ctx *ctx, struct td_request *req, enum td_op op,
+	      enum td_space_from from, int64_t space_id)
 {
 	const char *limit_s = td_target_query(&req->target, "limit");
 	struct activity_ctx a;
@@ -189,8 +190,7 @@ td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
 	struct td_call c;
 	long long limit = 100;
 
-	if (td_api_begin(ctx, req, &c, "space", TD_OP_ACTIVITIES, TD_SPACE_PATH,
-			 req->match.ids[0]) != 0)
+	if (td_api_begin(ctx, req, &c, "space", op, from, space_id) != 0)
 		return 0;
 	if (limit_s != NULL && td_parse_int64(limit_s, strlen(limit_s), INT64_MIN, INT64_MAX,
 					      &limit) != 0)
@@ -203,4 +203,18 @@ td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
 	o = json_object_new_object();
 	json_object_object_add(o, "activities", a.array);
 	return td_respond_json(req, 200, o);
+}
+
+/* GET /v1/spaces/{space_id}/activities */
+int
+td_api_space_activities(struct td_ctx *ctx, struct td_request *req)
+{
+	return respond_trail(ctx, req, TD_OP_ACTIVITIES, TD_SPACE_PATH, req->match.ids[0]);
+}
+
+/* GET /v1/activities: personal access tokens and spaces made and removed */
+int
+td_api_account_activities(struct td_ctx *ctx, struct td_request *req)
+{
+	return respond_trail(ctx, req, TD_OP_ACCOUNT_ACTIVITIES, TD_SPACE_NONE, 0);
 }

@@ -3,7 +3,8 @@
  * token, or a space token with the management right (acting with its
  * role's and modules' scopes, in its own space only). Missing, malformed,
  * forged, unknown, revoked or expired: TD_ERR_UNAUTHENTICATED, with no
- * Redis I/O for a string whose tag does not verify.
+ * Redis I/O for a string whose tag does not verify. A minted credential
+ * works only while every credential above it works.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "tokend/core/auth.h"
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/rules.h"
 #include "tokend/store/store.h"
 
@@ -21,6 +23,55 @@ static int
 expired(int64_t expires_at)
 {
 	return expires_at != 0 && expires_at <= (int64_t)time(NULL);
+}
+
+/* A space token acts while it is active, unexpired and a management token. */
+static int
+token_acts(const struct td_token *t)
+{
+	return t->status == TD_STATUS_ACTIVE && td_rule_is_management(t) && !expired(t->expires_at);
+}
+
+/*
+ * The revocation cascade deletes what a credential minted, but it can be
+ * cut short (Redis gone half way, TD_MINTED_MAX reached). So a minted
+ * credential is checked at use as well: each maker above it must still
+ * exist and act. One read per maker, at most TD_MINT_DEPTH_MAX (minting
+ * deeper is refused, see td_rule_may_mint); the records read land in the
+ * identify scratch, whose caller's fields are already copied into p.
+ */
+static int
+makers_act(struct td_ctx *ctx, const char *minted_by, struct td_principal *p)
+{
+	char ref[TD_CRED_REF_MAX];
+	struct td_cred_ref r;
+	int rc, mc;
+
+	snprintf(ref, sizeof(ref), "%s", minted_by);
+	for (p->depth = 0; ref[0] != '\0'; p->depth++) {
+		if (p->depth == TD_MINT_DEPTH_MAX ||
+		    td_cred_ref_parse(ref, strlen(ref), &r) != 0)
+			return TD_ERR_UNAUTHENTICATED;
+		p->makers[p->depth] = r;
+		if (r.kind == 'p') {
+			rc = td_store_pat_get(ctx->store, r.id, &ctx->scratch_pat);
+			if (rc == TD_STORE_OK && expired(ctx->scratch_pat.expires_at))
+				rc = TD_STORE_NOT_FOUND;
+			if (rc == TD_STORE_OK)
+				snprintf(ref, sizeof(ref), "%s", ctx->scratch_pat.minted_by);
+		} else {
+			rc = td_store_token_get(ctx->store, r.space_id, r.id, &ctx->auth_token, &mc);
+			if (rc == TD_STORE_OK && !token_acts(&ctx->auth_token))
+				rc = TD_STORE_NOT_FOUND;
+			if (rc == TD_STORE_OK)
+				snprintf(ref, sizeof(ref), "%s", ctx->auth_token.minted_by);
+		}
+		if (rc < 0)
+			return TD_ERR_UNAVAILABLE;
+		if (rc != TD_STORE_OK)
+			return TD_ERR_UNAUTHENTICATED;
+	}
+	return TD_OK;
 }
 
 /* A space token: current value, active, not expired, with the management right. */
@@ -34,8 +85,7 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 	if (rc < 0)
 		return TD_ERR_UNAVAILABLE;
 	if (rc != TD_STORE_OK || t->kid != ref->kid || t->signed_kind != ref->kind ||
-	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 ||
-	    t->status != TD_STATUS_ACTIVE || !td_rule_is_management(t) || expired(t->expires_at))
+	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 || !token_acts(t))
 		return TD_ERR_UNAUTHENTICATED;
 	memset(p, 0, offsetof(struct td_principal, spaces));
 	p->kind = TD_CRED_TOKEN;
@@ -46,8 +96,8 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 	p->scopes = td_rule_token_scopes(t);
 	p->expires_at = t->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "token:%" PRId64, t->id);
-	snprintf(p->ref, sizeof(p->ref), "t:%" PRId64 ":%" PRId64, t->space_id, t->id);
-	return TD_OK;
+	td_cred_ref_token(t->space_id, t->id, p->ref);
+	return makers_act(ctx, t->minted_by, p);
 }
 
 static int
@@ -76,8 +126,8 @@ identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_princ
 	p->full = pat->full;
 	p->expires_at = pat->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "pat:%" PRId64, pat->id);
-	snprintf(p->ref, sizeof(p->ref), "p:%" PRId64, pat->id);
-	return TD_OK;
+	td_cred_ref_pat(pat->id, p->ref);
+	return makers_act(ctx, pat->minted_by, p);
 }
 
 int

@@ -67,6 +67,7 @@ static const unsigned op_scope[TD_OP__MAX] = {
 	[TD_OP_SPACE_UPDATE] = TD_SCOPE_SPACES_WRITE,
 	[TD_OP_SPACE_DELETE] = TD_SCOPE_SPACES_WRITE,
 	[TD_OP_ACTIVITIES] = TD_SCOPE_SPACES_READ,
+	[TD_OP_ACCOUNT_ACTIVITIES] = TD_SCOPE_SPACES_READ | TD_SCOPE_PATS_READ,
 	[TD_OP_PAT_LIST] = TD_SCOPE_PATS_READ,
 	[TD_OP_PAT_GET] = TD_SCOPE_PATS_READ,
 	[TD_OP_PAT_CREATE] = TD_SCOPE_PATS_WRITE,
@@ -94,6 +95,9 @@ resolve_space(struct td_call *c, enum td_space_from from, int64_t named)
 		c->space_id = 0;
 		return TD_OK;
 	case TD_SPACE_PATH:
+		/* no space 0: a call about a space always loads that space */
+		if (named <= 0)
+			return td_fail(c, TD_ERR_NOT_FOUND, NULL, "This record could not be found");
 		c->space_id = named;
 		return TD_OK;
 	case TD_SPACE_CALLER:
@@ -137,6 +141,8 @@ td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, siz
 	int rc;
 
 	c->ctx = ctx;
+	/* nothing of an earlier request's space may stand in for this one's */
+	ctx->scratch_space.id = 0;
 	c->op = op;
 	c->space_id = 0;
 	c->rated = 0;

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/internal.h"
 #include "tokend/core/rules.h"
 #include "tokend/server/log.h"
@@ -104,6 +105,9 @@ td_core_pat_create(struct td_call *c, const struct td_pat_change *ch, const stru
 		return c->err.code;
 	if (!td_rule_pat_within(&c->who, p))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL, "a credential cannot grant more than it holds");
+	if (!td_rule_may_mint(&c->who))
+		return td_fail(c, TD_ERR_EXCEEDS, NULL,
+			       "a credential this far down its chain of makers cannot mint another");
 	if (td_rule_bound_expiry(&c->who, ch->has_expires && ch->expires_at.s != NULL,
 				 &p->expires_at) != 0)
 		return td_fail(c, TD_ERR_EXCEEDS, "expires_at",
@@ -112,10 +116,11 @@ td_core_pat_create(struct td_call *c, const struct td_pat_change *ch, const stru
 	snprintf(p->minted_by, sizeof(p->minted_by), "%s", c->who.ref);
 	if (td_fail_store(c, td_store_pat_next_id(c->ctx->store, &p->id), NOT_FOUND) != TD_OK)
 		return c->err.code;
-	snprintf(ref, sizeof(ref), "p:%" PRId64, p->id);
+	td_cred_ref_pat(p->id, ref);
 	if (td_fail_store(c, td_store_minted_add(c->ctx->store, p->minted_by, ref), NOT_FOUND) !=
 	    TD_OK || td_fail_store(c, issue(c->ctx, p, c->value, sizeof(c->value)), NOT_FOUND) != TD_OK)
 		return c->err.code;
+	td_audit(c, TD_TRAIL_ACCOUNT, "pat", "create", p->id);
 	*out = p;
 	*value = c->value;
 	return TD_OK;
@@ -128,12 +133,14 @@ td_core_pat_delete(struct td_call *c, int64_t id, const struct td_pat **out)
 
 	if (td_core_expect(c, TD_OP_PAT_DELETE) != TD_OK || load(c, id) != TD_OK)
 		return c->err.code;
-	if (td_rule_is_self_pat(&c->who, id))
-		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself");
+	if (td_rule_upholds_caller_pat(&c->who, id))
+		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself "
+			       "or the credential that made it");
 	if (td_fail_store(c, td_store_pat_delete(c->ctx->store, id, &c->ctx->scratch_pat),
 			  NOT_FOUND) != TD_OK)
 		return c->err.code;
-	snprintf(ref, sizeof(ref), "p:%" PRId64, id);
+	td_audit(c, TD_TRAIL_ACCOUNT, "pat", "delete", id);
+	td_cred_ref_pat(id, ref);
 	if (td_cascade_revoke(c->ctx, ref, c->who.actor) != TD_OK)
 		td_log_error("pat %" PRId64 ": revoking what it minted did not finish", id);
 	*out = &c->ctx->scratch_pat;

@@ -41,6 +41,12 @@ td_rule_holds(const struct td_principal *who, unsigned scope)
 int
 td_rule_token_within(const struct td_principal *who, const struct td_token *t)
 {
+	if (!td_rule_is_management(t))
+		return 1;	/* delivery only: grants no management */
+	/* nor outlives the caller: else its value is a lasting copy of a
+	 * credential that expires */
+	if (who->expires_at != 0 && (t->expires_at == 0 || t->expires_at > who->expires_at))
+		return 0;
 	return (td_rule_token_scopes(t) & ~who->scopes) == 0;
 }
 
@@ -90,4 +96,37 @@ td_rule_bound_expiry(const struct td_principal *maker, int given, int64_t *expir
 		return 0;
 	}
 	return *expires_at != 0 && *expires_at <= maker->expires_at ? 0 : -1;
+}
+
+int
+td_rule_may_mint(const struct td_principal *maker)
+{
+	return maker->depth < TD_MINT_DEPTH_MAX;
+}
+
+int
+td_rule_upholds_caller_token(const struct td_principal *who, const struct td_token *t)
+{
+	int i;
+
+	if (td_rule_is_self_token(who, t))
+		return 1;
+	for (i = 0; i < who->depth && i < TD_MINT_DEPTH_MAX; i++)
+		if (who->makers[i].kind == 't' && who->makers[i].id == t->id &&
+		    who->makers[i].space_id == t->space_id)
+			return 1;
+	return 0;
+}
+
+int
+td_rule_upholds_caller_pat(const struct td_principal *who, int64_t pat_id)
+{
+	int i;
+
+	if (td_rule_is_self_pat(who, pat_id))
+		return 1;
+	for (i = 0; i < who->depth && i < TD_MINT_DEPTH_MAX; i++)
+		if (who->makers[i].kind == 'p' && who->makers[i].id == pat_id)
+			return 1;
+	return 0;
 }

@@ -38,12 +38,21 @@ td_core_space_list(struct td_call *c, td_core_space_cb cb, void *arg)
 	return td_fail_store(c, td_store_space_list(c->ctx->store, list_one, &l), NOT_FOUND);
 }
 
+/* The call's space, which td_core_begin loaded: checked, not assumed. */
+static int
+loaded_space(struct td_call *c)
+{
+	if (c->space_id <= 0 || c->ctx->scratch_space.id != c->space_id)
+		return td_fail(c, TD_ERR_INTERNAL, NULL, "the call's space is not loaded");
+	return TD_OK;
+}
+
 int
 td_core_space_get(struct td_call *c, const struct td_space **out)
 {
-	if (td_core_expect(c, TD_OP_SPACE_GET) != TD_OK)
+	if (td_core_expect(c, TD_OP_SPACE_GET) != TD_OK || loaded_space(c) != TD_OK)
 		return c->err.code;
-	*out = &c->ctx->scratch_space;	/* td_core_begin loaded it */
+	*out = &c->ctx->scratch_space;
 	return TD_OK;
 }
 
@@ -94,6 +103,7 @@ td_core_space_create(struct td_call *c, const struct td_space_change *ch,
 	if (add_builtin_token(c, sp->id) != TD_STORE_OK)
 		td_log_error("space %" PRId64 ": built-in token not created", sp->id);
 	td_audit(c, sp->id, "space", "create", sp->id);
+	td_audit(c, TD_TRAIL_ACCOUNT, "space", "create", sp->id);
 	*out = sp;
 	return TD_OK;
 }
@@ -104,7 +114,7 @@ td_core_space_update(struct td_call *c, const struct td_space_change *ch,
 {
 	struct td_space *sp = &c->ctx->scratch_space;
 
-	if (td_core_expect(c, TD_OP_SPACE_UPDATE) != TD_OK)
+	if (td_core_expect(c, TD_OP_SPACE_UPDATE) != TD_OK || loaded_space(c) != TD_OK)
 		return c->err.code;
 	if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
 		return c->err.code;
@@ -124,6 +134,7 @@ td_core_space_delete(struct td_call *c, const struct td_space **out)
 	if (td_fail_store(c, td_store_space_delete(c->ctx->store, c->space_id,
 						   &c->ctx->scratch_space), NOT_FOUND) != TD_OK)
 		return c->err.code;
+	td_audit(c, TD_TRAIL_ACCOUNT, "space", "delete", c->space_id);
 	*out = &c->ctx->scratch_space;
 	return TD_OK;
 }
@@ -131,8 +142,13 @@ td_core_space_delete(struct td_call *c, const struct td_space **out)
 int
 td_core_activities(struct td_call *c, int64_t limit, td_core_activity_cb cb, void *arg)
 {
-	if (td_core_expect(c, TD_OP_ACTIVITIES) != TD_OK)
-		return c->err.code;
+	if (c->op == TD_OP_ACCOUNT_ACTIVITIES) {
+		if (!c->who.all_spaces)
+			return td_fail(c, TD_ERR_FORBIDDEN, NULL,
+				       "only a credential for all spaces may read the account's trail");
+	} else if (td_core_expect(c, TD_OP_ACTIVITIES) != TD_OK || c->space_id <= 0) {
+		return td_fail(c, TD_ERR_INTERNAL, NULL, "a space's trail needs its space");
+	}
 	if (limit < 1 || limit > TD_ACTIVITY_LIST_MAX)
 		return td_fail(c, TD_ERR_INVALID, "limit", "must be 1..1000");
 	return td_fail_store(c, td_store_activity_list(c->ctx->store, c->space_id, (int)limit,

@@ -172,8 +172,11 @@ td_text_check(const struct td_text *v, size_t max_chars, const char **msg)
 
 	if (v->s == NULL)
 		return 0;
+	/* C0, DEL, and C1 (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8) */
 	for (i = 0; i < v->len; i++)
-		if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f) {
+		if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f ||
+		    ((unsigned char)v->s[i] == 0xc2 && i + 1 < v->len &&
+		     (unsigned char)v->s[i + 1] >= 0x80 && (unsigned char)v->s[i + 1] <= 0x9f)) {
 			*msg = "must not contain control characters";
 			return -1;
 		}

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/internal.h"
 #include "tokend/core/rules.h"
 #include "tokend/server/log.h"
@@ -125,6 +126,9 @@ bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
 		return td_fail(c, TD_ERR_EXCEEDS, "role",
 			       "a credential cannot grant more than it holds");
 	mints = !was_management || td_rule_token_scopes(t) != old_scopes;
+	if (mints && !td_rule_may_mint(&c->who))
+		return td_fail(c, TD_ERR_EXCEEDS, NULL,
+			       "a credential this far down its chain of makers cannot mint another");
 	if ((mints || expiry_given) && td_rule_bound_expiry(&c->who, expiry_given, &t->expires_at) != 0)
 		return td_fail(c, TD_ERR_EXCEEDS, "expires_at",
 			       "cannot be later than the expiry of the credential acting");
@@ -142,7 +146,7 @@ register_minted(struct td_call *c, const struct td_token *t)
 
 	if (t->minted_by[0] == '\0')
 		return TD_OK;
-	snprintf(ref, sizeof(ref), "t:%" PRId64 ":%" PRId64, t->space_id, t->id);
+	td_cred_ref_token(t->space_id, t->id, ref);
 	return td_fail_store(c, td_store_minted_add(c->ctx->store, t->minted_by, ref), NOT_FOUND);
 }
 
@@ -226,6 +230,7 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
 	unsigned old_scopes;
+	int64_t old_expiry;
 	int space_mc = 0, was_management;
 
 	if (load_for_change(c, TD_OP_TOKEN_UPDATE, id, &space_mc) != TD_OK)
@@ -236,10 +241,21 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 	was = t->status;
 	was_management = td_rule_is_management(t);
 	old_scopes = td_rule_token_scopes(t);
+	old_expiry = t->expires_at;
 	if (td_token_apply_change(t, ch, 0, &c->err) != 0)
 		return c->err.code;
-	if (t->status != was && td_rule_is_self_token(&c->who, t))
-		return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself");
+	if (td_rule_upholds_caller_token(&c->who, t)) {
+		/* what decides whether the caller can go on calling */
+		if (t->status != was)
+			return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself "
+				       "or the credential that made it");
+		if (t->expires_at != old_expiry)
+			return td_fail(c, TD_ERR_SELF, "expires_at", "a credential cannot change its own "
+				       "expiry or that of the credential that made it");
+		if (td_rule_is_management(t) != was_management)
+			return td_fail(c, TD_ERR_SELF, "can_access_cma", "a credential cannot drop its "
+				       "own management right or that of the credential that made it");
+	}
 	if (bound_by_maker(c, t, was_management, old_scopes, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
 	stamp_status(c, t, was, td_now_ms());
@@ -280,8 +296,9 @@ td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 		return td_fail(c, TD_ERR_TRANSITION, "status", "Only an Active token can be disabled.");
 	if (to != TD_STATUS_ACTIVE && to != TD_STATUS_DISABLED)
 		return td_fail(c, TD_ERR_TRANSITION, "status", "is not included in the list");
-	if (to == TD_STATUS_DISABLED && td_rule_is_self_token(&c->who, t))
-		return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself");
+	if (to == TD_STATUS_DISABLED && td_rule_upholds_caller_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, "status", "a credential cannot disable itself "
+			       "or the credential that made it");
 	t->status = to;
 	stamp_status(c, t, was, td_now_ms());
 	return save(c, t, space_mc, to == TD_STATUS_ACTIVE ? "enable" : "disable", out);
@@ -296,8 +313,9 @@ td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_vi
 
 	if (load_for_change(c, TD_OP_TOKEN_DELETE, id, &space_mc) != TD_OK)
 		return c->err.code;
-	if (td_rule_is_self_token(&c->who, t))
-		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself");
+	if (td_rule_upholds_caller_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself "
+			       "or the credential that made it");
 	if (soft) {
 		/* kept for audit as Deleted: no view shows it, nothing accepts it */
 		t->status = TD_STATUS_DELETED;
@@ -310,7 +328,7 @@ td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_vi
 	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
 		return c->err.code;
 	td_audit(c, c->space_id, c->resource, "delete", id);
-	snprintf(ref, sizeof(ref), "t:%" PRId64 ":%" PRId64, c->space_id, id);
+	td_cred_ref_token(c->space_id, id, ref);
 	if (td_cascade_revoke(c->ctx, ref, c->who.actor) != TD_OK)
 		td_log_error("token %" PRId64 ": revoking what it minted did not finish", id);
 	view_of(c, t, space_mc, out);

@@ -46,6 +46,17 @@ td_parse_int64(const char *s, size_t len, long long min, long long max, long lon
 }
 
 int
+td_parse_id(const char *s, size_t len, int64_t *out)
+{
+	long long v;
+
+	if (s == NULL || len == 0 || s[0] == '0' || td_parse_int64(s, len, 1, INT64_MAX, &v) != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 td_parse_octal_mode(const char *s, long long *out)
 {
 	size_t len = strlen(s), i;

@@ -53,7 +53,7 @@ pattern_match(const char *pattern, const char *const *segments, int nsegments,
 	      struct td_route_match *m)
 {
 	const char *p = pattern, *end;
-	long long id;
+	int64_t id;
 	size_t len;
 	int i = 0;
 
@@ -73,7 +73,7 @@ pattern_match(const char *pattern, const char *const *segments, int nsegments,
 			m->strs[m->nstrs++] = segments[i];
 		} else if (p[0] == '{') {
 			if (m->nids == TD_ROUTE_PARAMS_MAX ||
-			    td_parse_int64(segments[i], strlen(segments[i]), 0, INT64_MAX, &id) != 0)
+			    td_parse_id(segments[i], strlen(segments[i]), &id) != 0)
 				return 0;
 			m->ids[m->nids++] = id;
 		} else if (strlen(segments[i]) != len || memcmp(p, segments[i], len) != 0) {

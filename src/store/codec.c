@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
@@ -387,7 +388,7 @@ put_hex(const struct field *f, const void *rec, struct codec_out *out, struct co
 static int
 encode_value(const struct field *f, const void *rec, struct codec_out *out, struct codec_str *v)
 {
-	struct codec_ref ref;
+	struct td_cred_ref ref;
 	int64_t n;
 
 	switch (f->kind) {
@@ -398,7 +399,7 @@ encode_value(const struct field *f, const void *rec, struct codec_out *out, stru
 	case K_REF:
 		v->s = text_at(f, rec);
 		v->len = strnlen(v->s, f->size);
-		return codec_ref_parse(v->s, v->len, &ref);
+		return td_cred_ref_parse(v->s, v->len, &ref);
 	case K_NUM:
 		n = num_get(f, rec);
 		return n < f->min || n > f->max ? -1 : put_num(out, v, n);
@@ -546,7 +547,7 @@ static int
 decode_value(const struct field *f, void *rec, const struct codec_str *v)
 {
 	char *text = (char *)rec + f->off;
-	struct codec_ref ref;
+	struct td_cred_ref ref;
 	int64_t n = 0;
 	size_t len;
 
@@ -558,7 +559,7 @@ decode_value(const struct field *f, void *rec, const struct codec_str *v)
 		return 0;
 	case K_REF:
 		/* cut, a reference would name another credential: refuse instead */
-		if (v->len >= f->size || (v->len > 0 && codec_ref_parse(v->s, v->len, &ref) != 0))
+		if (v->len >= f->size || (v->len > 0 && td_cred_ref_parse(v->s, v->len, &ref) != 0))
 			return -1;
 		memcpy(text, v->s, v->len);
 		text[v->len] = '\0';
@@ -649,34 +650,4 @@ done:
 	if (rc != 0 && bad != NULL)
 		*bad = why;
 	return rc;
-}
-
-/* --- credential references --- */
-
-static int
-canonical_id(const char *s, size_t len, int64_t *out)
-{
-	struct codec_str v = { s, len };
-
-	if (len == 0 || s[0] == '0')
-		return -1;
-	return get_num(&v, 1, INT64_MAX, out);
-}
-
-int
-codec_ref_parse(const char *s, size_t len, struct codec_ref *out)
-{
-	const char *colon;
-
-	if (len < 3 || len >= TD_CRED_REF_MAX || s[1] != ':')
-		return -1;
-	out->kind = s[0];
-	out->space_id = 0;
-	if (s[0] == 'p')
-		return canonical_id(s + 2, len - 2, &out->id);
-	if (s[0] != 't' || (colon = memchr(s + 2, ':', len - 2)) == NULL)
-		return -1;
-	if (canonical_id(s + 2, (size_t)(colon - s - 2), &out->space_id) != 0)
-		return -1;
-	return canonical_id(colon + 1, (size_t)(s + len - colon - 1), &out->id);
 }

@@ -61,16 +61,4 @@ int codec_encode(enum codec_record type, const void *rec, struct codec_out *out,
 int codec_decode(enum codec_record type, void *rec, const struct codec_str *kv, size_t n,
 		 const char **bad);
 
-/* A credential reference, "p:<pat id>" or "t:<space id>:<token id>": ids
- * 1..INT64_MAX in canonical decimal (no sign, no leading zero), so one
- * credential has one spelling and a key built from it names one set. */
-struct codec_ref {
-	char kind;		/* 'p' or 't' */
-	int64_t space_id;	/* 't' only, else 0 */
-	int64_t id;
-};
-
-/* 0, or -1 for anything else, TD_CRED_REF_MAX bytes or more included. */
-int codec_ref_parse(const char *s, size_t len, struct codec_ref *out);
-
 #endif

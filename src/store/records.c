@@ -21,6 +21,7 @@
  *                          (hex), ca, cb, mb
  *   {pats}:m:<id>          set of the credentials PAT <id> minted
  *   {pats}:index, {pats}:seq
+ *   {pats}:activities      the account's trail (PATs, spaces made and removed)
  *
  * No token string and no PAT secret is ever written: only the regeneration
  * secret of delivery tokens (useless without the HMAC key) and the keyed
@@ -37,6 +38,7 @@
 
 #include "tokend/server/log.h"
 #include "tokend/server/parse.h"
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
@@ -923,9 +925,9 @@ done:
 /* TD_STORE_OK for a credential reference; TD_STORE_DOWN, logged (without
  * the bytes: they could be anything), for anything else. */
 static int
-ref_check(const char *ref, struct codec_ref *r, const char *what)
+ref_check(const char *ref, struct td_cred_ref *r, const char *what)
 {
-	if (ref == NULL || codec_ref_parse(ref, strnlen(ref, TD_CRED_REF_MAX), r) != 0) {
+	if (ref == NULL || td_cred_ref_parse(ref, strnlen(ref, TD_CRED_REF_MAX), r) != 0) {
 		td_log_error("%s: malformed credential reference", what);
 		return TD_STORE_DOWN;
 	}
@@ -937,7 +939,7 @@ ref_check(const char *ref, struct codec_ref *r, const char *what)
 static int
 minted_key(const char *ref, char *out, size_t size, const char *what)
 {
-	struct codec_ref r;
+	struct td_cred_ref r;
 
 	if (ref_check(ref, &r, what) != TD_STORE_OK)
 		return TD_STORE_DOWN;
@@ -951,7 +953,7 @@ minted_key(const char *ref, char *out, size_t size, const char *what)
 int
 td_store_minted_add(struct td_store *store, const char *parent_ref, const char *child_ref)
 {
-	struct codec_ref child;
+	struct td_cred_ref child;
 	redisReply *r = NULL;
 	char key[80];
 	int rc;
@@ -972,7 +974,7 @@ td_store_minted_list(struct td_store *store, const char *parent_ref,
 {
 	const redisReply *e;
 	redisReply *r = NULL;
-	struct codec_ref ref;
+	struct td_cred_ref ref;
 	struct args a;
 	char key[80];
 	size_t i;
@@ -998,7 +1000,7 @@ td_store_minted_list(struct td_store *store, const char *parent_ref,
 	}
 	for (i = 0; i < r->elements && rc == TD_STORE_OK; i++) {
 		e = r->element[i];
-		if (e->type != REDIS_REPLY_STRING || codec_ref_parse(e->str, e->len, &ref) != 0) {
+		if (e->type != REDIS_REPLY_STRING || td_cred_ref_parse(e->str, e->len, &ref) != 0) {
 			td_log_error("%s holds a malformed credential reference", key);
 			rc = TD_STORE_DOWN;
 			break;
@@ -1067,6 +1069,15 @@ done:
 
 /* --- activity log --- */
 
+static void
+key_trail(char *out, size_t size, int64_t space_id)
+{
+	if (space_id == TD_TRAIL_ACCOUNT)
+		snprintf(out, size, "{pats}:activities");
+	else
+		key_space(out, size, space_id, "activities");
+}
+
 int
 td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
 		      const char *action, int64_t resource_id)
@@ -1075,7 +1086,7 @@ td_store_activity_add(struct td_store *store, int64_t space_id, const char *acto
 	char key[64];
 	int rc;
 
-	key_space(key, sizeof(key), space_id, "activities");
+	key_trail(key, sizeof(key), space_id);
 	rc = command(store, &r, "activity_add", "XADD %s MAXLEN ~ %d * a %s x %s r %" PRId64, key,
 		     TD_ACTIVITIES_MAX, actor, action, resource_id);
 	freeReplyObject(r);
@@ -1138,7 +1149,7 @@ td_store_activity_list(struct td_store *store, int64_t space_id, int limit, td_a
 	size_t i;
 	int rc;
 
-	key_space(key, sizeof(key), space_id, "activities");
+	key_trail(key, sizeof(key), space_id);
 	rc = command(store, &r, "activity_list", "XREVRANGE %s + - COUNT %d", key, limit);
 	if (rc != TD_STORE_OK)
 		goto done;

@@ -656,6 +656,51 @@ def test_deleting_a_pat_revokes_what_it_minted(env):
     assert all(x["action"] not in [b["action"] for b in before] for x in new), new
 
 
+def account_trail(env, cred=None):
+    r = http(env, "GET", "/v1/activities", cred or env["admin"])
+    assert r.status_code == 200, r.text
+    return [(x["action"], x["actor"], x["resource_id"]) for x in r.json()["activities"]]
+
+
+def test_the_account_trail_records_pats_and_spaces(env):
+    """Rule: PATs made, deleted and revoked by a cascade, and spaces made and
+    deleted, are recorded in the account's trail (GET /v1/activities), which
+    outlives any space; only a credential for all spaces with spaces:read and
+    personal_access_tokens:read may read it."""
+    admin = env["admin"]
+    before = len(account_trail(env))
+    s = new_space(env)
+    a = pat(env, name="A", spaces="all", scopes={"spaces": "read", "personal_access_tokens": "write"})
+    b = pat(env, a["token"], name="B", spaces="all", scopes={"spaces": "read"})
+    assert http(env, "DELETE", f"/v1/personal_access_tokens/{a['id']}", admin).status_code == 200
+    assert http(env, "DELETE", f"/v1/spaces/{s}", admin).status_code == 200
+    got = account_trail(env)
+    assert got[:len(got) - before] == [
+        ("space.delete", "pat:1", s),
+        ("pat.revoke", "pat:1", b["id"]),
+        ("pat.delete", "pat:1", a["id"]),
+        ("pat.create", f"pat:{a['id']}", b["id"]),
+        ("pat.create", "pat:1", a["id"]),
+        ("space.create", "pat:1", s),
+    ]
+    assert account_trail(env, admin)[:1] == got[:1]
+    # readers: all spaces, spaces:read and personal_access_tokens:read
+    reader = pat(env, name="r", spaces="all",
+                 scopes={"spaces": "read", "personal_access_tokens": "read"})
+    assert account_trail(env, reader["token"]) == account_trail(env)
+    s2 = new_space(env)
+    for name, spaces, scopes in (
+            ("one space", [s2], {"spaces": "read", "personal_access_tokens": "read"}),
+            ("no pats:read", "all", {"spaces": "read"}),
+            ("no spaces:read", "all", {"personal_access_tokens": "read"})):
+        cred = pat(env, name=name, spaces=spaces, scopes=scopes)["token"]
+        refused("admin", http(env, "GET", "/v1/activities", cred), "forbidden")
+    m_id, m = dato_manager(env, s2, role="1")
+    refused("admin", http(env, "GET", "/v1/activities", m), "forbidden")
+    refused("admin", http(env, "GET", "/v1/activities"), "unauthenticated")
+    assert http(env, "GET", "/v1/activities?limit=1001", admin).status_code == 422
+
+
 @pytest.mark.parametrize("view", TOKEN_VIEWS)
 def test_deleting_a_management_token_revokes_what_it_minted(env, view):
     """Rule: deleting a management token, in any view, revokes the management
@@ -668,6 +713,33 @@ def test_deleting_a_management_token_revokes_what_it_minted(env, view):
     assert r.status_code == (204 if view == "softwareone" else 200), r.text
     management_refuses(env, m2, s)
     refused("storyblok", admin_key(env, s, m2_id), "not_found")
+
+
+def test_a_token_raised_again_by_another_maker_leaves_its_first_makers_tree(env):
+    """Rule: a management token given new scopes by another credential is that
+    one's mint now: revoking its first maker leaves it working."""
+    s = new_space(env)
+    m1_id, m1 = dato_manager(env, s, role="1", name="m1")
+    m2_id, m2 = dato_manager(env, s, cred=m1, role="1", name="m2", send_space=False)
+    m3_id, m3 = dato_manager(env, s, cred=m2, role="2", name="m3", send_space=False)
+
+    def set_role(cred, tid, role):
+        doc = {"data": {"type": "access_token", "id": str(tid), "attributes": {},
+                        "relationships": {"role": {"data": {"type": "role", "id": role}}}}}
+        r = http(env, "PUT", f"/access_tokens/{tid}", cred, doc,
+                 VIEW["datocms"](env).headers(s))
+        assert r.status_code == 200, r.text
+
+    set_role(env["admin"], m2_id, "2")
+    assert http(env, "DELETE", f"/v1/spaces/{s}/api_keys/{m1_id}", env["admin"]).status_code == 200
+    assert VIEW["datocms"](env).list(m2, None).status_code == 200
+    assert VIEW["datocms"](env).list(m3, None).status_code == 200   # m2's own mint stays too
+    # and revoking its new maker's tree takes it
+    m4_id, m4 = dato_manager(env, s, role="1", name="m4")
+    set_role(m4, m2_id, "1")
+    assert http(env, "DELETE", f"/v1/spaces/{s}/api_keys/{m4_id}", env["admin"]).status_code == 200
+    management_refuses(env, m2, s)
+    management_refuses(env, m3, s)
 
 
 def test_an_expiring_pat_takes_what_it_minted_with_it(env):
@@ -687,6 +759,44 @@ def test_an_expiring_pat_takes_what_it_minted_with_it(env):
         time.sleep(0.1)
     assert time.time() >= exp, "B2 refused before its maker expired"
     assert status == 401, "B2 still works after its maker expired"
+
+
+def test_a_minted_credential_needs_every_maker_above_it(env):
+    """Rule: a minted credential works only while every credential above it
+    works, so a cascade cut short (here: the maker's record removed behind
+    tokend's back, with no cascade at all) leaves no live orphan; and a
+    disabled maker's children are refused until it is enabled again."""
+    s = new_space(env)
+    a = pat(env, name="A", spaces=[s], scopes=MAKER_SCOPES)
+    b = pat(env, a["token"], name="B", spaces=[s], scopes=MAKER_SCOPES)
+    c = pat(env, b["token"], name="C", spaces=[s], scopes={"spaces": "read"})
+    m_id, m = dato_manager(env, s, cred=b["token"], role="2")
+    assert http(env, "GET", "/v1/spaces", c["token"]).status_code == 200
+    assert VIEW["datocms"](env).list(m, None).status_code == 200
+    assert env["redis"].cli("DEL", f"{{pats}}:p:{a['id']}") == "1"
+    refused("admin", http(env, "GET", "/v1/spaces", b["token"]), "unauthenticated")
+    refused("admin", http(env, "GET", "/v1/spaces", c["token"]), "unauthenticated")
+    management_refuses(env, m, s)
+
+    sw = VIEW["softwareone"](env)
+    m1_id, m1 = dato_manager(env, s, role="1", name="m1")
+    m2_id, m2 = dato_manager(env, s, cred=m1, role="2", name="m2", send_space=False)
+    assert sw.disable(env["admin"], s, m1_id).status_code == 200
+    management_refuses(env, m2, s)
+    assert sw.enable(env["admin"], s, m1_id).status_code == 200
+    assert VIEW["datocms"](env).list(m2, None).status_code == 200
+
+
+def test_minting_depth_is_bounded(env):
+    """Rule: a chain of makers is at most 8 deep (each use reads every maker
+    above), so the 8th minted credential cannot mint a 9th."""
+    cred = env["admin"]
+    scopes = {"spaces": "read", "personal_access_tokens": "write"}
+    for depth in range(1, 9):
+        cred = pat(env, cred, name=f"d{depth}", spaces="all", scopes=scopes)["token"]
+        assert http(env, "GET", "/v1/spaces", cred).status_code == 200, depth
+    refused("admin", make_pat(env, cred, name="d9", spaces="all", scopes={"spaces": "read"}),
+            "forbidden")
 
 
 # --- 6. one set of limits -------------------------------------------------------------------
@@ -785,6 +895,123 @@ def test_a_pat_cannot_revoke_itself(env):
     r = http(env, "GET", "/v1/personal_access_tokens", p["token"])
     assert r.status_code == 200 and p["id"] in [x["id"] for x in
                                                r.json()["personal_access_tokens"]]
+
+
+# what a view's update can send to end a credential's own access (a
+# SoftwareOne update carries no status, expiry or management right)
+CUT_OFF = {
+    "storyblok": {"expires_at": "2000-01-01T00:00:00Z"},
+    "storyblok_status": {"status": "disabled"},
+    "datocms": {"can_access_cma": False},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUT_OFF))
+def test_a_token_cannot_cut_off_its_own_access_by_update(env, case):
+    """Rule: no update ends the caller's own access: not its status, its
+    expiry, nor its management right, in any view that can send them."""
+    view = case.split("_")[0]
+    v = VIEW[view](env)
+    s = new_space(env)
+    m_id, m = dato_manager(env, s, role="1")
+    change = CUT_OFF[case]
+    with unchanged(env, s):
+        refused(view, v.update(m, s, m_id, **change), "self")
+    assert VIEW["datocms"](env).list(m, None).status_code == 200
+    # another credential may make the same change
+    assert v.update(env["admin"], s, m_id, **change).status_code == 200
+
+
+@pytest.mark.parametrize("view", TOKEN_VIEWS)
+def test_a_token_cannot_delete_or_disable_its_maker(env, view):
+    """Rule: a minted credential cannot delete or disable a maker above it
+    (the cascade, or the check at use, would revoke the caller too)."""
+    v = VIEW[view](env)
+    s = new_space(env)
+    m1_id, m1 = dato_manager(env, s, role="1", name="m1")
+    m2_id, m2 = dato_manager(env, s, cred=m1, role="1", name="m2", send_space=False)
+    m3_id, m3 = dato_manager(env, s, cred=m2, role="1", name="m3", send_space=False)
+    with unchanged(env, s):
+        refused(view, v.delete(m3, s, m1_id), "self")
+        refused(view, v.delete(m3, s, m2_id), "self")
+        if v.disable is not None:
+            refused(view, v.disable(m3, s, m1_id), "self")
+    assert VIEW["datocms"](env).list(m3, None).status_code == 200
+    # downwards is fine: m1 deletes m2, and m3 goes with it
+    r = v.delete(m1, s, m2_id)
+    assert r.status_code in (200, 204), r.text
+    management_refuses(env, m3, s)
+
+
+def test_a_pat_cannot_delete_its_maker(env):
+    """Rule: a PAT cannot delete the PAT that made it, nor that one's maker."""
+    s = new_space(env)
+    a = pat(env, name="A", spaces=[s], scopes=MAKER_SCOPES)
+    b = pat(env, a["token"], name="B", spaces=[s], scopes=MAKER_SCOPES)
+    c = pat(env, b["token"], name="C", spaces=[s], scopes=MAKER_SCOPES)
+    with pats_unchanged(env):
+        for maker in (a, b):
+            r = http(env, "DELETE", f"/v1/personal_access_tokens/{maker['id']}", c["token"])
+            refused("admin", r, "self")
+    assert http(env, "GET", "/v1/spaces", c["token"]).status_code == 200
+
+
+@pytest.mark.parametrize("view", TOKEN_VIEWS)
+def test_an_expiring_caller_takes_no_lasting_credential(env, view):
+    """Rule: a caller that expires neither sees the value of, nor regenerates,
+    enables or changes, a management token that outlives it (it would hold a
+    lasting copy of a credential); delivery tokens it may."""
+    v = VIEW[view](env)
+    s = new_space(env)
+    e = pat(env, name="E", spaces=[s], expires_at=iso(int(time.time()) + 3600),
+            scopes={"access_tokens": "write", "spaces": "read"})["token"]
+    m_id, m = dato_manager(env, s, role="1")
+    d = delivery_token(env, s)
+    r = v.get(e, s, m_id)
+    assert r.status_code == 200 and v.value(v.one(r)) is None, r.text
+    r = v.list(e, s)
+    assert m not in r.text
+    shown = {v.ident(o): v.value(o) for o in v.items(r)}
+    assert shown[d["id"]] == d["token"] and shown[m_id] is None, shown
+    with unchanged(env, s):
+        if v.regenerate is not None:
+            refused(view, v.regenerate(e, s, m_id), "forbidden")
+        refused(view, v.update(e, s, m_id, name="mine"), "forbidden")
+        refused(view, v.delete(e, s, m_id), "forbidden")
+    # the same token, given an expiry within the caller's, is within reach
+    r = http(env, "PUT", f"/v1/spaces/{s}/api_keys/{m_id}", env["admin"],
+             {"api_key": {"expires_at": iso(int(time.time()) + 60)}})
+    assert r.status_code == 200, r.text
+    r = v.get(e, s, m_id)
+    assert v.value(v.one(r)) == m, r.text
+
+
+def test_space_zero_and_unusual_id_spellings_name_no_space(env):
+    """Rule: a path names a space by its one spelling: id 0, leading zeros or
+    a sign match nothing (404), and no earlier request's space stands in."""
+    s, other = new_space(env), new_space(env)
+    p = pat(env, name="bound", spaces=[s],
+            scopes={"spaces": "write", "access_tokens": "write"})["token"]
+    d = delivery_token(env, s)
+    # the worker's last space is `other`
+    assert http(env, "GET", f"/v1/spaces/{other}", env["admin"]).status_code == 200
+    before = http(env, "GET", f"/v1/spaces/{other}", env["admin"]).json()
+    for spelled in ("0", "00", f"0{s}", f"+{s}", "-0"):
+        for cred in (p, env["admin"]):
+            refused("admin", http(env, "GET", f"/v1/spaces/{spelled}", cred), "not_found")
+            refused("admin", http(env, "PUT", f"/v1/spaces/{spelled}", cred,
+                                  {"space": {"name": "taken"}}), "not_found")
+        refused("storyblok", http(env, "GET", f"/v1/spaces/{spelled}/api_keys/{d['id']}",
+                                  env["admin"]), "not_found")
+    refused("storyblok", http(env, "GET", f"/v1/spaces/{s}/api_keys/0{d['id']}",
+                              env["admin"]), "not_found")
+    # X-Space-Id too: "0<id>" names no space (the admin reaches every space,
+    # so it must name one: 422), and a bound credential naming it is refused
+    for view in ("datocms", "softwareone"):
+        r = VIEW[view](env).list(env["admin"], f"0{s}")
+        assert r.status_code in (400, 422), (view, r.status_code, r.text)
+        assert VIEW[view](env).list(env["admin"], s).status_code == 200
+    assert http(env, "GET", f"/v1/spaces/{other}", env["admin"]).json() == before
 
 
 # --- 8. status changes are stamped ------------------------------------------------------

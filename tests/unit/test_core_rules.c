@@ -192,6 +192,38 @@ test_rule_token_within(void **state)
 	assert_false(td_rule_token_within(&who, &tok));
 	who.scopes = WRITER;
 	assert_true(td_rule_token_within(&who, &tok));
+	/* an expiring caller: only management tokens expiring no later */
+	who.expires_at = 2000000000;
+	tok.expires_at = 0;
+	assert_false(td_rule_token_within(&who, &tok));
+	tok.expires_at = 2000000001;
+	assert_false(td_rule_token_within(&who, &tok));
+	tok.expires_at = 2000000000;
+	assert_true(td_rule_token_within(&who, &tok));
+	/* delivery tokens outlive it freely: they are no credential */
+	assert_true(td_rule_token_within(&who, delivery_token(2, 5)));
+}
+
+static void
+test_rule_upholds_caller(void **state)
+{
+	struct td_principal who = principal(TD_CRED_TOKEN, 7, 5, ADMIN_SCOPES);
+
+	(void)state;
+	assert_true(td_rule_upholds_caller_token(&who, management_token(7, 5, 1, NULL, 0)));
+	assert_false(td_rule_upholds_caller_token(&who, management_token(8, 5, 1, NULL, 0)));
+	assert_false(td_rule_upholds_caller_pat(&who, 7));
+	/* minted by token 8 of space 5, itself minted by PAT 3 */
+	who.depth = 2;
+	who.makers[0] = (struct td_cred_ref){ 't', 5, 8 };
+	who.makers[1] = (struct td_cred_ref){ 'p', 0, 3 };
+	assert_true(td_rule_upholds_caller_token(&who, management_token(8, 5, 1, NULL, 0)));
+	assert_false(td_rule_upholds_caller_token(&who, management_token(8, 6, 1, NULL, 0)));
+	assert_true(td_rule_upholds_caller_pat(&who, 3));
+	assert_false(td_rule_upholds_caller_pat(&who, 8));	/* a token's id is no PAT's */
+	/* what is past depth is not the chain */
+	who.depth = 1;
+	assert_false(td_rule_upholds_caller_pat(&who, 3));
 }
 
 static void
@@ -360,6 +392,19 @@ test_rule_bound_expiry(void **state)
 	e = 2000000000;
 	assert_int_equal(td_rule_bound_expiry(&maker, 1, &e), 0);
 	assert_int_equal(e, 2000000000);
+}
+
+static void
+test_rule_may_mint(void **state)
+{
+	struct td_principal maker = principal(TD_CRED_PAT, 1, 0, TD_SCOPE_ALL);
+
+	(void)state;
+	assert_true(td_rule_may_mint(&maker));	/* a root credential */
+	maker.depth = TD_MINT_DEPTH_MAX - 1;
+	assert_true(td_rule_may_mint(&maker));	/* its child is the deepest allowed */
+	maker.depth = TD_MINT_DEPTH_MAX;
+	assert_false(td_rule_may_mint(&maker));
 }
 
 /* --- td_token_apply_change: the rules every dialect gets from the core --- */
@@ -590,6 +635,8 @@ main(void)
 		cmocka_unit_test(test_shape_api_token),
 		cmocka_unit_test(test_shape_api_key),
 		cmocka_unit_test(test_modules),
+		cmocka_unit_test(test_rule_may_mint),
+		cmocka_unit_test(test_rule_upholds_caller),
 		cmocka_unit_test(test_id_lists),
 	};
 

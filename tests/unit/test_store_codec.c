@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
@@ -472,24 +473,32 @@ test_credential_refs_have_one_spelling(void **state)
 	static const char *const bad[] = { "", "p:", "p:0", "p:01", "p:-1", "p:+1", "x:1", "t:1",
 					   "t:1:", "t::1", "t:1:2:3", "p:1 ", " p:1",
 					   "p:9223372036854775808", "P:1", "p1", "t:1:0" };
-	struct codec_ref r;
+	struct td_cred_ref r;
+	char buf[TD_CRED_REF_MAX];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(codec_ref_parse(good[i], strlen(good[i]), &r), 0);
-	assert_int_equal(codec_ref_parse("t:12:34", 7, &r), 0);
+		assert_int_equal(td_cred_ref_parse(good[i], strlen(good[i]), &r), 0);
+	assert_int_equal(td_cred_ref_parse("t:12:34", 7, &r), 0);
 	assert_int_equal(r.kind, 't');
 	assert_int_equal(r.space_id, 12);
 	assert_int_equal(r.id, 34);
-	assert_int_equal(codec_ref_parse("p:7", 3, &r), 0);
+	assert_int_equal(td_cred_ref_parse("p:7", 3, &r), 0);
 	assert_int_equal(r.kind, 'p');
 	assert_int_equal(r.space_id, 0);
 	assert_int_equal(r.id, 7);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (codec_ref_parse(bad[i], strlen(bad[i]), &r) != -1)
+		if (td_cred_ref_parse(bad[i], strlen(bad[i]), &r) != -1)
 			fail_msg("\"%s\" was accepted", bad[i]);
-	assert_int_equal(codec_ref_parse("p:1\0", 4, &r), -1);	/* an embedded NUL */
+	assert_int_equal(td_cred_ref_parse("p:1\0", 4, &r), -1);	/* an embedded NUL */
+	/* what the core writes is what the store reads back */
+	td_cred_ref_token(INT64_MAX, 3, buf);
+	assert_string_equal(buf, "t:9223372036854775807:3");
+	assert_int_equal(td_cred_ref_parse(buf, strlen(buf), &r), 0);
+	assert_true(r.kind == 't' && r.space_id == INT64_MAX && r.id == 3);
+	td_cred_ref_pat(42, buf);
+	assert_string_equal(buf, "p:42");
 }
 
 int

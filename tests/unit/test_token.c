@@ -133,6 +133,11 @@ test_field_errors(void **state)
 		  "is not included in the list" },
 		{ "{\"api_key\":{\"access\":\"public\",\"name\":\"a\\tb\"}}", "name",
 		  "must not contain control characters" },
+		/* C1: U+0085 (NEL) raw, and U+009F as a JSON escape */
+		{ "{\"api_key\":{\"access\":\"public\",\"name\":\"a\xc2\x85" "b\"}}", "name",
+		  "must not contain control characters" },
+		{ "{\"api_key\":{\"access\":\"public\",\"description\":\"\\u009f\"}}",
+		  "description", "must not contain control characters" },
 		{ "{\"api_key\":[]}", "api_key", "can't be blank" },
 		{ "[]", "api_key", "can't be blank" },
 	};

@@ -38,6 +38,7 @@ int td_api_space_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_update(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_delete(struct td_ctx *ctx, struct td_request *req);
 int td_api_space_activities(struct td_ctx *ctx, struct td_request *req);
+int td_api_account_activities(struct td_ctx *ctx, struct td_request *req);
 
 int td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_storyblok_create(struct td_ctx *ctx, struct td_request *req);

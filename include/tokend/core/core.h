@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "tokend/limits.h"
+#include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/sign.h"
 #include "tokend/core/space.h"
@@ -76,6 +77,10 @@ struct td_principal {
 	int64_t expires_at;		/* unix seconds, 0 = never */
 	char actor[TD_ACTOR_MAX];	/* "pat:<id>" or "token:<id>", for audit fields */
 	char ref[TD_CRED_REF_MAX];	/* "p:<id>" or "t:<space>:<id>", for minting */
+	int depth;			/* makers above it: 0 for a credential no
+					   credential minted */
+	struct td_cred_ref makers[TD_MINT_DEPTH_MAX];	/* [0] its maker, [1] that
+							   one's, ... [depth - 1] */
 };
 
 /* How a request names its space. */
@@ -92,6 +97,7 @@ enum td_op {
 	TD_OP_TOKEN_REGENERATE, TD_OP_TOKEN_STATUS, TD_OP_TOKEN_DELETE,
 	TD_OP_SPACE_LIST, TD_OP_SPACE_GET, TD_OP_SPACE_CREATE, TD_OP_SPACE_UPDATE,
 	TD_OP_SPACE_DELETE, TD_OP_ACTIVITIES,
+	TD_OP_ACCOUNT_ACTIVITIES,	/* the account's trail: PATs and spaces */
 	TD_OP_PAT_LIST, TD_OP_PAT_GET, TD_OP_PAT_CREATE, TD_OP_PAT_DELETE,
 	TD_OP_ROLE_LIST, TD_OP_ROLE_GET,
 	TD_OP_MODULE_LIST,		/* SoftwareOne's catalogue: any caller */
@@ -268,7 +274,10 @@ struct td_activity {
 	int64_t resource_id;
 };
 
-/* The space's activity trail, newest first (limit 1..TD_ACTIVITY_LIST_MAX). */
+/* A trail, newest first (limit 1..TD_ACTIVITY_LIST_MAX): the space's for a
+ * call begun for TD_OP_ACTIVITIES, the account's (personal access tokens and
+ * spaces made, deleted, revoked) for TD_OP_ACCOUNT_ACTIVITIES, which only a
+ * credential for all spaces may read. */
 typedef int (*td_core_activity_cb)(const struct td_activity *a, void *arg);
 int td_core_activities(struct td_call *c, int64_t limit, td_core_activity_cb cb, void *arg);
 

@@ -8,8 +8,6 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 struct td_module {
 	int64_t id;		/* MOD-NNNN */
 	const char *name;
@@ -23,9 +21,5 @@ extern const int td_modules_count;
 
 const struct td_module *td_module_find(int64_t id);
 unsigned td_module_scopes(const int64_t *ids, int n);
-
-/* {"id","name"} as inside a token, or the full catalogue entry. */
-struct json_object *td_module_ref_json(const struct td_module *m);
-struct json_object *td_module_json(const struct td_module *m);
 
 #endif

@@ -8,8 +8,6 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #define TD_ROLE_ADMIN    1
 #define TD_ROLE_READONLY 2
 
@@ -26,8 +24,5 @@ const struct td_role *td_role_find(int64_t id);
 
 /* The PAT-style scopes (enum td_scope) a role grants in its space. */
 unsigned td_role_scopes(const struct td_role *r);
-
-/* The DatoCMS role resource: {"type":"role","id","attributes",...}. */
-struct json_object *td_role_json(const struct td_role *r);
 
 #endif

@@ -21,7 +21,9 @@ int td_rule_reaches(const struct td_principal *who, int64_t space_id);
 int td_rule_holds(const struct td_principal *who, unsigned scope);
 
 /* Whether t grants nothing who lacks: a delivery-only token always; a
- * management token when its scopes are within who's. Who may change or
+ * management token when its scopes are within who's and it expires no
+ * later than who (an expiring caller would otherwise take a lasting copy
+ * of a credential, by reading or regenerating its value). Who may change or
  * see the value of only such tokens: anything else would let a lesser
  * credential take a greater one. */
 int td_rule_token_within(const struct td_principal *who, const struct td_token *t);
@@ -37,10 +39,20 @@ int td_rule_pat_within(const struct td_principal *who, const struct td_pat *p);
 int td_rule_is_self_token(const struct td_principal *who, const struct td_token *t);
 int td_rule_is_self_pat(const struct td_principal *who, int64_t pat_id);
 
+/* Whether the caller's access rests on the record: it is the caller, or a
+ * maker above it (a minted credential works only while its makers do). A
+ * credential cannot delete, disable, expire or demote what it rests on. */
+int td_rule_upholds_caller_token(const struct td_principal *who, const struct td_token *t);
+int td_rule_upholds_caller_pat(const struct td_principal *who, int64_t pat_id);
+
 /* A credential made (or raised to management) by maker expires no later
  * than maker: none given inherits maker's expiry; a later one, or never
  * while maker expires, is refused (-1). */
 int td_rule_bound_expiry(const struct td_principal *maker, int given, int64_t *expires_at);
+
+/* Whether maker may mint: the credential it makes would have at most
+ * TD_MINT_DEPTH_MAX makers above it. */
+int td_rule_may_mint(const struct td_principal *maker);
 
 /* Whether a token is a management credential (it can call the API). */
 int td_rule_is_management(const struct td_token *t);

@@ -1,8 +1,8 @@
 /*
  * The token model: one record that the Storyblok, DatoCMS and SoftwareOne
  * APIs all view. Defaults and validation live here and only here; a dialect
- * turns its request into a td_token_patch (json_object with the core field
- * names) and renders a td_token back in its own shape.
+ * turns its request into a typed td_token_change (core/core.h) and renders a
+ * td_token_view back in its own shape.
  */
 #ifndef TOKEND_TOKEN_H
 #define TOKEND_TOKEN_H

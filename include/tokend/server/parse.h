@@ -7,11 +7,16 @@
 #define TOKEND_PARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Decimal integer in [min, max]: an optional '-' (only when min < 0), then
  * 1..19 digits. Returns 0, or -1 on anything else, overflow included. */
 int td_parse_int64(const char *s, size_t len, long long min, long long max, long long *out);
+
+/* A record id: 1..INT64_MAX in canonical decimal (no sign, no leading
+ * zero), so one record has one spelling. 0 or -1. */
+int td_parse_id(const char *s, size_t len, int64_t *out);
 
 /* An octal file mode such as 660 or 0660, at most 0777. */
 int td_parse_octal_mode(const char *s, long long *out);

@@ -129,8 +129,12 @@ struct td_rate {
 int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
 			int default_limit, int period_ms, struct td_rate *out);
 
-/* The space's activity log: a Redis stream capped near TD_ACTIVITIES_MAX. */
+/* The activity logs: Redis streams capped near TD_ACTIVITIES_MAX. A space's
+ * (space_id > 0) records what happened to its tokens; the account's
+ * (TD_TRAIL_ACCOUNT) records personal access tokens and spaces made and
+ * removed, which outlive any one space's trail. */
 #define TD_ACTIVITIES_MAX 10000
+#define TD_TRAIL_ACCOUNT 0
 /* struct td_activity: core/core.h (views render it, and never include this) */
 typedef int (*td_activity_cb)(const struct td_activity *a, void *arg);
 int td_store_activity_add(struct td_store *store, int64_t space_id, const char *actor,
