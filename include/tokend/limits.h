@@ -12,6 +12,8 @@
 #define TD_PATH_SEGMENTS_MAX     16  /* '/'-separated segments; more is 404 */
 #define TD_QUERY_MAX           4096  /* bytes of the query string; more is 414 */
 #define TD_QUERY_PARAMS_MAX      64  /* key=value pairs; more is 414 */
+#define TD_CANON_URI_MAX       8192  /* a verified URI's canonical form, as
+                                        X-Tokend-Uri; longer is refused */
 #define TD_HEADER_VALUE_MAX    8192  /* one HTTP_* param value; more is 431 */
 #define TD_REQUEST_ID_MAX        64  /* an incoming X-Request-Id longer than this is replaced */
 #define TD_METHOD_MAX            16

@@ -2,7 +2,8 @@
  * The verify endpoints:
  *   GET  /v1/verify   for nginx auth_request: the original URI comes in
  *                     X-Original-URI (else this request's own URI); answers
- *                     only 200, 401 or 403, with X-Tokend-* headers
+ *                     only 200, 401 or 403, with X-Tokend-* headers, the
+ *                     canonical URI (without the token) in X-Tokend-Uri
  *   POST /v1/verify   for programs: {"token","uri","method"} → 200
  *                     {"valid","reason","token"}
  *   the FastCGI Authorizer role (Apache mod_authnz_fcgi, lighttpd): the
@@ -55,13 +56,15 @@ respond_result(struct td_request *req, int status, const struct td_verify_result
 /* The token facts as headers: X-Tokend-Token-Id … or, for the authorizer
  * role, Variable-TOKEND_TOKEN_ID … (Apache turns those into env vars). */
 static void
-fact_headers(struct td_request *req, const struct td_verify_result *v, int authorizer)
+fact_headers(struct td_request *req, const struct td_verify_result *v,
+	     const struct td_canon_uri *uri, int authorizer)
 {
-	static const char *const names[2][6] = {
+	static const char *const names[2][7] = {
 		{ "X-Tokend-Token-Id", "X-Tokend-Space-Id", "X-Tokend-Access", "X-Tokend-Min-Cache",
-		  "X-Tokend-Draft", "X-Tokend-Degraded" },
+		  "X-Tokend-Draft", "X-Tokend-Degraded", "X-Tokend-Uri" },
 		{ "Variable-TOKEND_TOKEN_ID", "Variable-TOKEND_SPACE_ID", "Variable-TOKEND_ACCESS",
-		  "Variable-TOKEND_MIN_CACHE", "Variable-TOKEND_DRAFT", "Variable-TOKEND_DEGRADED" },
+		  "Variable-TOKEND_MIN_CACHE", "Variable-TOKEND_DRAFT", "Variable-TOKEND_DEGRADED",
+		  "Variable-TOKEND_URI" },
 	};
 	const char *const *n = names[authorizer ? 1 : 0];
 	char buf[24];
@@ -78,39 +81,56 @@ fact_headers(struct td_request *req, const struct td_verify_result *v, int autho
 	td_response_header(req, n[4], v->draft ? "1" : "0");
 	if (v->degraded)
 		td_response_header(req, n[5], "1");
+	/* what the web server forwards and caches under: never the token */
+	td_response_header(req, n[6], uri->text);
 }
 
 static int
-respond_decision(struct td_request *req, const struct td_verify_result *v, int authorizer)
+respond_decision(struct td_request *req, const struct td_verify_result *v,
+		 const struct td_canon_uri *uri, int authorizer)
 {
-	fact_headers(req, v, authorizer);
+	fact_headers(req, v, uri, authorizer);
 	if (v->status != 200)
 		td_response_header(req, "X-Tokend-Reason", td_verify_reason_name(v->reason));
 	return respond_result(req, v->status, v);
+}
+
+/* A refusal before any token is read: the URI has no one reading. */
+static void
+bad_uri(struct td_verify_result *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->reason = TD_VERIFY_BAD_URI;
+	v->status = 403;
+}
+
+/* Canonicalizes the content request's URI and judges the token it presents. */
+static void
+judge(struct td_ctx *ctx, struct td_request *req, const char *raw, struct td_verify_result *v)
+{
+	struct td_canon_uri *uri = &ctx->verify_uri;
+	const char *tok;
+	size_t len = 0;
+
+	if (raw == NULL || td_uri_canonicalize(raw, strlen(raw), uri) != TD_URI_OK) {
+		uri->text[0] = '\0';
+		bad_uri(v);
+		return;
+	}
+	tok = token_of(req, &uri->t, &len);
+	td_verify(ctx, tok, len, &uri->t, v);
 }
 
 /* GET /v1/verify */
 int
 td_api_verify_get(struct td_ctx *ctx, struct td_request *req)
 {
-	const char *original = td_request_header(req, "X-Original-URI");
-	struct td_target *uri = &req->target;
+	char buf[TD_PATH_MAX + TD_QUERY_MAX + 2];
+	const char *raw = td_request_header(req, "X-Original-URI");
 	struct td_verify_result v;
-	const char *tok;
-	size_t len = 0;
 
-	if (original != NULL) {
-		uri = &req->verify_uri;
-		if (td_target_parse(uri, original) != TD_TARGET_OK) {
-			memset(&v, 0, sizeof(v));
-			v.reason = TD_VERIFY_BAD_URI;
-			v.status = 403;
-			return respond_decision(req, &v, 0);
-		}
-	}
-	tok = token_of(req, uri, &len);
-	td_verify(ctx, tok, len, uri, &v);
-	return respond_decision(req, &v, 0);
+	judge(ctx, req, raw != NULL ? raw : td_request_uri(req, buf, sizeof(buf)), &v);
+	return respond_decision(req, &v, &ctx->verify_uri, 0);
 }
 
 /* POST /v1/verify */
@@ -118,8 +138,10 @@ int
 td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 {
 	struct json_object *tok = NULL, *uri = NULL, *method = NULL;
+	struct td_canon_uri *canon = &ctx->verify_uri;
 	struct td_verify_result v;
 	const char *uri_s = "/";
+	size_t uri_len = 1;
 
 	if (req->json == NULL || !json_object_is_type(req->json, json_type_object) ||
 	    !json_object_object_get_ex(req->json, "token", &tok) ||
@@ -130,6 +152,7 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 		if (!json_object_is_type(uri, json_type_string))
 			return td_respond_error(req, 422, "invalid_field", "uri", "must be a string"), 0;
 		uri_s = json_object_get_string(uri);
+		uri_len = (size_t)json_object_get_string_len(uri);
 	}
 	if (json_object_object_get_ex(req->json, "method", &method) &&
 	    !json_object_is_type(method, json_type_null) &&
@@ -138,23 +161,21 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 	      strcmp(json_object_get_string(method), "HEAD") != 0)))
 		return td_respond_error(req, 422, "invalid_field", "method",
 					"delivery tokens only read: GET or HEAD"), 0;
-	if (td_target_parse(&req->verify_uri, uri_s) != TD_TARGET_OK)
-		return td_respond_error(req, 422, "invalid_field", "uri",
-					"must be a path like /v2/cdn/stories?version=published"), 0;
+	if (td_uri_canonicalize(uri_s, uri_len, canon) != TD_URI_OK)
+		return td_respond_error(req, 422, "invalid_field", "uri", canon->why), 0;
 	td_verify(ctx, json_object_get_string(tok), (size_t)json_object_get_string_len(tok),
-		  &req->verify_uri, &v);
+		  &canon->t, &v);
 	return respond_result(req, 200, &v);
 }
 
-/* The FastCGI Authorizer role: the request is the content request itself. */
+/* The FastCGI Authorizer role: the request is the content request itself,
+ * judged on its URI as the client sent it. */
 int
 td_api_authorize(struct td_ctx *ctx, struct td_request *req)
 {
+	char buf[TD_PATH_MAX + TD_QUERY_MAX + 2];
 	struct td_verify_result v;
-	const char *tok;
-	size_t len = 0;
 
-	tok = token_of(req, &req->target, &len);
-	td_verify(ctx, tok, len, &req->target, &v);
-	return respond_decision(req, &v, 1);
+	judge(ctx, req, td_request_uri(req, buf, sizeof(buf)), &v);
+	return respond_decision(req, &v, &ctx->verify_uri, 1);
 }

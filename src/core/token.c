@@ -131,8 +131,8 @@ td_token_effective_min_cache(const struct td_token *t, int space_min_cache)
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
  * U+10FFFF. json-c lets all three through, and a body labelled
  * charset=utf-8 must not carry them back out. *chars gets the count. */
-static int
-utf8_valid(const unsigned char *s, size_t len, size_t *chars)
+int
+td_utf8_valid(const unsigned char *s, size_t len, size_t *chars)
 {
 	size_t i = 0, n = 0, k, need;
 	uint32_t cp, min;
@@ -180,7 +180,7 @@ td_text_check(const struct td_text *v, size_t max_chars, const char **msg)
 			*msg = "must not contain control characters";
 			return -1;
 		}
-	if (utf8_valid((const unsigned char *)v->s, v->len, &chars) != 0) {
+	if (td_utf8_valid((const unsigned char *)v->s, v->len, &chars) != 0) {
 		*msg = "is not valid UTF-8";
 		return -1;
 	}

@@ -1,4 +1,5 @@
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -30,6 +31,7 @@ static const struct {
 	[TD_VERIFY_BRANCH_NOT_ALLOWED] = { "branch_not_allowed", 403 },
 	[TD_VERIFY_ASSET_TOKEN_REQUIRED] = { "asset_token_required", 403 },
 	[TD_VERIFY_ASSETS_ONLY] = { "assets_only", 403 },
+	[TD_VERIFY_THEME_TOKEN_REQUIRED] = { "theme_token_required", 403 },
 	[TD_VERIFY_BAD_URI] = { "bad_uri", 403 },
 	[TD_VERIFY_STORE_UNAVAILABLE] = { "store_unavailable", 403 },
 };
@@ -62,14 +64,24 @@ parse_id(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/* Anything but published content is a draft request: an origin may read a
+ * version tokend does not know as a draft, never the other way round. */
+static int
+is_draft(const char *version)
+{
+	return version != NULL && strcmp(version, "published") != 0;
+}
+
 /* The index of "cdn" followed by what (stories, assets), or -1. */
 static int
 cdn_section(const struct td_target *uri, const char *what)
 {
 	int i;
 
+	/* in any case: an origin that ignores case must not serve a section
+	 * the rules did not see */
 	for (i = 0; i + 1 < uri->nsegments; i++)
-		if (strcmp(uri->segments[i], "cdn") == 0 && strcmp(uri->segments[i + 1], what) == 0)
+		if (strcasecmp(uri->segments[i], "cdn") == 0 && strcasecmp(uri->segments[i + 1], what) == 0)
 			return i;
 	return -1;
 }
@@ -123,7 +135,7 @@ td_verify_rules(const struct td_token_facts *t, const struct td_target *uri, int
 	int assets;
 	int64_t v;
 
-	*draft = version != NULL && strcmp(version, "draft") == 0;
+	*draft = is_draft(version);
 	if (t->status == TD_STATUS_DISABLED)
 		return TD_VERIFY_DISABLED;
 	if (t->expires_at != 0 && t->expires_at <= now)
@@ -135,6 +147,9 @@ td_verify_rules(const struct td_token_facts *t, const struct td_target *uri, int
 		return TD_VERIFY_ASSET_TOKEN_REQUIRED;
 	if (!assets && t->access == TD_ACCESS_ASSET)
 		return TD_VERIFY_ASSETS_ONLY;
+	if (cdn_section(uri, "themes") >= 0 && t->access != TD_ACCESS_THEME &&
+	    t->access != TD_ACCESS_PRIVATE)
+		return TD_VERIFY_THEME_TOKEN_REQUIRED;
 	if ((r = check_stories(t, uri)) != TD_VERIFY_OK)
 		return r;
 	if (release != NULL) {
@@ -166,7 +181,7 @@ degraded(const struct td_token_ref ref, const struct td_target *uri, struct td_v
 		    : ref.kind == TD_KIND_ASSET ? TD_ACCESS_ASSET
 		    : ref.kind == TD_KIND_RELEASE ? TD_ACCESS_RELEASE
 		    : ref.kind == TD_KIND_THEME ? TD_ACCESS_THEME : TD_ACCESS_PUBLIC;
-	out->draft = version != NULL && strcmp(version, "draft") == 0;
+	out->draft = is_draft(version);
 	if (out->draft && out->access != TD_ACCESS_PRIVATE)
 		return TD_VERIFY_DRAFT_NOT_ALLOWED;
 	return TD_VERIFY_OK;

@@ -92,25 +92,6 @@ td_request_release(struct td_request *req)
 	req->body_alloc = 0;
 }
 
-/* The target as the web server received it. REQUEST_URI is set by nginx's
- * fastcgi_params, Apache (mod_fcgid, mod_proxy_fcgi) and lighttpd; the
- * fallback covers servers that only pass the CGI/1.1 variables. */
-static const char *
-request_uri(struct td_request *req, char *buf, size_t size)
-{
-	const char *uri = td_request_param(req, "REQUEST_URI");
-	const char *script, *info, *query;
-	int n;
-
-	if (uri != NULL && uri[0] != '\0')
-		return uri;
-	script = td_request_param(req, "SCRIPT_NAME");
-	info = td_request_param(req, "PATH_INFO");
-	query = td_request_param(req, "QUERY_STRING");
-	n = snprintf(buf, size, "%s%s%s%s", script ? script : "", info ? info : "",
-		     query && query[0] ? "?" : "", query ? query : "");
-	return n <= 0 || (size_t)n >= size ? NULL : buf;
-}
 
 static int
 headers_within_limits(const struct td_request *req)
@@ -237,7 +218,7 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req)
 	snprintf(req->method_name, sizeof(req->method_name), "%s", method);
 	req->method = td_method_parse(method);
 
-	uri = request_uri(req, uribuf, sizeof(uribuf));
+	uri = td_request_uri(req, uribuf, sizeof(uribuf));
 	tst = uri ? td_target_parse(&req->target, uri) : TD_TARGET_TOO_LONG;
 	/* the path is parsed before the query: even a bad query has a dialect */
 	req->dialect = td_dialect_for_path(req->target.segments, req->target.nsegments);

@@ -68,6 +68,26 @@ td_request_param(const struct td_request *req, const char *fastcgi_name)
 	return FCGX_GetParam(fastcgi_name, req->fcgx->envp);
 }
 
+/* The target as the web server received it. REQUEST_URI is set by nginx's
+ * fastcgi_params, Apache (mod_fcgid, mod_proxy_fcgi) and lighttpd; the
+ * fallback covers servers that only pass the CGI/1.1 variables. */
+const char *
+td_request_uri(const struct td_request *req, char *buf, size_t size)
+{
+	const char *uri = td_request_param(req, "REQUEST_URI");
+	const char *script, *info, *query;
+	int n;
+
+	if (uri != NULL && uri[0] != '\0')
+		return uri;
+	script = td_request_param(req, "SCRIPT_NAME");
+	info = td_request_param(req, "PATH_INFO");
+	query = td_request_param(req, "QUERY_STRING");
+	n = snprintf(buf, size, "%s%s%s%s", script ? script : "", info ? info : "",
+		     query && query[0] ? "?" : "", query ? query : "");
+	return n <= 0 || (size_t)n >= size ? NULL : buf;
+}
+
 const char *
 td_request_header(const struct td_request *req, const char *name)
 {

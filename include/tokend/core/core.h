@@ -23,6 +23,7 @@
 
 #include "tokend/limits.h"
 #include "tokend/core/cred_ref.h"
+#include "tokend/core/uri.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/sign.h"
 #include "tokend/core/space.h"
@@ -226,6 +227,7 @@ struct td_ctx {
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;		/* the call's space, once it is known to exist */
 	struct td_token_change change;		/* a view's parsed request */
+	struct td_canon_uri verify_uri;		/* a verify's original URI, canonical */
 };
 
 /* --- results --- */

@@ -112,6 +112,10 @@ int td_token_apply_change(struct td_token *t, const struct td_token_change *ch, 
 /* A text value against a limit in characters: control characters, strict
  * UTF-8 and length; 0 or -1 with *msg. NULL text (null) passes. */
 int td_text_check(const struct td_text *v, size_t max_chars, const char **msg);
+
+/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF); *chars gets the count. 0 or -1. */
+int td_utf8_valid(const unsigned char *s, size_t len, size_t *chars);
 void td_text_copy(const struct td_text *v, char *out, size_t size);
 /* "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix seconds; null is 0 (never). */
 int td_time_parse(const struct td_text *v, int64_t *out, const char **msg);

@@ -5,17 +5,26 @@
  * Redis round trip, nothing allocated beyond the request, nothing about the
  * token logged. A token that fails its tag costs no Redis command at all.
  *
- * The rules, as a table shared with the README (verify_rules below):
+ * The rules, as a table shared with the README (verify_rules below). They
+ * judge the URI's canonical form (core/uri.h); "cdn", "stories", "assets"
+ * and "themes" match in any case.
+ *
+ * By access kind: public reads published content (not assets, not themes);
+ * private (preview) reads everything, drafts included; asset reads assets
+ * only; release reads published content and, by from_release, the releases
+ * in its release_ids; theme reads published content and themes.
  *
  *   URI                                   rule                                        refusal
+ *   the URI as sent                       one canonical form (core/uri.h)             403 bad_uri
  *   any                                   token active, not expired, current secret   401
- *   version=draft                         access private (preview)                    401
- *   published (no version=draft)          the token may read published content        401
+ *   version= anything but published       access private (preview): a draft           401
+ *   published (no version, or published)  the token may read published content        401
  *   /…/cdn/stories/<id>, by_ids=, id=     every id in story_ids (if the token has any)  403
  *   /…/cdn/stories without ids            not for a token with story_ids              403
  *   from_release=<id>                     id in release_ids; with none, private only  403
  *   branch_id=<id>                        the token's branch_id, if it has one        403
  *   /…/cdn/assets…                        asset or private tokens only                403
+ *   /…/cdn/themes…                        theme or private tokens only                403
  *   any other path                        not asset tokens (they are for assets)      403
  */
 #ifndef TOKEND_VERIFY_H
@@ -67,6 +76,7 @@ enum td_verify_reason {
 	TD_VERIFY_BRANCH_NOT_ALLOWED,
 	TD_VERIFY_ASSET_TOKEN_REQUIRED,
 	TD_VERIFY_ASSETS_ONLY,
+	TD_VERIFY_THEME_TOKEN_REQUIRED,
 	TD_VERIFY_BAD_URI,
 	TD_VERIFY_STORE_UNAVAILABLE,
 	TD_VERIFY__MAX

@@ -16,7 +16,7 @@
 #include "tokend/server/target.h"
 
 #define TD_RESPONSE_HEADERS_MAX 12
-#define TD_RESPONSE_HEADER_BYTES 2048
+#define TD_RESPONSE_HEADER_BYTES (TD_CANON_URI_MAX + 4096)	/* X-Tokend-Uri and the rest */
 
 struct td_request {
 	FCGX_Request *fcgx;
@@ -31,8 +31,6 @@ struct td_request {
 	size_t body_len;
 	size_t body_alloc;
 	struct json_object *json;	/* the parsed body, NULL when there is none */
-
-	struct td_target verify_uri;	/* a verify's original URI, parsed */
 
 	char request_id[TD_REQUEST_ID_MAX + 1];
 	long long started_us;
@@ -75,6 +73,10 @@ const char *td_http_reason(int status);
 /* A request header by its HTTP name ("X-Token"), or NULL. */
 const char *td_request_header(const struct td_request *req, const char *name);
 const char *td_request_param(const struct td_request *req, const char *fastcgi_name);
+
+/* The request's URI as the client sent it: REQUEST_URI, else rebuilt from
+ * SCRIPT_NAME, PATH_INFO and QUERY_STRING into buf; NULL if it does not fit. */
+const char *td_request_uri(const struct td_request *req, char *buf, size_t size);
 
 /* Adds a response header; values must be printable ASCII (checked). */
 int td_response_header(struct td_request *req, const char *name, const char *value);
