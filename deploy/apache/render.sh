@@ -11,6 +11,8 @@ mods=/usr/lib/apache2/modules
 mkdir -p "$dir/run"
 user=""
 [ "$(id -u)" = 0 ] && user=$'User nobody\nGroup nogroup'
+# every recipe builds its redacted log lines with SetEnvIfExpr
+common="LoadModule setenvif_module $mods/mod_setenvif.so"
 case "$mode" in
 fcgid)
     bin=$4 config=$5
@@ -44,8 +46,8 @@ authorizer)
     ;;
 *) echo "usage: $0 fcgid|proxy-fcgi|authorizer DIR PORT ..." >&2; exit 2 ;;
 esac
-awk -v dir="$dir" -v port="$port" -v modules="$modules" -v user="$user" '
+awk -v dir="$dir" -v port="$port" -v common="$common" -v modules="$modules" -v user="$user" '
     { gsub(/@DIR@/, dir); gsub(/@PORT@/, port) }
-    /^@MODULES@$/ { print modules; next }
+    /^@MODULES@$/ { print common; print modules; next }
     /^@USER@$/ { print user; next }
     { print }' "$here/standalone.conf.in" > "$dir/httpd.conf"

@@ -12,10 +12,14 @@ user=""
 # nginx started as root runs its workers as nobody, who may not reach a
 # socket inside a private directory; a private instance keeps the caller.
 [ "$(id -u)" = 0 ] && user="user root;"
+# logs go to DIR too (access logs in the shipped "tokend" format)
 sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
     -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$port;|" \
+    -e "s|/var/log/nginx/|$dir/|g" \
     "$here/tokend.conf" > "$dir/tokend.conf"
-grep -q "unix:$socket;" "$dir/tokend.conf" && grep -q "listen 127.0.0.1:$port;" "$dir/tokend.conf" || {
+grep -q "unix:$socket;" "$dir/tokend.conf" && grep -q "listen 127.0.0.1:$port;" "$dir/tokend.conf" &&
+    grep -q "access_log $dir/tokend.access.log tokend;" "$dir/tokend.conf" &&
+    ! grep -q /var/log/ "$dir/tokend.conf" || {
     echo "render.sh: tokend.conf no longer has the lines to rewrite" >&2; exit 1; }
 if [ $# -ge 6 ]; then
     cdn=$4 shim=$5 origin=$6
@@ -23,10 +27,13 @@ if [ $# -ge 6 ]; then
     sed -e "s|/var/cache/nginx/tokend-cdn|$dir/cache|" \
         -e "s|listen 127.0.0.1:8090;|listen 127.0.0.1:$cdn;|" \
         -e "s|listen 127.0.0.1:8091;|listen 127.0.0.1:$shim;|" \
-        -e "s|proxy_pass http://127.0.0.1:8091;|proxy_pass http://127.0.0.1:$shim;|" \
+        -e "s|proxy_pass http://127.0.0.1:8091\\\$|proxy_pass http://127.0.0.1:$shim\$|" \
         -e "s|proxy_pass http://127.0.0.1:8092;|proxy_pass http://127.0.0.1:$origin;|" \
+        -e "s|/var/log/nginx/|$dir/|g" \
         "$here/tokend-cdn.conf" > "$dir/cdn.extra.conf"
-    grep -q "listen 127.0.0.1:$cdn;" "$dir/cdn.extra.conf" && grep -q "127.0.0.1:$origin;" "$dir/cdn.extra.conf" || {
+    grep -q "listen 127.0.0.1:$cdn;" "$dir/cdn.extra.conf" && grep -q "127.0.0.1:$origin;" "$dir/cdn.extra.conf" &&
+        grep -q "proxy_pass http://127.0.0.1:$shim\$tokend_origin_uri;" "$dir/cdn.extra.conf" &&
+        ! grep -q /var/log/ "$dir/cdn.extra.conf" || {
         echo "render.sh: tokend-cdn.conf no longer has the lines to rewrite" >&2; exit 1; }
 fi
 sed -e "s|@DIR@|$dir|g" -e "s|@USER@|$user|" "$here/standalone.conf.in" > "$dir/nginx.conf"

@@ -9,7 +9,9 @@
 #include "tokend/core/uri.h"
 #include "tokend/server/parse.h"
 
-#define BAD(why_) do { out->why = (why_); return TD_URI_BAD; } while (0)
+/* A refusal leaves no canonical text behind. */
+#define BAD(why_) do { out->why = (why_); out->text[0] = '\0'; out->len = 0; \
+		       return TD_URI_BAD; } while (0)
 
 /* The parameters a verify rule reads (core/verify.c). */
 static const char *const rule_params[] = {
@@ -85,6 +87,25 @@ put_canonical(struct writer *w, const char *s, size_t len, const char *keep)
 	}
 }
 
+/* Characters that Unicode compatibility normalization (NFKC), which some
+ * servers apply to paths, turns into '.', '/' or '\\'. */
+static const char *const confusables[] = {
+	"\xef\xbc\x8e", "\xef\xbc\x8f", "\xef\xbc\xbc",	/* fullwidth . / \ */
+	"\xef\xb9\x92", "\xef\xb9\xa8",			/* small . \ */
+	"\xe2\x80\xa4", "\xe2\x88\x95", "\xe2\x81\x84",	/* one dot leader, division and fraction slash */
+};
+
+static int
+confusable(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(confusables) / sizeof(confusables[0]); i++)
+		if (memmem(s, n, confusables[i], 3) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Decodes one path segment into dst (room bytes, NUL added); -1 with *why
  * for what servers read differently. */
 static int
@@ -124,7 +145,9 @@ decode_segment(const char *s, size_t len, char *dst, size_t room, size_t *outlen
 			*why = "path parameter (;) in the path";
 			return -1;
 		}
-		if (c < 0x20 || c == 0x7f) {
+		/* C0, DEL, and C1 (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8) */
+		if (c < 0x20 || c == 0x7f ||
+		    (c >= 0x80 && c <= 0x9f && n > 0 && (unsigned char)dst[n - 1] == 0xc2)) {
 			*why = "control character or NUL in the path";
 			return -1;
 		}
@@ -137,6 +160,16 @@ decode_segment(const char *s, size_t len, char *dst, size_t room, size_t *outlen
 	dst[n] = '\0';
 	if (td_utf8_valid((const unsigned char *)dst, n, &chars) != 0) {
 		*why = "path is not UTF-8 (overlong forms included)";
+		return -1;
+	}
+	/* Windows servers drop a segment's trailing dots and spaces */
+	if (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '.') &&
+	    !(n == 1 || (n == 2 && dst[0] == '.'))) {
+		*why = "a path segment ending in a dot or a space";
+		return -1;
+	}
+	if (confusable(dst, n)) {
+		*why = "a character some servers normalize to '.', '/' or '\\'";
 		return -1;
 	}
 	*outlen = n;
@@ -204,6 +237,8 @@ canonical_path(const char *path, size_t plen, struct td_canon_uri *out, struct w
 	}
 	if (trailing && n > 0)
 		put(w, '/');
+	if (w->len > TD_PATH_MAX)	/* escaped, it would be refused as input */
+		BAD("path too long");
 	return TD_URI_OK;
 }
 
@@ -221,20 +256,60 @@ rule_param(const char *key)
 
 /* Whether another server could read key as a rule parameter: the name in
  * any case, with '.', ' ' or '+' for '_' (PHP), or with a "[...]" suffix
- * (PHP, Rails arrays and hashes). */
+ * (PHP, Rails arrays and hashes); after leading spaces (PHP drops them) and
+ * brackets (qs reads "[name]" as name, Rack 2 "]name" and "name]"), or
+ * with an unclosed '[' for '_' (PHP). */
 static int
 like_rule_param(const char *key)
 {
 	char norm[16];
 	size_t k = 0;
 
-	for (; *key != '\0' && *key != '['; key++) {
+	while (*key == ' ' || *key == '+' || *key == '[' || *key == ']')
+		key++;
+	for (;; key++) {
+		if (*key == '\0' || *key == '[' || *key == ']') {
+			norm[k] = '\0';
+			if (rule_param(norm) >= 0)
+				return 1;
+			if (*key != '[' || strchr(key, ']') != NULL)
+				return 0;
+		}
 		if (k == sizeof(norm) - 1)
 			return 0;
-		norm[k++] = (char)(*key == '.' || *key == ' ' || *key == '+' ? '_' : lower(*key));
+		norm[k++] = (char)(*key == '.' || *key == ' ' || *key == '+' || *key == '['
+				   ? '_' : lower(*key));
 	}
-	norm[k] = '\0';
-	return rule_param(norm) >= 0;
+}
+
+/* A name a server that decodes twice, or decodes before it splits, or trims,
+ * would read as another name. */
+static int
+odd_name(const char *key)
+{
+	for (; *key != '\0'; key++)
+		if (*key == '%' || *key == '&' || *key == '=' || (unsigned char)*key < 0x20 ||
+		    *key == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Whether a decoded value holds "&<rule parameter>=": what a server that
+ * decodes the query before splitting it would read as that parameter. */
+static int
+hides_rule_param(const char *v)
+{
+	char name[16];
+	size_t k;
+
+	while ((v = strchr(v, '&')) != NULL) {
+		for (v++, k = 0; *v != '\0' && *v != '=' && *v != '&' && k < sizeof(name) - 1; v++)
+			name[k++] = *v;
+		name[k] = '\0';
+		if (rule_param(name) >= 0 || like_rule_param(name))
+			return 1;
+	}
+	return 0;
 }
 
 static enum td_uri_status
@@ -242,7 +317,7 @@ canonical_query(const char *q, size_t qlen, struct td_canon_uri *out, struct wri
 {
 	struct td_target *t = &out->t;
 	unsigned char seen[NRULE_PARAMS] = { 0 };
-	size_t i = 0, start, eq, used = 0;
+	size_t i = 0, start, eq, used = 0, at = w->len;
 	ssize_t n;
 	int first = 1, r;
 
@@ -281,6 +356,10 @@ canonical_query(const char *q, size_t qlen, struct td_canon_uri *out, struct wri
 			} else if (like_rule_param(p->key)) {
 				BAD("a parameter spelled like one a rule reads");
 			}
+			if (odd_name(p->key))
+				BAD("a parameter name with an escaped %, &, = or a control character");
+			if (hides_rule_param(p->value))
+				BAD("an escaped parameter a rule reads inside a value");
 			if (r != 0) {	/* never the token */
 				put(w, first ? '?' : '&');
 				first = 0;
@@ -293,6 +372,8 @@ canonical_query(const char *q, size_t qlen, struct td_canon_uri *out, struct wri
 		}
 		i++;	/* past '&' */
 	}
+	if (w->len > at + 1 + TD_QUERY_MAX)	/* escaped, it would be refused as input */
+		BAD("query too long");
 	return TD_URI_OK;
 }
 

@@ -53,15 +53,11 @@ ids_contain(const int64_t *ids, int n, int64_t id)
 	return 0;
 }
 
+/* An id in its one spelling: "042" could be a slug to the origin. */
 static int
 parse_id(const char *s, size_t len, int64_t *out)
 {
-	long long v;
-
-	if (td_parse_int64(s, len, 1, INT64_MAX, &v) != 0)
-		return -1;
-	*out = v;
-	return 0;
+	return td_parse_id(s, len, out);
 }
 
 /* Anything but published content is a draft request: an origin may read a

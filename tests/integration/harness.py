@@ -2,6 +2,7 @@
 Apache and spawn-fcgi, each on free loopback ports inside a temporary
 directory, started from the configs shipped in deploy/."""
 import contextlib
+import http.client
 import os
 import re
 import shutil
@@ -231,6 +232,21 @@ class Nginx:
         self.proc = None
 
 
+def raw_request(port, target, headers=None, method="GET", timeout=10):
+    """One request with exactly this request target (requests and urllib3
+    normalize dot segments and escapes): (status, lower-cased headers, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.putrequest(method, target, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            c.putheader(k, v)
+        c.endheaders()
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
 def fcgi_request(address, method="GET", uri="/v1/health", body=b"", content_type=None,
                  extra_env=None, stdin_writer=None, timeout=20):
     """One request straight to tokend's FastCGI socket through libfcgi's own
@@ -286,3 +302,27 @@ def running_stack(nginx_class=None, tokend_env=None):
         reports, log = (t.sanitizer_reports(), t.log_text()) if t is not None else ([], "")
         shutil.rmtree(d, ignore_errors=True)
     assert not reports, log[-4000:]
+
+
+def start_authorizer(workdir, redis_url):
+    """A tokend on a TCP port for Apache's FastCGI authorizer (mod_authnz_fcgi
+    speaks only TCP), logging to its own file: (port, tokend)."""
+    port = free_port()
+    authz = Tokend(workdir, redis_url, listen=f"127.0.0.1:{port}")
+    authz.log_path = os.path.join(workdir, "authorizer.log")
+    authz.start()
+    return port, authz
+
+
+def docroot_with(workdir, files):
+    """A document root holding files ({relative path: content}), readable by
+    Apache's user."""
+    docroot = os.path.join(workdir, "docroot")
+    for rel, content in files.items():
+        os.makedirs(os.path.dirname(os.path.join(docroot, rel)), exist_ok=True)
+        with open(os.path.join(docroot, rel), "w") as f:
+            f.write(content)
+    for root, dirs, names in os.walk(docroot):
+        for x in dirs + names:
+            os.chmod(os.path.join(root, x), 0o755)
+    return docroot

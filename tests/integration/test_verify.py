@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from harness import (DEPLOY, Nginx, Tokend, create_admin_pat, free_port, running_stack,
-                     wait_until)
+from harness import (DEPLOY, Nginx, Tokend, create_admin_pat, docroot_with, free_port,
+                     running_stack, start_authorizer, wait_until)
 from test_tokens import commands_executed
 
 
@@ -307,17 +307,8 @@ def test_apache_fastcgi_authorizer(workdir, redis):
     admin = create_admin_pat(workdir, redis.url)
     sock = Tokend(workdir, redis.url).start()          # management API over nginx
     n = Nginx(workdir, sock.socket).start()
-    tport = free_port()
-    authz = Tokend(workdir, redis.url, listen=f"127.0.0.1:{tport}")
-    authz.log_path = os.path.join(workdir, "authorizer.log")
-    authz.start()
-    docroot = os.path.join(workdir, "docroot")
-    os.makedirs(os.path.join(docroot, "v2", "cdn"))
-    with open(os.path.join(docroot, "v2", "cdn", "stories"), "w") as f:
-        f.write('{"stories":[]}')
-    for root, dirs, files in os.walk(docroot):
-        for x in dirs + files:
-            os.chmod(os.path.join(root, x), 0o755)
+    tport, authz = start_authorizer(workdir, redis.url)
+    docroot = docroot_with(workdir, {"v2/cdn/stories": '{"stories":[]}'})
     apache = Apache(workdir, "authorizer", str(tport), docroot)
     try:
         s = requests.Session()

@@ -13,15 +13,24 @@
  * another:
  *
  *   - in the path: an encoded '/', '\' or '%', a raw or encoded ';' (path
- *     parameters), '\', NUL or other control characters, bytes that are not
- *     strict UTF-8 (overlong forms included), ".." above the root, more than
- *     TD_PATH_SEGMENTS_MAX segments;
+ *     parameters), '\', a raw space, NUL or other control characters (C1
+ *     included), bytes that are not strict UTF-8 (overlong forms included),
+ *     a segment ending in '.' or ' ' (Windows drops them: "stories." is
+ *     "stories" there, "..." is ".." to some), characters NFKC turns into
+ *     '.', '/' or '\' (fullwidth and the like), ".." above the root, more
+ *     than TD_PATH_SEGMENTS_MAX segments at any point;
  *   - in the query: a raw ';' (a separator to some servers), a parameter
  *     that a rule reads (token, version, by_ids, id, from_release, branch_id)
  *     given twice, or spelled so that another server would read it as one
- *     (another case, "by.ids", "by ids", "version[]");
+ *     (another case, "by.ids", "by ids", "version[]", " version", "[version]",
+ *     "by[ids"), a name holding an escaped '%', '&', '=' or a control
+ *     character (read otherwise by servers that decode twice, split after
+ *     decoding, or trim), a value holding an escaped "&<rule parameter>=";
  *   - anywhere: a '#', a malformed escape, a path not starting with '/', a
- *     canonical form longer than TD_CANON_URI_MAX.
+ *     path or query whose canonical form outgrows TD_PATH_MAX or
+ *     TD_QUERY_MAX (the text must be accepted again when sent back).
+ *
+ * On refusal out->text is empty.
  *
  * The canonical text (for X-Tokend-Uri: the URI the web server forwards and
  * caches under) keeps the path and the query in their order, escapes of
