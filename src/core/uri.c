@@ -113,6 +113,7 @@ decode_segment(const char *s, size_t len, char *dst, size_t room, size_t *outlen
 	       const char **why)
 {
 	size_t i, n = 0, chars;
+	unsigned char any = 0;		/* all bytes or-ed: ASCII needs no UTF-8 checks */
 	int hi, lo;
 
 	for (i = 0; i < len; i++) {
@@ -156,9 +157,10 @@ decode_segment(const char *s, size_t len, char *dst, size_t room, size_t *outlen
 			return -1;
 		}
 		dst[n++] = (char)c;
+		any |= c;
 	}
 	dst[n] = '\0';
-	if (td_utf8_valid((const unsigned char *)dst, n, &chars) != 0) {
+	if ((any & 0x80) && td_utf8_valid((const unsigned char *)dst, n, &chars) != 0) {
 		*why = "path is not UTF-8 (overlong forms included)";
 		return -1;
 	}
@@ -168,7 +170,7 @@ decode_segment(const char *s, size_t len, char *dst, size_t room, size_t *outlen
 		*why = "a path segment ending in a dot or a space";
 		return -1;
 	}
-	if (confusable(dst, n)) {
+	if ((any & 0x80) && confusable(dst, n)) {
 		*why = "a character some servers normalize to '.', '/' or '\\'";
 		return -1;
 	}
