@@ -31,6 +31,9 @@ td_fail_store(struct td_call *c, int store_rc, const char *what)
 		return td_fail(c, TD_ERR_NOT_FOUND, NULL, what);
 	case TD_STORE_EXISTS:
 		return td_fail(c, TD_ERR_EXISTS, "id", "has already been taken");
+	case TD_STORE_CONFLICT:
+		return td_fail(c, TD_ERR_CONFLICT, NULL,
+			       "the record changed while this request ran; send it again");
 	case TD_STORE_REFUSED:
 		return td_fail(c, TD_ERR_REFUSED, NULL,
 			       "storage refuses writes (Redis is out of memory or cannot persist)");

@@ -113,14 +113,24 @@ td_core_space_update(struct td_call *c, const struct td_space_change *ch,
 		     const struct td_space **out)
 {
 	struct td_space *sp = &c->ctx->scratch_space;
+	int attempt, rc;
 
 	if (td_core_expect(c, TD_OP_SPACE_UPDATE) != TD_OK || loaded_space(c) != TD_OK)
 		return c->err.code;
-	if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
-		return c->err.code;
-	sp->updated_at_ms = td_now_ms();
-	if (td_fail_store(c, td_store_space_put(c->ctx->store, sp), NOT_FOUND) != TD_OK)
-		return c->err.code;
+	for (attempt = 0;; attempt++) {
+		if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
+			return c->err.code;
+		sp->updated_at_ms = td_now_ms();
+		rc = td_fail_store(c, td_store_space_put(c->ctx->store, sp), NOT_FOUND);
+		if (rc != TD_ERR_CONFLICT || attempt + 1 == TD_CAS_ATTEMPTS)
+			break;
+		/* changed in between: apply the change to what is there now */
+		if (td_fail_store(c, td_store_space_get(c->ctx->store, c->space_id, sp),
+				  NOT_FOUND) != TD_OK)
+			return c->err.code;
+	}
+	if (rc != TD_OK)
+		return rc;
 	td_audit(c, sp->id, "space", "update", sp->id);
 	*out = sp;
 	return TD_OK;

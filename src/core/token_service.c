@@ -223,9 +223,9 @@ save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
 	return TD_OK;
 }
 
-int
-td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
-		     struct td_token_view *out)
+static int
+update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
+	    struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
@@ -264,7 +264,19 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 }
 
 int
-td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
+		     struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = update_once(c, id, ch, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+regenerate_once(struct td_call *c, int64_t id, struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	int space_mc = 0;
@@ -277,8 +289,19 @@ td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *ou
 }
 
 int
-td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
-			 struct td_token_view *out)
+td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = regenerate_once(c, id, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+set_status_once(struct td_call *c, int64_t id, enum td_status to,
+	    struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
@@ -305,7 +328,19 @@ td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 }
 
 int
-td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
+td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
+			 struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = set_status_once(c, id, to, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+delete_once(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	char ref[TD_CRED_REF_MAX];
@@ -333,4 +368,15 @@ td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_vi
 		td_log_error("token %" PRId64 ": revoking what it minted did not finish", id);
 	view_of(c, t, space_mc, out);
 	return TD_OK;
+}
+
+int
+td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = delete_once(c, id, soft, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
 }

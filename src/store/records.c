@@ -315,8 +315,8 @@ create_id(struct td_store *store, const char *seq_key, int64_t *id, const char *
 /* Writes rec's pairs (and, with del, deletes its default fields) on an
  * existing hash only: a record deleted meanwhile is not resurrected. */
 static int
-put_existing(struct td_store *store, const char *key, const struct codec_out *rec, int del,
-	     const char *what)
+put_existing(struct td_store *store, const char *key, int64_t revision,
+	     const struct codec_out *rec, int del, const char *what)
 {
 	redisReply *r = NULL;
 	struct args a;
@@ -324,11 +324,14 @@ put_existing(struct td_store *store, const char *key, const struct codec_out *re
 
 	args_init(&a);
 	arg_str(&a, key);
+	arg_i64(&a, revision);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, del);
 	if ((rc = run(store, SCRIPT_PUT_EXISTING, 1, &a, &r, what)) != TD_STORE_OK)
 		goto done;
-	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? TD_STORE_OK : TD_STORE_NOT_FOUND;
+	rc = r->type != REDIS_REPLY_INTEGER ? TD_STORE_DOWN
+	   : r->integer == 1 ? TD_STORE_OK
+	   : r->integer == -1 ? TD_STORE_CONFLICT : TD_STORE_NOT_FOUND;
 done:
 	freeReplyObject(r);
 	return rc;
@@ -397,7 +400,7 @@ done:
 }
 
 int
-td_store_space_put(struct td_store *store, const struct td_space *sp)
+td_store_space_put(struct td_store *store, struct td_space *sp)
 {
 	struct codec_out *rec = encode(CODEC_SPACE, sp, "space_put");
 	char key[64];
@@ -407,7 +410,8 @@ td_store_space_put(struct td_store *store, const struct td_space *sp)
 		goto done;
 	key_space(key, sizeof(key), sp->id, "space");
 	/* no deletes: a space's only optional field, its creator, never changes */
-	rc = put_existing(store, key, rec, 0, "space_put");
+	if ((rc = put_existing(store, key, sp->revision, rec, 0, "space_put")) == TD_STORE_OK)
+		sp->revision++;
 done:
 	free(rec);
 	return rc;
@@ -643,7 +647,7 @@ done:
 }
 
 int
-td_store_token_put(struct td_store *store, const struct td_token *t)
+td_store_token_put(struct td_store *store, struct td_token *t)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_put");
 	char key[80];
@@ -652,7 +656,8 @@ td_store_token_put(struct td_store *store, const struct td_token *t)
 	if (rec == NULL)
 		goto done;
 	token_key(key, sizeof(key), t->space_id, t->id);
-	rc = put_existing(store, key, rec, 1, "token_put");
+	if ((rc = put_existing(store, key, t->revision, rec, 1, "token_put")) == TD_STORE_OK)
+		t->revision++;
 done:
 	free(rec);
 	return rc;

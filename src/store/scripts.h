@@ -19,13 +19,19 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
 	"return 1\n",
 
-	/* KEYS[1] hash; ARGV[1] = n, ARGV[2..n+1] pairs to set, the rest fields
-	 * to delete. 1 written, 0 if the record is gone (never resurrected). */
+	/* KEYS[1] hash; ARGV[1] the revision the writer read, ARGV[2] = n,
+	 * ARGV[3..n+2] pairs to set, the rest fields to delete. Compare-and-set:
+	 * 1 written (revision counted up), -1 if the record changed since it
+	 * was read, 0 if it is gone or soft-deleted (never resurrected). */
 	[SCRIPT_PUT_EXISTING] =
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-	"local n = tonumber(ARGV[1])\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 2, n + 1))\n"
-	"if #ARGV > n + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 2)) end\n"
+	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
+	"  return 0\n"
+	"end\n"
+	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local n = tonumber(ARGV[2])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 3, n + 2))\n"
+	"if #ARGV > n + 2 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 3)) end\n"
+	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
 	"return 1\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id.

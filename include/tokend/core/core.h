@@ -48,6 +48,7 @@ enum td_core_err {
 	TD_ERR_SELF,		/* a credential cannot delete or disable itself */
 	TD_ERR_TRANSITION,	/* a lifecycle change not allowed from the current state */
 	TD_ERR_EXISTS,		/* a caller-chosen id is taken */
+	TD_ERR_CONFLICT,	/* the record kept changing under this write */
 	TD_ERR_RATE_LIMITED,
 	TD_ERR_UNAVAILABLE,	/* Redis unreachable or failing */
 	TD_ERR_REFUSED,		/* Redis up but refusing writes (OOM, MISCONF) */

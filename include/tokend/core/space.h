@@ -13,6 +13,7 @@ struct td_space {
 	int rate_limit;			/* management calls per window per caller; 0 = default */
 	int64_t created_at_ms, updated_at_ms;
 	char created_by[TD_ACTOR_MAX];
+	int64_t revision;		/* see struct td_token */
 };
 
 struct td_space_change;

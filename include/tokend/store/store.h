@@ -71,6 +71,7 @@ enum td_store_result {
 	TD_STORE_OK = 0,
 	TD_STORE_NOT_FOUND = 1,
 	TD_STORE_EXISTS = 2,
+	TD_STORE_CONFLICT = 3,	/* changed since it was read: read it again */
 	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
 	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
 				   saying so; reads still work */
@@ -87,7 +88,7 @@ typedef int (*td_pat_cb)(const struct td_pat *p, void *arg);
 /* Spaces. create assigns sp->id unless explicit_id. */
 int td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_id);
 int td_store_space_get(struct td_store *store, int64_t id, struct td_space *out);
-int td_store_space_put(struct td_store *store, const struct td_space *sp);
+int td_store_space_put(struct td_store *store, struct td_space *sp);
 /* Deletes the space and every token in it; *deleted gets the space. */
 int td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted);
 int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
@@ -111,7 +112,10 @@ int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
  * of the token or its space. */
 int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 			       struct td_token *out, int *space_min_cache, int *tracked);
-int td_store_token_put(struct td_store *store, const struct td_token *t);
+/* Writes t back if it is still the revision t was read at (t->revision
+ * counted up); TD_STORE_CONFLICT if another write came in between,
+ * NOT_FOUND if it is gone. The same for td_store_space_put. */
+int td_store_token_put(struct td_store *store, struct td_token *t);
 /* Leaves the set of what the token minted for the caller to walk and drop. */
 int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);
