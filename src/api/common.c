@@ -136,7 +136,7 @@ td_api_named_space(const struct td_request *req)
 
 	if (hdr == NULL)
 		return 0;
-	return td_parse_id(hdr, strlen(hdr), &v) == 0 ? v : -1;
+	return td_parse_id(hdr, strlen(hdr), TD_ID_MAX, &v) == 0 ? v : -1;
 }
 
 struct json_object *

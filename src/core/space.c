@@ -14,7 +14,7 @@ td_space_apply_change(struct td_space *sp, const struct td_space_change *ch, int
 	const char *msg = NULL;
 
 	if (creating && ch->has_id) {
-		if (ch->id < 1 || ch->id > INT64_MAX - 1)
+		if (ch->id < 1 || ch->id > TD_ID_MAX)
 			FAIL(TD_ERR_INVALID, "id", "is out of range");
 		sp->id = ch->id;
 	}

@@ -270,7 +270,7 @@ ids_apply(const struct td_change_ids *in, struct td_id_list *out)
 	if (in->n > TD_IDS_MAX)
 		return -1;
 	for (i = 0; i < in->n; i++)
-		if (in->ids[i] < 1 || in->ids[i] > INT64_MAX - 1)
+		if (in->ids[i] < 1 || in->ids[i] > TD_ID_MAX)
 			return -1;
 	memcpy(out->ids, in->ids, in->n * sizeof(int64_t));
 	out->n = (int)in->n;
@@ -357,7 +357,7 @@ td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int 
 		td_text_copy(&ch->icon, t->icon, sizeof(t->icon));
 	}
 	if (ch->set & TD_TF_BRANCH) {
-		if (ch->branch_id < 0 || ch->branch_id > INT64_MAX - 1)
+		if (ch->branch_id < 0 || ch->branch_id > TD_ID_MAX)
 			FAIL(TD_ERR_INVALID, "branch_id", "is out of range");
 		t->branch_id = ch->branch_id;
 	}

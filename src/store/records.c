@@ -278,10 +278,12 @@ next_id(struct td_store *store, const char *seq_key, int64_t *id)
 
 	if ((rc = command(store, &r, "next_id", "INCR %s", seq_key)) != TD_STORE_OK)
 		goto done;
-	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0)
+	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 || r->integer > TD_ID_MAX) {
+		td_log_error("%s: no id left below 2^53", seq_key);
 		rc = TD_STORE_DOWN;
-	else
+	} else {
 		*id = r->integer;
+	}
 done:
 	freeReplyObject(r);
 	return rc;
@@ -373,6 +375,7 @@ td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_
 	arg_str(&a, "{spaces}:index");
 	arg_str(&a, "{spaces}:seq");
 	arg_i64(&a, sp->id);
+	arg_i64(&a, TD_ID_FOLLOW_GAP);
 	rc = run(store, SCRIPT_SPACE_INDEX_ADD, 2, &a, &r, "space_index");
 done:
 	freeReplyObject(r);

@@ -34,14 +34,17 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
 	"return 1\n",
 
-	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id.
-	 * Lists the space and keeps the id counter above caller-chosen ids. */
+	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
+	 * ARGV[2] the largest gap the counter follows. Lists the space; the id
+	 * counter moves up to a caller-chosen id just above it (an import of
+	 * dense ids), not to one far above (which the counter would otherwise
+	 * follow to the top of the id range: automatic ids step over it when
+	 * they meet it). Space ids are <= 2^53 - 1, exact as Lua numbers. */
 	[SCRIPT_SPACE_INDEX_ADD] =
 	"redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])\n"
-	"local c = redis.call('GET', KEYS[2]) or '0'\n"
-	"if #ARGV[1] > #c or (#ARGV[1] == #c and ARGV[1] > c) then\n"
-	"  redis.call('SET', KEYS[2], ARGV[1])\n"
-	"end\n"
+	"local c = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+	"local id = tonumber(ARGV[1])\n"
+	"if id > c and id - c <= tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[1]) end\n"
 	"return 1\n",
 
 	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
