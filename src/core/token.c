@@ -247,7 +247,7 @@ td_time_parse(const struct td_text *v, int64_t *out, const char **msg)
 		return -1;
 	if (y < 1970 || y > 3000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
-	    h > 23 || mi > 59 || se > 59)
+	    h > 23 || mi > 59 || se > 60)	/* 60: a leap second */
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
