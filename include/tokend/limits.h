@@ -57,6 +57,10 @@
 #define TD_TOKEN_MODULES_MAX   32   /* SoftwareOne modules on one token */
 #define TD_PAT_SPACES_MAX     256   /* spaces one PAT names */
 #define TD_RATE_LIMIT_MAX 1000000   /* a space's management calls per window */
+#define TD_SPACE_TOKENS_LIMIT  1000000  /* the most a space's token cap may be */
+#define TD_RECORD_BYTES_MIN       2048  /* a record cap below this fits no real token */
+#define TD_RECORD_BYTES_LIMIT  1048576
+#define TD_PATS_PER_OWNER_LIMIT 100000
 #define TD_ID_MAX  9007199254740991LL  /* 2^53 - 1: every id a client sees or
                                           sends, so JavaScript numbers hold it exactly */
 #define TD_ID_FOLLOW_GAP    1000   /* a chosen space id this close above the

@@ -79,7 +79,7 @@ add_builtin_token(struct td_call *c, int64_t space_id)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	return td_store_token_create(c->ctx->store, t, NULL, NULL, &mc);
+	return td_store_token_create(c->ctx->store, t, NULL, NULL, c->ctx->cfg->space_tokens_max, &mc);
 }
 
 int
@@ -117,6 +117,11 @@ td_core_space_update(struct td_call *c, const struct td_space_change *ch,
 
 	if (td_core_expect(c, TD_OP_SPACE_UPDATE) != TD_OK || loaded_space(c) != TD_OK)
 		return c->err.code;
+	/* a space's bounds hold its own callers: only the operator moves them */
+	if ((ch->has_rate_limit || ch->has_write_rate || ch->has_tokens_max ||
+	     ch->has_record_bytes) && !c->who.all_spaces)
+		return td_fail(c, TD_ERR_FORBIDDEN, "limits",
+			       "only a credential for all spaces may change a space's limits");
 	for (attempt = 0;; attempt++) {
 		if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
 			return c->err.code;

@@ -136,6 +136,10 @@ static const struct field space_fields[] = {
 	{ "rl", K_NUM,  AT(td_space, rate_limit), BOUNDS(0, TD_RATE_LIMIT_MAX) },
 	{ "cb", K_TEXT, AT(td_space, created_by), .rules = OMIT_EMPTY },
 	{ "rv", K_NUM,  AT(td_space, revision), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
+	{ "lw", K_NUM,  AT(td_space, write_rate), BOUNDS(0, TD_RATE_LIMIT_MAX), .rules = OMIT_EMPTY },
+	{ "lt", K_NUM,  AT(td_space, tokens_max), BOUNDS(0, TD_SPACE_TOKENS_LIMIT), .rules = OMIT_EMPTY },
+	{ "lb", K_NUM,  AT(td_space, record_bytes_max), BOUNDS(0, TD_RECORD_BYTES_LIMIT),
+	  .rules = OMIT_EMPTY },
 };
 
 static const struct field pat_fields[] = {

@@ -34,7 +34,8 @@ def env():
         n = stack["nginx"]
         # a rate limit far above what the writers send
         r = s.post(n.url("/v1/spaces"), timeout=10,
-                   json={"space": {"id": SPACE, "name": "race", "rate_limit": 1000000}})
+                   json={"space": {"id": SPACE, "name": "race", "rate_limit": 1000000,
+                                   "limits": {"write_rate": 1000000}}})
         assert r.status_code == 201, r.text
         stack["s"] = s
         yield stack

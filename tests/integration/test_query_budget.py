@@ -21,7 +21,8 @@ def env():
         s.headers["X-Space-Id"] = str(SPACE)
         n = stack["nginx"]
         assert s.post(n.url("/v1/spaces"), timeout=10, json={
-            "space": {"id": SPACE, "name": "q", "rate_limit": 1000000}}).status_code == 201
+            "space": {"id": SPACE, "name": "q", "rate_limit": 1000000,
+                      "limits": {"write_rate": 1000000}}}).status_code == 201
         for i in range(150):
             r = s.post(n.url(SWO), timeout=10, json={
                 "name": f"t{i}", "description": "a" * 2000, "modules": []})

@@ -383,8 +383,11 @@ test_space_round_trips(void **state)
 	sp.updated_at_ms = 2;
 	strcpy(sp.created_by, "pat:1");
 	sp.revision = 3;
+	sp.write_rate = 50;
+	sp.tokens_max = 500;
+	sp.record_bytes_max = 4096;
 	assert_int_equal(codec_encode(CODEC_SPACE, &sp, &out, NULL), 0);
-	assert_string_equal(set_names(), "n mc ca ua rl cb rv");
+	assert_string_equal(set_names(), "n mc ca ua rl cb rv lw lt lb");
 	memset(&sp2, 0, sizeof(sp2));
 	assert_int_equal(codec_decode(CODEC_SPACE, &sp2, out.set, (size_t)out.nset, NULL), 0);
 	sp2.id = sp.id;
@@ -394,7 +397,7 @@ test_space_round_trips(void **state)
 	memset(&sp, 0, sizeof(sp));
 	assert_int_equal(codec_encode(CODEC_SPACE, &sp, &out, NULL), 0);
 	assert_string_equal(set_names(), "n mc ca ua rl");
-	assert_string_equal(del_names(), "cb rv");
+	assert_string_equal(del_names(), "cb rv lw lt lb");
 	assert_value("rl", "0");
 }
 
