@@ -57,8 +57,18 @@
 #define TD_TOKEN_MODULES_MAX   32   /* SoftwareOne modules on one token */
 #define TD_PAT_SPACES_MAX     256   /* spaces one PAT names */
 #define TD_RATE_LIMIT_MAX 1000000   /* a space's management calls per window */
+#define TD_SPACE_TOKENS_LIMIT  1000000  /* the most a space's token cap may be */
+#define TD_RECORD_BYTES_MIN       2048  /* a record cap below this fits no real token */
+#define TD_RECORD_BYTES_LIMIT  1048576
+#define TD_PATS_PER_OWNER_LIMIT 100000
+#define TD_ID_MAX  9007199254740991LL  /* 2^53 - 1: every id a client sees or
+                                          sends, so JavaScript numbers hold it exactly */
+#define TD_ID_FOLLOW_GAP    1000   /* a chosen space id this close above the
+                                     automatic ids moves their counter */
 #define TD_MINTED_MAX       10000   /* credentials one cascade revokes */
 #define TD_MINT_DEPTH_MAX   8       /* makers above a minted credential */
+#define TD_CAS_ATTEMPTS     8       /* a change re-read and re-applied when
+                                       another write came in between */
 #define TD_ACTIVITY_LIST_MAX 1000   /* entries one activities call returns */
 
 #endif

@@ -33,7 +33,7 @@ parse_id(const char *s, int64_t *out)
 {
 	long long v;
 
-	if (s == NULL || td_parse_int64(s, strlen(s), 1, INT64_MAX, &v) != 0)
+	if (s == NULL || td_parse_int64(s, strlen(s), 1, TD_ID_MAX, &v) != 0)
 		return -1;
 	*out = v;
 	return 0;

@@ -33,6 +33,7 @@ td_rql_init(struct td_rql *q)
 {
 	q->nnodes = q->nvalues = q->ntop = 0;
 	q->used = 0;
+	q->work = 0;
 	q->error[0] = '\0';
 }
 
@@ -43,11 +44,17 @@ static int
 fail(struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;
+	char *c;
 
 	if (ps->q->error[0] == '\0') {
 		va_start(ap, fmt);
 		vsnprintf(ps->q->error, sizeof(ps->q->error), fmt, ap);
 		va_end(ap);
+		/* the message quotes the query, cut at a byte count: only
+		 * printable ASCII goes back out in a charset=utf-8 body */
+		for (c = ps->q->error; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = '?';
 	}
 	return -1;
 }
@@ -432,42 +439,109 @@ equals(struct json_object *v, const struct td_rql_value *val)
 	return v != NULL && scalar_cmp(v, val->s) == 0;
 }
 
-/* '*' matches any run, "\*" a literal star; ci folds ASCII case. */
+/*
+ * like()/ilike(): '*' matches any run, "\*" a literal star; ci folds ASCII
+ * case. Linear in the text and the pattern, whatever they hold: the
+ * pattern is cut at its stars into literal pieces, the first anchored at
+ * the start (unless the pattern starts with '*'), the last at the end
+ * (unless it ends with '*'), and each piece between found at its leftmost
+ * place after the one before with Knuth-Morris-Pratt. Leftmost is enough:
+ * a later place could only leave less text for the pieces after it.
+ */
 static int
-like(const char *s, const char *pat, int ci)
+fold(int c, int ci)
 {
-	const char *star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = ++pat;
-			resume = s;
-			continue;
-		}
-		if (*pat == '\\' && pat[1] == '*' &&
-		    *s == '*') {
-			pat += 2;
-			s++;
-			continue;
-		}
-		if (*pat != '\0' && *pat != '\\' &&
-		    (ci ? tolower((unsigned char)*pat) == tolower((unsigned char)*s) : *pat == *s)) {
-			pat++;
-			s++;
-			continue;
-		}
-		if (star == NULL)
-			return 0;
-		pat = star;
-		s = ++resume;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
+	return ci ? tolower((unsigned char)c) : (unsigned char)c;
 }
 
 static int
-match_node(const struct td_rql *q, int i, struct json_object *obj)
+piece_at(const char *s, const char *piece, size_t plen, int ci)
+{
+	size_t k;
+
+	for (k = 0; k < plen; k++)
+		if (fold(s[k], ci) != fold(piece[k], ci))
+			return 0;
+	return 1;
+}
+
+/* The leftmost place of piece in s[0..n), or -1. */
+static long
+find_piece(const char *s, size_t n, const char *piece, size_t plen, int ci)
+{
+	static unsigned short next[TD_RQL_TEXT_MAX + 1];	/* KMP failure links */
+	size_t i, k;
+
+	if (plen == 0)
+		return 0;
+	next[0] = 0;
+	for (i = 1, k = 0; i < plen; i++) {
+		while (k > 0 && fold(piece[i], ci) != fold(piece[k], ci))
+			k = next[k - 1];
+		if (fold(piece[i], ci) == fold(piece[k], ci))
+			k++;
+		next[i] = (unsigned short)k;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		while (k > 0 && fold(s[i], ci) != fold(piece[k], ci))
+			k = next[k - 1];
+		if (fold(s[i], ci) == fold(piece[k], ci))
+			k++;
+		if (k == plen)
+			return (long)(i + 1 - plen);
+	}
+	return -1;
+}
+
+static int
+like(const char *s, const char *pat, int ci)
+{
+	static char piece[TD_RQL_TEXT_MAX + 1];
+	size_t n = strlen(s), pos = 0, plen;
+	int star_before = 0, star_after;
+	long at;
+
+	for (;;) {
+		for (plen = 0; *pat != '\0' && *pat != '*'; pat++) {
+			if (*pat == '\\' && pat[1] == '*')
+				pat++;
+			piece[plen++] = *pat;
+		}
+		star_after = *pat == '*';
+		if (!star_before && !star_after) {		/* no star at all */
+			return n == plen && piece_at(s, piece, plen, ci);
+		} else if (!star_before) {			/* the prefix */
+			if (n < plen || !piece_at(s, piece, plen, ci))
+				return 0;
+			pos = plen;
+		} else if (!star_after) {			/* the suffix */
+			return n - pos >= plen && piece_at(s + n - plen, piece, plen, ci);
+		} else {					/* a piece between */
+			if ((at = find_piece(s + pos, n - pos, piece, plen, ci)) < 0)
+				return 0;
+			pos += (size_t)at + plen;
+		}
+		while (*pat == '*')
+			pat++;
+		star_before = 1;
+		if (*pat == '\0')
+			return 1;				/* ends with '*' */
+	}
+}
+
+/* Work units a filter may spend on one request: one per node visited, one
+ * per byte a comparison or like() reads. Far above what a list of
+ * thousands of tokens with real filters needs (a name ilike over 10,000
+ * tokens is ~400,000); the worst admissible filter on long descriptions is
+ * cut off after a few milliseconds of one worker. */
+static void
+spend(struct td_rql *q, size_t units)
+{
+	q->work += (long long)units;
+}
+
+static int
+match_node(struct td_rql *q, int i, struct json_object *obj)
 {
 	const struct td_rql_node *n = &q->nodes[i];
 	const struct td_rql_value *val = &q->values[n->value];
@@ -475,6 +549,9 @@ match_node(const struct td_rql *q, int i, struct json_object *obj)
 	size_t k, len;
 	int c, r;
 
+	spend(q, 1 + (val->s != NULL ? strlen(val->s) : 0));
+	if (q->work > TD_RQL_WORK_MAX)
+		return 0;
 	if (n->path != NULL && n->op != TD_RQL_ANY && n->op != TD_RQL_ALL)
 		v = td_json_path(obj, n->path);
 	switch (n->op) {
@@ -506,9 +583,11 @@ match_node(const struct td_rql *q, int i, struct json_object *obj)
 		     : n->op == TD_RQL_LT ? r < 0 : r <= 0;
 	case TD_RQL_LIKE:
 	case TD_RQL_ILIKE:
-		return v != NULL && json_object_is_type(v, json_type_string) &&
-		       val->kind == TD_RQL_STRING &&
-		       like(json_object_get_string(v), val->s, n->op == TD_RQL_ILIKE);
+		if (v == NULL || !json_object_is_type(v, json_type_string) ||
+		    val->kind != TD_RQL_STRING)
+			return 0;
+		spend(q, (size_t)json_object_get_string_len(v) + strlen(val->s));
+		return like(json_object_get_string(v), val->s, n->op == TD_RQL_ILIKE);
 	case TD_RQL_IN:
 	case TD_RQL_OUT:
 		for (c = 0; c < n->nvalue; c++)
@@ -536,12 +615,18 @@ match_node(const struct td_rql *q, int i, struct json_object *obj)
 }
 
 int
-td_rql_match(const struct td_rql *q, struct json_object *obj)
+td_rql_match(struct td_rql *q, struct json_object *obj)
 {
 	int i;
 
 	for (i = 0; i < q->ntop; i++)
 		if (!match_node(q, q->top[i], obj))
 			return 0;
-	return 1;
+	return q->work <= TD_RQL_WORK_MAX;
+}
+
+int
+td_rql_too_costly(const struct td_rql *q)
+{
+	return q->work > TD_RQL_WORK_MAX;
 }

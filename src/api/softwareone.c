@@ -340,7 +340,7 @@ order_parse(struct td_request *req, char *spec, struct order *o)
 }
 
 struct list_ctx {
-	const struct td_rql *rql;
+	struct td_rql *rql;
 	struct json_object *all;	/* matching tokens, full objects */
 };
 
@@ -354,7 +354,7 @@ collect(const struct td_token_view *v, void *arg)
 		json_object_array_add(c->all, o);
 	else
 		json_object_put(o);
-	return 0;
+	return td_rql_too_costly(c->rql);	/* stop: the answer is a 400 */
 }
 
 static int
@@ -420,8 +420,11 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 	if (limit > SWO_LIMIT_MAX)
 		limit = SWO_LIMIT_MAX;	/* "values above 100 are capped" */
 	l.all = json_object_new_array();
-	if (td_core_token_list(&c, collect, &l) != TD_OK) {
+	if (td_core_token_list(&c, collect, &l) != TD_OK || td_rql_too_costly(&rql)) {
 		json_object_put(l.all);
+		if (td_rql_too_costly(&rql))
+			return problem(req, 400, "rql", "query too expensive: simplify the filter "
+				       "(fewer or shorter like() patterns)");
 		return td_api_fail(req, &c);
 	}
 	total = json_object_array_length(l.all);

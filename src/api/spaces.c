@@ -15,13 +15,21 @@
 static struct json_object *
 space_json(const struct td_space *sp)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *limits = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_int64(sp->id));
 	json_object_object_add(o, "name", json_object_new_string(sp->name));
 	json_object_object_add(o, "min_cache", json_object_new_int(sp->min_cache));
 	json_object_object_add(o, "rate_limit",
 			       sp->rate_limit ? json_object_new_int(sp->rate_limit) : NULL);
+	/* null: the server's default (tokend.conf) */
+	json_object_object_add(limits, "write_rate",
+			       sp->write_rate ? json_object_new_int(sp->write_rate) : NULL);
+	json_object_object_add(limits, "tokens",
+			       sp->tokens_max ? json_object_new_int(sp->tokens_max) : NULL);
+	json_object_object_add(limits, "record_bytes", sp->record_bytes_max
+			       ? json_object_new_int(sp->record_bytes_max) : NULL);
+	json_object_object_add(o, "limits", limits);
 	json_object_object_add(o, "created_at", td_json_time_ms(sp->created_at_ms));
 	json_object_object_add(o, "updated_at", td_json_time_ms(sp->updated_at_ms));
 	return o;
@@ -60,7 +68,40 @@ td_api_spaces_list(struct td_ctx *ctx, struct td_request *req)
 	return td_respond_json(req, 200, o);
 }
 
-/* {"space": {id?, name, min_cache, rate_limit}} into a change; types only. */
+/* One bound of "limits": a positive number, or null for the default (0). */
+static int
+parse_limit(struct json_object *limits, const char *key, const char *field, int *has,
+	    int64_t *out, struct td_core_error *err)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(limits, key, &v))
+		return 0;
+	*has = 1;
+	*out = 0;
+	if (json_object_is_type(v, json_type_null))
+		return 0;
+	if (td_field_int64(v, field, out, err) != 0)
+		return -1;
+	return *out <= 0 ? td_field_fail(err, field, "must be a positive number, or null") : 0;
+}
+
+static int
+parse_limits(struct json_object *v, struct td_space_change *ch, struct td_core_error *err)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return td_field_fail(err, "limits", "must be an object");
+	if (parse_limit(v, "write_rate", "limits.write_rate", &ch->has_write_rate,
+			&ch->write_rate, err) != 0 ||
+	    parse_limit(v, "tokens", "limits.tokens", &ch->has_tokens_max, &ch->tokens_max,
+			err) != 0 ||
+	    parse_limit(v, "record_bytes", "limits.record_bytes", &ch->has_record_bytes,
+			&ch->record_bytes, err) != 0)
+		return -1;
+	return 0;
+}
+
+/* {"space": {id?, name, min_cache, rate_limit, limits?}} into a change; types only. */
 int
 td_space_parse(struct json_object *body, int creating, struct td_space_change *ch,
 	       struct td_core_error *err)
@@ -97,6 +138,8 @@ td_space_parse(struct json_object *body, int creating, struct td_space_change *c
 			return -1;
 		ch->has_min_cache = 1;
 	}
+	if (json_object_object_get_ex(obj, "limits", &v) && !json_object_is_type(v, json_type_null))
+		return parse_limits(v, ch, err);
 	return 0;
 }
 

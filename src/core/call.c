@@ -31,6 +31,11 @@ td_fail_store(struct td_call *c, int store_rc, const char *what)
 		return td_fail(c, TD_ERR_NOT_FOUND, NULL, what);
 	case TD_STORE_EXISTS:
 		return td_fail(c, TD_ERR_EXISTS, "id", "has already been taken");
+	case TD_STORE_QUOTA:
+		return td_fail(c, TD_ERR_QUOTA, NULL, "a limit of this space or credential is reached");
+	case TD_STORE_CONFLICT:
+		return td_fail(c, TD_ERR_CONFLICT, NULL,
+			       "the record changed while this request ran; send it again");
 	case TD_STORE_REFUSED:
 		return td_fail(c, TD_ERR_REFUSED, NULL,
 			       "storage refuses writes (Redis is out of memory or cannot persist)");
@@ -75,6 +80,12 @@ static const unsigned op_scope[TD_OP__MAX] = {
 	[TD_OP_ROLE_LIST] = TD_SCOPE_TOKENS_READ,
 	[TD_OP_ROLE_GET] = TD_SCOPE_TOKENS_READ,
 	[TD_OP_MODULE_LIST] = 0,
+};
+
+/* The operations that write to their space (its shared write rate). */
+static const unsigned char op_writes[TD_OP__MAX] = {
+	[TD_OP_TOKEN_CREATE] = 1, [TD_OP_TOKEN_UPDATE] = 1, [TD_OP_TOKEN_REGENERATE] = 1,
+	[TD_OP_TOKEN_STATUS] = 1, [TD_OP_TOKEN_DELETE] = 1, [TD_OP_SPACE_UPDATE] = 1,
 };
 
 int
@@ -124,14 +135,25 @@ rate_limit(struct td_call *c)
 	const struct td_config *cfg = c->ctx->cfg;
 	struct td_rate rate;
 
-	if (td_store_rate_check(c->ctx->store, c->space_id, c->who.actor, cfg->rate_limit_requests,
-				cfg->rate_limit_window_ms, &rate) != TD_STORE_OK)
+	if (td_store_rate_check(c->ctx->store, c->space_id, c->who.actor, "rl",
+				cfg->rate_limit_requests, cfg->rate_limit_window_ms, &rate) !=
+	    TD_STORE_OK)
 		return TD_OK;	/* no counter without Redis: the call itself will say why */
 	c->rated = 1;
 	c->rate_limit = rate.limit;
 	c->rate_remaining = rate.remaining < 0 ? 0 : rate.remaining;
 	c->retry_after_ms = rate.retry_after_ms;
-	return rate.allowed ? TD_OK : td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
+	if (!rate.allowed)
+		return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
+	/* and the space's writes, whoever sends them: minting more callers
+	 * does not multiply what a space takes in */
+	if (c->space_id <= 0 || !op_writes[c->op] ||
+	    td_store_rate_check(c->ctx->store, c->space_id, TD_RATE_SPACE_WRITES, "lw",
+				cfg->space_write_rate, cfg->rate_limit_window_ms, &rate) !=
+	    TD_STORE_OK || rate.allowed)
+		return TD_OK;
+	c->retry_after_ms = rate.retry_after_ms;
+	return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
 }
 
 int

@@ -16,12 +16,13 @@ td_cred_ref_parse(const char *s, size_t len, struct td_cred_ref *out)
 	out->kind = s[0];
 	out->space_id = 0;
 	if (s[0] == 'p')
-		return td_parse_id(s + 2, len - 2, &out->id);
+		return td_parse_id(s + 2, len - 2, INT64_MAX, &out->id);
 	if (s[0] != 't' || (colon = memchr(s + 2, ':', len - 2)) == NULL)
 		return -1;
-	if (td_parse_id(s + 2, (size_t)(colon - s - 2), &out->space_id) != 0)
+	if (td_parse_id(s + 2, (size_t)(colon - s - 2), INT64_MAX, &out->space_id) != 0)
 		return -1;
-	return td_parse_id(colon + 1, (size_t)(s + len - colon - 1), &out->id);
+	return td_parse_id(colon + 1, (size_t)(s + len - colon - 1), INT64_MAX,
+			   &out->id);
 }
 
 void

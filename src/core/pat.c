@@ -59,7 +59,7 @@ td_pat_apply_change(struct td_pat *p, const struct td_pat_change *ch, struct td_
 		if (ch->nspaces > TD_PAT_SPACES_MAX)
 			FAIL(TD_ERR_INVALID, "spaces", "is too long (maximum is 256 spaces)");
 		for (i = 0; i < ch->nspaces; i++) {
-			if (ch->spaces[i] < 1 || ch->spaces[i] > INT64_MAX - 1)
+			if (ch->spaces[i] < 1 || ch->spaces[i] > TD_ID_MAX)
 				FAIL(TD_ERR_INVALID, "spaces",
 				     "must be \"all\" or a non-empty array of space ids");
 			p->spaces[i] = ch->spaces[i];

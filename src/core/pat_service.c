@@ -78,7 +78,7 @@ issue(struct td_ctx *ctx, struct td_pat *p, char *value, size_t size)
 		goto done;
 	p->kid = key->kid;
 	p->created_at_ms = td_now_ms();
-	if ((rc = td_store_pat_create(ctx->store, p)) != TD_STORE_OK)
+	if ((rc = td_store_pat_create(ctx->store, p, ctx->cfg->pats_per_owner)) != TD_STORE_OK)
 		goto done;
 	ref.kind = TD_KIND_PAT;
 	ref.kid = key->kid;
@@ -97,6 +97,7 @@ td_core_pat_create(struct td_call *c, const struct td_pat_change *ch, const stru
 {
 	struct td_pat *p = &c->ctx->scratch_pat;
 	char ref[TD_CRED_REF_MAX];
+	int rc;
 
 	if (td_core_expect(c, TD_OP_PAT_CREATE) != TD_OK)
 		return c->err.code;
@@ -118,7 +119,12 @@ td_core_pat_create(struct td_call *c, const struct td_pat_change *ch, const stru
 		return c->err.code;
 	td_cred_ref_pat(p->id, ref);
 	if (td_fail_store(c, td_store_minted_add(c->ctx->store, p->minted_by, ref), NOT_FOUND) !=
-	    TD_OK || td_fail_store(c, issue(c->ctx, p, c->value, sizeof(c->value)), NOT_FOUND) != TD_OK)
+	    TD_OK)
+		return c->err.code;
+	if ((rc = issue(c->ctx, p, c->value, sizeof(c->value))) == TD_STORE_QUOTA)
+		return td_fail(c, TD_ERR_QUOTA, "base", "this credential has made the most personal "
+			       "access tokens it may (pats_per_owner)");
+	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
 		return c->err.code;
 	td_audit(c, TD_TRAIL_ACCOUNT, "pat", "create", p->id);
 	*out = p;

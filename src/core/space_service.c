@@ -79,7 +79,7 @@ add_builtin_token(struct td_call *c, int64_t space_id)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	return td_store_token_create(c->ctx->store, t, NULL, NULL, &mc);
+	return td_store_token_create(c->ctx->store, t, NULL, NULL, c->ctx->cfg->space_tokens_max, &mc);
 }
 
 int
@@ -113,14 +113,29 @@ td_core_space_update(struct td_call *c, const struct td_space_change *ch,
 		     const struct td_space **out)
 {
 	struct td_space *sp = &c->ctx->scratch_space;
+	int attempt, rc;
 
 	if (td_core_expect(c, TD_OP_SPACE_UPDATE) != TD_OK || loaded_space(c) != TD_OK)
 		return c->err.code;
-	if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
-		return c->err.code;
-	sp->updated_at_ms = td_now_ms();
-	if (td_fail_store(c, td_store_space_put(c->ctx->store, sp), NOT_FOUND) != TD_OK)
-		return c->err.code;
+	/* a space's bounds hold its own callers: only the operator moves them */
+	if ((ch->has_rate_limit || ch->has_write_rate || ch->has_tokens_max ||
+	     ch->has_record_bytes) && !c->who.all_spaces)
+		return td_fail(c, TD_ERR_FORBIDDEN, "limits",
+			       "only a credential for all spaces may change a space's limits");
+	for (attempt = 0;; attempt++) {
+		if (td_space_apply_change(sp, ch, 0, &c->err) != 0)
+			return c->err.code;
+		sp->updated_at_ms = td_now_ms();
+		rc = td_fail_store(c, td_store_space_put(c->ctx->store, sp), NOT_FOUND);
+		if (rc != TD_ERR_CONFLICT || attempt + 1 == TD_CAS_ATTEMPTS)
+			break;
+		/* changed in between: apply the change to what is there now */
+		if (td_fail_store(c, td_store_space_get(c->ctx->store, c->space_id, sp),
+				  NOT_FOUND) != TD_OK)
+			return c->err.code;
+	}
+	if (rc != TD_OK)
+		return rc;
 	td_audit(c, sp->id, "space", "update", sp->id);
 	*out = sp;
 	return TD_OK;

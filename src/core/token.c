@@ -247,7 +247,7 @@ td_time_parse(const struct td_text *v, int64_t *out, const char **msg)
 		return -1;
 	if (y < 1970 || y > 3000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
-	    h > 23 || mi > 59 || se > 59)
+	    h > 23 || mi > 59 || se > 60)	/* 60: a leap second */
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
@@ -270,7 +270,7 @@ ids_apply(const struct td_change_ids *in, struct td_id_list *out)
 	if (in->n > TD_IDS_MAX)
 		return -1;
 	for (i = 0; i < in->n; i++)
-		if (in->ids[i] < 1 || in->ids[i] > INT64_MAX - 1)
+		if (in->ids[i] < 1 || in->ids[i] > TD_ID_MAX)
 			return -1;
 	memcpy(out->ids, in->ids, in->n * sizeof(int64_t));
 	out->n = (int)in->n;
@@ -357,7 +357,7 @@ td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int 
 		td_text_copy(&ch->icon, t->icon, sizeof(t->icon));
 	}
 	if (ch->set & TD_TF_BRANCH) {
-		if (ch->branch_id < 0 || ch->branch_id > INT64_MAX - 1)
+		if (ch->branch_id < 0 || ch->branch_id > TD_ID_MAX)
 			FAIL(TD_ERR_INVALID, "branch_id", "is out of range");
 		t->branch_id = ch->branch_id;
 	}

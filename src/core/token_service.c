@@ -164,6 +164,20 @@ stamp_status(struct td_call *c, struct td_token *t, enum td_status from, int64_t
 	}
 }
 
+/* Whether t fits the space's bound on a record's bytes; else the call fails. */
+static int
+fits(struct td_call *c, const struct td_token *t)
+{
+	const struct td_space *sp = &c->ctx->scratch_space;
+	size_t max = (size_t)(sp->id == t->space_id && sp->record_bytes_max > 0
+			      ? sp->record_bytes_max : c->ctx->cfg->record_bytes_max);
+
+	if (td_store_token_bytes(t) <= max)
+		return TD_OK;
+	return td_fail(c, TD_ERR_INVALID, "base", "is too large to store: fewer or shorter ids, "
+		       "a shorter description (limits.record_bytes)");
+}
+
 int
 td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 		     struct td_token_view *out)
@@ -197,11 +211,15 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (register_minted(c, t) != TD_OK)
+	if (fits(c, t) != TD_OK || register_minted(c, t) != TD_OK)
 		return c->err.code;
 	/* the activity entry rides in the create script: one round trip */
 	snprintf(action, sizeof(action), "%s.create", c->resource);
-	rc = td_store_token_create(c->ctx->store, t, c->who.actor, action, &space_mc);
+	rc = td_store_token_create(c->ctx->store, t, c->who.actor, action,
+				   c->ctx->cfg->space_tokens_max, &space_mc);
+	if (rc == TD_STORE_QUOTA)
+		return td_fail(c, TD_ERR_QUOTA, "base",
+			       "this space holds the most tokens it may (limits.tokens)");
 	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
 		return c->err.code;
 	view_of(c, t, space_mc, out);
@@ -215,7 +233,7 @@ save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
 {
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (register_minted(c, t) != TD_OK ||
+	if (fits(c, t) != TD_OK || register_minted(c, t) != TD_OK ||
 	    td_fail_store(c, td_store_token_put(c->ctx->store, t), NOT_FOUND) != TD_OK)
 		return c->err.code;
 	td_audit(c, t->space_id, c->resource, verb, t->id);
@@ -223,9 +241,9 @@ save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
 	return TD_OK;
 }
 
-int
-td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
-		     struct td_token_view *out)
+static int
+update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
+	    struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
@@ -264,7 +282,19 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 }
 
 int
-td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
+		     struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = update_once(c, id, ch, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+regenerate_once(struct td_call *c, int64_t id, struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	int space_mc = 0;
@@ -277,8 +307,19 @@ td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *ou
 }
 
 int
-td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
-			 struct td_token_view *out)
+td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = regenerate_once(c, id, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+set_status_once(struct td_call *c, int64_t id, enum td_status to,
+	    struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
@@ -305,7 +346,19 @@ td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 }
 
 int
-td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
+td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
+			 struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = set_status_once(c, id, to, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
+}
+
+static int
+delete_once(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	char ref[TD_CRED_REF_MAX];
@@ -333,4 +386,15 @@ td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_vi
 		td_log_error("token %" PRId64 ": revoking what it minted did not finish", id);
 	view_of(c, t, space_mc, out);
 	return TD_OK;
+}
+
+int
+td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = delete_once(c, id, soft, out);
+	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	return rc;
 }

@@ -66,6 +66,13 @@ static const struct config_key config_keys[] = {
 	  0, 1, 0, "one line per request on stderr" },
 	INT(rate_limit_requests, 1, 1000000, "default management calls per window, per caller and space"),
 	INT(rate_limit_window_ms, 100, 3600000, "the rate-limit window (GCRA period; DatoCMS: 3 s)"),
+	INT(space_write_rate, 1, TD_RATE_LIMIT_MAX,
+	    "writes per window to one space, by all its callers together"),
+	INT(space_tokens_max, 1, TD_SPACE_TOKENS_LIMIT, "tokens one space may hold"),
+	INT(record_bytes_max, TD_RECORD_BYTES_MIN, TD_RECORD_BYTES_LIMIT,
+	    "bytes one stored token may take"),
+	INT(pats_per_owner, 1, TD_PATS_PER_OWNER_LIMIT,
+	    "personal access tokens one personal access token may have made and alive"),
 	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
 	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
@@ -108,6 +115,10 @@ td_config_defaults(struct td_config *cfg)
 	cfg->access_log = 1;
 	cfg->rate_limit_requests = 60;
 	cfg->rate_limit_window_ms = 3000;
+	cfg->space_write_rate = 300;
+	cfg->space_tokens_max = 10000;
+	cfg->record_bytes_max = 16384;
+	cfg->pats_per_owner = 100;
 	cfg->verify_cache_entries = 65536;
 }
 

@@ -46,11 +46,11 @@ td_parse_int64(const char *s, size_t len, long long min, long long max, long lon
 }
 
 int
-td_parse_id(const char *s, size_t len, int64_t *out)
+td_parse_id(const char *s, size_t len, int64_t max, int64_t *out)
 {
 	long long v;
 
-	if (s == NULL || len == 0 || s[0] == '0' || td_parse_int64(s, len, 1, INT64_MAX, &v) != 0)
+	if (s == NULL || len == 0 || s[0] == '0' || td_parse_int64(s, len, 1, max, &v) != 0)
 		return -1;
 	*out = v;
 	return 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tokend/limits.h"
 #include "tokend/server/parse.h"
 #include "tokend/server/router.h"
 
@@ -73,7 +74,7 @@ pattern_match(const char *pattern, const char *const *segments, int nsegments,
 			m->strs[m->nstrs++] = segments[i];
 		} else if (p[0] == '{') {
 			if (m->nids == TD_ROUTE_PARAMS_MAX ||
-			    td_parse_id(segments[i], strlen(segments[i]), &id) != 0)
+			    td_parse_id(segments[i], strlen(segments[i]), TD_ID_MAX, &id) != 0)
 				return 0;
 			m->ids[m->nids++] = id;
 		} else if (strlen(segments[i]) != len || memcmp(p, segments[i], len) != 0) {

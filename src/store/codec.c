@@ -124,6 +124,7 @@ static const struct field token_fields[] = {
 	{ "da", K_NUM,    AT(td_token, disabled_at_ms), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
 	{ "db", K_TEXT,   AT(td_token, disabled_by), .rules = OMIT_EMPTY },
 	{ "mb", K_REF,    AT(td_token, minted_by), .rules = OMIT_EMPTY },
+	{ "rv", K_NUM,    AT(td_token, revision), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
 };
 
 /* Every field is written (as it always was), but for the creator. */
@@ -134,6 +135,11 @@ static const struct field space_fields[] = {
 	{ "ua", K_NUM,  AT(td_space, updated_at_ms), BOUNDS(0, INT64_MAX) },
 	{ "rl", K_NUM,  AT(td_space, rate_limit), BOUNDS(0, TD_RATE_LIMIT_MAX) },
 	{ "cb", K_TEXT, AT(td_space, created_by), .rules = OMIT_EMPTY },
+	{ "rv", K_NUM,  AT(td_space, revision), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
+	{ "lw", K_NUM,  AT(td_space, write_rate), BOUNDS(0, TD_RATE_LIMIT_MAX), .rules = OMIT_EMPTY },
+	{ "lt", K_NUM,  AT(td_space, tokens_max), BOUNDS(0, TD_SPACE_TOKENS_LIMIT), .rules = OMIT_EMPTY },
+	{ "lb", K_NUM,  AT(td_space, record_bytes_max), BOUNDS(0, TD_RECORD_BYTES_LIMIT),
+	  .rules = OMIT_EMPTY },
 };
 
 static const struct field pat_fields[] = {

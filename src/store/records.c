@@ -32,6 +32,7 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,10 +279,12 @@ next_id(struct td_store *store, const char *seq_key, int64_t *id)
 
 	if ((rc = command(store, &r, "next_id", "INCR %s", seq_key)) != TD_STORE_OK)
 		goto done;
-	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0)
+	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 || r->integer > TD_ID_MAX) {
+		td_log_error("%s: no id left below 2^53", seq_key);
 		rc = TD_STORE_DOWN;
-	else
+	} else {
 		*id = r->integer;
+	}
 done:
 	freeReplyObject(r);
 	return rc;
@@ -315,8 +318,8 @@ create_id(struct td_store *store, const char *seq_key, int64_t *id, const char *
 /* Writes rec's pairs (and, with del, deletes its default fields) on an
  * existing hash only: a record deleted meanwhile is not resurrected. */
 static int
-put_existing(struct td_store *store, const char *key, const struct codec_out *rec, int del,
-	     const char *what)
+put_existing(struct td_store *store, const char *key, int64_t revision,
+	     const struct codec_out *rec, int del, const char *what)
 {
 	redisReply *r = NULL;
 	struct args a;
@@ -324,11 +327,14 @@ put_existing(struct td_store *store, const char *key, const struct codec_out *re
 
 	args_init(&a);
 	arg_str(&a, key);
+	arg_i64(&a, revision);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, del);
 	if ((rc = run(store, SCRIPT_PUT_EXISTING, 1, &a, &r, what)) != TD_STORE_OK)
 		goto done;
-	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? TD_STORE_OK : TD_STORE_NOT_FOUND;
+	rc = r->type != REDIS_REPLY_INTEGER ? TD_STORE_DOWN
+	   : r->integer == 1 ? TD_STORE_OK
+	   : r->integer == -1 ? TD_STORE_CONFLICT : TD_STORE_NOT_FOUND;
 done:
 	freeReplyObject(r);
 	return rc;
@@ -370,6 +376,7 @@ td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_
 	arg_str(&a, "{spaces}:index");
 	arg_str(&a, "{spaces}:seq");
 	arg_i64(&a, sp->id);
+	arg_i64(&a, TD_ID_FOLLOW_GAP);
 	rc = run(store, SCRIPT_SPACE_INDEX_ADD, 2, &a, &r, "space_index");
 done:
 	freeReplyObject(r);
@@ -397,7 +404,7 @@ done:
 }
 
 int
-td_store_space_put(struct td_store *store, const struct td_space *sp)
+td_store_space_put(struct td_store *store, struct td_space *sp)
 {
 	struct codec_out *rec = encode(CODEC_SPACE, sp, "space_put");
 	char key[64];
@@ -406,8 +413,9 @@ td_store_space_put(struct td_store *store, const struct td_space *sp)
 	if (rec == NULL)
 		goto done;
 	key_space(key, sizeof(key), sp->id, "space");
-	/* no deletes: a space's only optional field, its creator, never changes */
-	rc = put_existing(store, key, rec, 0, "space_put");
+	/* deletes: a bound back to its default leaves the record */
+	if ((rc = put_existing(store, key, sp->revision, rec, 1, "space_put")) == TD_STORE_OK)
+		sp->revision++;
 done:
 	free(rec);
 	return rc;
@@ -517,7 +525,7 @@ done:
 
 int
 td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
-		      const char *action, int *space_min_cache)
+		      const char *action, int tokens_max, int *space_min_cache)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_create");
 	char key[80], space[64], idx[64], log[64];
@@ -543,6 +551,7 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	arg_str(&a, actor != NULL ? actor : "");
 	arg_str(&a, action != NULL ? action : "");
 	arg_i64(&a, TD_ACTIVITIES_MAX);
+	arg_i64(&a, tokens_max);
 	arg_record(&a, rec, 0);
 	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 4, &a, &r, "token_create")) != TD_STORE_OK)
 		goto done;
@@ -550,6 +559,8 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 		rc = TD_STORE_NOT_FOUND;
 	else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
 		rc = TD_STORE_EXISTS;
+	else if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
+		rc = TD_STORE_QUOTA;
 	else if (r->type != REDIS_REPLY_STRING ||
 		 td_parse_int64(r->str, r->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)
 		rc = TD_STORE_DOWN;
@@ -559,6 +570,21 @@ done:
 	freeReplyObject(r);
 	free(rec);
 	return rc;
+}
+
+size_t
+td_store_token_bytes(const struct td_token *t)
+{
+	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_bytes");
+	size_t bytes = 0;
+	int i;
+
+	if (rec == NULL)
+		return SIZE_MAX;	/* not storable at all */
+	for (i = 0; i < rec->nset; i++)
+		bytes += rec->set[i].len;
+	free(rec);
+	return bytes;
 }
 
 int
@@ -643,7 +669,7 @@ done:
 }
 
 int
-td_store_token_put(struct td_store *store, const struct td_token *t)
+td_store_token_put(struct td_store *store, struct td_token *t)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_put");
 	char key[80];
@@ -652,7 +678,8 @@ td_store_token_put(struct td_store *store, const struct td_token *t)
 	if (rec == NULL)
 		goto done;
 	token_key(key, sizeof(key), t->space_id, t->id);
-	rc = put_existing(store, key, rec, 1, "token_put");
+	if ((rc = put_existing(store, key, t->revision, rec, 1, "token_put")) == TD_STORE_OK)
+		t->revision++;
 done:
 	free(rec);
 	return rc;
@@ -809,12 +836,12 @@ done:
 /* --- personal access tokens --- */
 
 int
-td_store_pat_create(struct td_store *store, struct td_pat *p)
+td_store_pat_create(struct td_store *store, struct td_pat *p, int pats_per_owner)
 {
 	struct codec_out *rec = encode(CODEC_PAT, p, "pat_create");
 	redisReply *r = NULL;
 	struct args a;
-	char key[64];
+	char key[64], owner[TD_CRED_REF_MAX + 16];
 	int rc = TD_STORE_DOWN;
 
 	if (rec == NULL)
@@ -822,15 +849,22 @@ td_store_pat_create(struct td_store *store, struct td_pat *p)
 	if ((rc = create_id(store, "{pats}:seq", &p->id, "pat_create")) != TD_STORE_OK)
 		goto done;
 	snprintf(key, sizeof(key), "{pats}:p:%" PRId64, p->id);
+	/* a PAT's maker is a PAT ("p:<id>"), or none (the bootstrap) */
+	snprintf(owner, sizeof(owner), "{pats}:o:%s",
+		 strncmp(p->minted_by, "p:", 2) == 0 ? p->minted_by + 2 : "-");
 	args_init(&a);
 	arg_str(&a, key);
 	arg_str(&a, "{pats}:index");
+	arg_str(&a, owner);
 	arg_i64(&a, p->id);
+	arg_i64(&a, strncmp(p->minted_by, "p:", 2) == 0 ? pats_per_owner : 0);
 	arg_record(&a, rec, 0);
-	if ((rc = run(store, SCRIPT_PAT_CREATE, 2, &a, &r, "pat_create")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_PAT_CREATE, 3, &a, &r, "pat_create")) != TD_STORE_OK)
 		goto done;
 	if (r->type != REDIS_REPLY_INTEGER)
 		rc = TD_STORE_DOWN;
+	else if (r->integer == -1)
+		rc = TD_STORE_QUOTA;
 	else if (r->integer != 1)
 		rc = TD_STORE_EXISTS;
 done:
@@ -869,7 +903,8 @@ td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted)
 	arg_str(&a, key);
 	arg_str(&a, "{pats}:index");
 	arg_i64(&a, id);
-	if ((rc = run(store, SCRIPT_RECORD_DELETE, 2, &a, &r, "pat_delete")) != TD_STORE_OK)
+	arg_str(&a, "{pats}:o:");
+	if ((rc = run(store, SCRIPT_PAT_DELETE, 2, &a, &r, "pat_delete")) != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
 		rc = TD_STORE_NOT_FOUND;
@@ -1031,7 +1066,7 @@ done:
 
 int
 td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
-		    int default_limit, int period_ms, struct td_rate *out)
+		    const char *override, int default_limit, int period_ms, struct td_rate *out)
 {
 	char key[128], space[64];
 	redisReply *r = NULL;
@@ -1046,6 +1081,7 @@ td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller
 	arg_str(&a, space);
 	arg_i64(&a, default_limit);
 	arg_i64(&a, period_ms);
+	arg_str(&a, override);
 	if ((rc = run(store, SCRIPT_RATE_CHECK, 2, &a, &r, "rate_check")) != TD_STORE_OK)
 		goto done;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {

@@ -19,23 +19,32 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
 	"return 1\n",
 
-	/* KEYS[1] hash; ARGV[1] = n, ARGV[2..n+1] pairs to set, the rest fields
-	 * to delete. 1 written, 0 if the record is gone (never resurrected). */
+	/* KEYS[1] hash; ARGV[1] the revision the writer read, ARGV[2] = n,
+	 * ARGV[3..n+2] pairs to set, the rest fields to delete. Compare-and-set:
+	 * 1 written (revision counted up), -1 if the record changed since it
+	 * was read, 0 if it is gone or soft-deleted (never resurrected). */
 	[SCRIPT_PUT_EXISTING] =
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-	"local n = tonumber(ARGV[1])\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 2, n + 1))\n"
-	"if #ARGV > n + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 2)) end\n"
+	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
+	"  return 0\n"
+	"end\n"
+	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local n = tonumber(ARGV[2])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 3, n + 2))\n"
+	"if #ARGV > n + 2 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 3)) end\n"
+	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
 	"return 1\n",
 
-	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id.
-	 * Lists the space and keeps the id counter above caller-chosen ids. */
+	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
+	 * ARGV[2] the largest gap the counter follows. Lists the space; the id
+	 * counter moves up to a caller-chosen id just above it (an import of
+	 * dense ids), not to one far above (which the counter would otherwise
+	 * follow to the top of the id range: automatic ids step over it when
+	 * they meet it). Space ids are <= 2^53 - 1, exact as Lua numbers. */
 	[SCRIPT_SPACE_INDEX_ADD] =
 	"redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])\n"
-	"local c = redis.call('GET', KEYS[2]) or '0'\n"
-	"if #ARGV[1] > #c or (#ARGV[1] == #c and ARGV[1] > c) then\n"
-	"  redis.call('SET', KEYS[2], ARGV[1])\n"
-	"end\n"
+	"local c = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+	"local id = tonumber(ARGV[1])\n"
+	"if id > c and id - c <= tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[1]) end\n"
 	"return 1\n",
 
 	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
@@ -52,13 +61,17 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 
 	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
 	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
-	 * activity entry), ARGV[3] action, ARGV[4] stream cap, then field/value
-	 * pairs. Returns the space's min_cache, false when the space does not
-	 * exist, or 0 when the id is taken (never merged into another token). */
+	 * activity entry), ARGV[3] action, ARGV[4] stream cap, ARGV[5] the
+	 * default cap on the space's tokens (its "lt" overrides), then
+	 * field/value pairs. Returns the space's min_cache, false when the space
+	 * does not exist, 0 when the id is taken (never merged into another
+	 * token), -1 when the space holds its most tokens. */
 	[SCRIPT_TOKEN_CREATE] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
 	"if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end\n"
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
+	"local cap = tonumber(redis.call('HGET', KEYS[1], 'lt') or ARGV[5])\n"
+	"if redis.call('ZCARD', KEYS[2]) >= cap then return -1 end\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
 	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
@@ -75,13 +88,34 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"return t\n",
 
-	/* KEYS[1] {pats}:p:<id>, KEYS[2] {pats}:index; ARGV[1] the id (from
-	 * {pats}:seq), then field/value pairs. 1 created, 0 the id is taken. */
+	/* KEYS[1] {pats}:p:<id>, KEYS[2] {pats}:index, KEYS[3] {pats}:o:<maker
+	 * id>, the set of the live PATs its maker made; ARGV[1] the id (from
+	 * {pats}:seq), ARGV[2] the most that set may hold (0: no maker, no
+	 * bound), then field/value pairs. 1 created, 0 the id is taken, -1 the
+	 * maker has made its most. */
 	[SCRIPT_PAT_CREATE] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+	"if ARGV[2] ~= '0' then\n"
+	"  if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[2]) then return -1 end\n"
+	"  redis.call('SADD', KEYS[3], ARGV[1])\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 3))\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"return 1\n",
+
+	/* KEYS[1] {pats}:p:<id>, KEYS[2] {pats}:index; ARGV[1] the id, ARGV[2]
+	 * the prefix of makers' sets ({pats}:o:). Deletes the PAT and takes it
+	 * off its maker's set (same slot); returns its fields or false. */
+	[SCRIPT_PAT_DELETE] =
+	"local t = redis.call('HGETALL', KEYS[1])\n"
+	"if #t == 0 then return false end\n"
+	"local mb = redis.call('HGET', KEYS[1], 'mb')\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"if mb and string.sub(mb, 1, 2) == 'p:' then\n"
+	"  redis.call('SREM', ARGV[2] .. string.sub(mb, 3), ARGV[1])\n"
+	"end\n"
+	"return t\n",
 
 	/* KEYS[1] an index; ARGV[1] record key prefix. {{id, fields}...},
 	 * skipping ids whose record is gone. */
@@ -96,12 +130,12 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 
 	/* GCRA (generic cell rate algorithm), one key per caller and space.
 	 * KEYS[1] the caller's theoretical arrival time, KEYS[2] the space hash
-	 * (its "rl" overrides the default limit); ARGV[1] default limit,
-	 * ARGV[2] period (ms). A burst of `limit` calls is allowed, refilled
-	 * evenly over the period. {allowed 0|1, limit, remaining, reset ms,
-	 * retry-after ms}. */
+	 * (its field ARGV[3] overrides the default limit); ARGV[1] default
+	 * limit, ARGV[2] period (ms). A burst of `limit` calls is allowed,
+	 * refilled evenly over the period. {allowed 0|1, limit, remaining,
+	 * reset ms, retry-after ms}. */
 	[SCRIPT_RATE_CHECK] =
-	"local limit = tonumber(redis.call('HGET', KEYS[2], 'rl') or ARGV[1])\n"
+	"local limit = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or ARGV[1])\n"
 	"if limit <= 0 then limit = tonumber(ARGV[1]) end\n"
 	"local period = tonumber(ARGV[2])\n"
 	"local now = redis.call('TIME')\n"

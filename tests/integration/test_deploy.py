@@ -176,6 +176,9 @@ def test_redis_conf_keeps_acknowledged_writes_after_kill_9(redis):
     survives kill -9 and a restart."""
     assert redis.cli("CONFIG", "GET", "appendonly").split() == ["appendonly", "yes"]
     assert redis.cli("CONFIG", "GET", "maxmemory-policy").split()[-1] == "noeviction"
+    # a bound, so a full Redis refuses writes (the 503 test_faults shows)
+    # instead of meeting the OOM killer
+    assert int(redis.cli("CONFIG", "GET", "maxmemory").split()[-1]) == 1024 ** 3
     assert redis.cli("SET", "tokend:probe", "kept") == "OK"
     redis.stop(sig=signal.SIGKILL)
     redis.start()

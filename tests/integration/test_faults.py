@@ -70,7 +70,8 @@ def stack(workdir, redis, **env):
     t = Tokend(workdir, redis.url, env=env).start()
     n = Nginx(workdir, t.socket).start()
     h = {"Authorization": admin}
-    requests.post(n.url("/v1/spaces"), headers=h, json={"space": {"id": 1, "name": "f"}}, timeout=5)
+    requests.post(n.url("/v1/spaces"), headers=h, json={"space": {"id": 1, "name": "f", "limits": {
+        "write_rate": 1000000, "tokens": 1000000}}}, timeout=5)
     key = requests.post(n.url("/v1/spaces/1/api_keys"), headers=h, timeout=5,
                         json={"api_key": {"access": "public"}}).json()["api_key"]
     return t, n, admin, key
@@ -170,6 +171,7 @@ def test_redis_refusing_writes(workdir, redis):
     verifies go on; when memory is back, writes work again."""
     t, n, admin, key = stack(workdir, redis)
     h = {"Authorization": admin}
+    shipped = redis.cli("CONFIG", "GET", "maxmemory").split()[-1]
     try:
         redis.cli("CONFIG", "SET", "maxmemory", "1")
         r = requests.post(n.url("/v1/spaces/1/api_keys"), headers=h, timeout=5,
@@ -186,12 +188,12 @@ def test_redis_refusing_writes(workdir, redis):
         v = requests.get(n.url("/v1/verify"), timeout=5,
                          headers={"X-Original-URI": "/v2/cdn/stories?token=" + key["token"]})
         assert v.status_code == 200
-        redis.cli("CONFIG", "SET", "maxmemory", "0")
+        redis.cli("CONFIG", "SET", "maxmemory", shipped)
         r = requests.post(n.url("/v1/spaces/1/api_keys"), headers=h, timeout=5,
                           json={"api_key": {"access": "public"}})
         assert r.status_code == 201
     finally:
-        redis.cli("CONFIG", "SET", "maxmemory", "0")
+        redis.cli("CONFIG", "SET", "maxmemory", shipped)
         n.stop()
         t.stop()
 

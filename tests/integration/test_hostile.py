@@ -34,7 +34,7 @@ def redis_state(env):
     dump = env["redis"].cli("EVAL", DUMP_ALL, "0").split("\n")
     out, skip = [], False
     for line in dump:
-        if line.startswith("{rl:"):
+        if line.startswith("{rl:") or (line.startswith("{s:") and ":rl:" in line):
             skip = True
             continue
         if skip:          # the counter's value follows its key

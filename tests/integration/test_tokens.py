@@ -112,10 +112,49 @@ def test_space_ids_never_collide(admin):
     r = admin.post("/v1/spaces", {"space": {"id": chosen, "name": "again"}})
     assert r.status_code == 422
     assert r.json()["field"] == "id" and r.json()["error"] == "has already been taken"
+    taken = {s["id"] for s in admin.get("/v1/spaces").json()["spaces"]}
     auto = [admin.post("/v1/spaces", {"space": {"name": f"auto{i}"}}).json()["space"]["id"]
             for i in range(3)]
     assert len(set(auto)) == 3
-    assert min(auto) > chosen           # the counter moved past caller-chosen ids
+    assert not set(auto) & taken        # automatic ids step over caller-chosen ones
+
+
+def test_ids_stay_within_what_javascript_holds(admin):
+    """Ids are 1..2^53-1, so every client keeps them exact, and a chosen id
+    at the top leaves automatic ids working."""
+    top = 2 ** 53 - 1
+    for bad in (2 ** 53, 2 ** 63 - 1, 0, -1):
+        r = admin.post("/v1/spaces", {"space": {"id": bad, "name": "too big"}})
+        assert r.status_code == 422 and r.json()["field"] == "id", (bad, r.text)
+    r = admin.post("/v1/spaces", {"space": {"id": top, "name": "the top"}})
+    assert r.status_code == 201, r.text
+    assert admin.get(f"/v1/spaces/{top}").json()["space"]["id"] == top
+    assert admin.get(f"/v1/spaces/{top + 1}").status_code == 404
+    auto = [admin.post("/v1/spaces", {"space": {"name": f"after top {i}"}}) for i in range(2)]
+    assert [r.status_code for r in auto] == [201, 201], [r.text for r in auto]
+    assert all(r.json()["space"]["id"] < top for r in auto)
+    assert admin.delete(f"/v1/spaces/{top}").status_code == 200
+    r = admin.post("/v1/spaces", {"space": {"name": "after the top is gone"}})
+    assert r.status_code == 201 and r.json()["space"]["id"] < top
+    # ids inside records are bounded the same way
+    sid = r.json()["space"]["id"]
+    for field, value in (("story_ids", [2 ** 53]), ("release_ids", [2 ** 53]), ("branch_id", 2 ** 53)):
+        r = admin.post(f"/v1/spaces/{sid}/api_keys", {"api_key": {"access": "public", field: value}})
+        assert r.status_code == 422, (field, r.text)
+    r = admin.post(f"/v1/spaces/{sid}/api_keys", {"api_key": {"access": "public",
+                                                               "story_ids": [top]}})
+    assert r.status_code == 201 and r.json()["api_key"]["story_ids"] == [top]
+
+
+def test_dense_chosen_ids_move_the_counter(admin):
+    """An import of spaces with their own ids, one after another, moves the
+    automatic counter past them (no collision walk on the next auto id)."""
+    auto = admin.post("/v1/spaces", {"space": {"name": "probe"}}).json()["space"]["id"]
+    chosen = [auto + i for i in range(1, 21)]
+    for cid in chosen:
+        assert admin.post("/v1/spaces", {"space": {"id": cid, "name": f"i{cid}"}}).status_code == 201
+    nxt = admin.post("/v1/spaces", {"space": {"name": "next"}}).json()["space"]["id"]
+    assert nxt == chosen[-1] + 1
 
 
 @pytest.mark.parametrize("body,field", [
@@ -142,7 +181,9 @@ def test_space_delete_deletes_its_tokens(env, admin):
     assert env["redis"].cli("EXISTS", f"{{s:{space}}}:tokens") == "1"
     r = admin.delete(f"/v1/spaces/{space}")
     assert r.status_code == 200 and r.json()["space"]["id"] == space
-    assert env["redis"].cli("KEYS", f"{{s:{space}}}*") == ""
+    # nothing but rate counters, which expire within one window by themselves
+    left = env["redis"].cli("KEYS", f"{{s:{space}}}*").split()
+    assert [k for k in left if ":rl:" not in k] == []
     assert admin.get(f"/v1/spaces/{space}").status_code == 404
     assert admin.get(f"/v1/spaces/{space}/api_keys").json() == NOT_FOUND
     assert space not in [s["id"] for s in admin.get("/v1/spaces").json()["spaces"]]
@@ -254,7 +295,7 @@ def test_list_all_in_id_order_with_any_query(admin):
 
 def test_list_of_ten_thousand(env, admin):
     """Every token of a 10,000-token space, ordered by id, in one answer."""
-    space = new_space(admin)
+    space = new_space(admin, limits={"write_rate": 1000000, "tokens": 20000})
     base = env["nginx"].base
     token = env["admin"]
 

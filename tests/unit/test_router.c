@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "tokend/limits.h"
 #include "tokend/server/router.h"
 
 static int h(struct td_ctx *c, struct td_request *r) { (void)c; (void)r; return 0; }
@@ -43,14 +44,15 @@ test_literal_route(void **state)
 static void
 test_int_params(void **state)
 {
-	const char *segs[] = { "v1", "spaces", "9223372036854775807", "api_keys", "17" };
+	/* the largest id a JavaScript number holds exactly */
+	const char *segs[] = { "v1", "spaces", "9007199254740991", "api_keys", "17" };
 	struct td_route_match m;
 
 	(void)state;
 	assert_int_equal(match(TD_METHOD_DELETE, 5, segs, &m), TD_MATCH_OK);
 	assert_string_equal(m.route->name, "keys.one");
 	assert_int_equal(m.nids, 2);
-	assert_true(m.ids[0] == INT64_MAX);
+	assert_true(m.ids[0] == TD_ID_MAX);
 	assert_int_equal(m.ids[1], 17);
 	assert_int_equal(m.route->dialect, TD_DIALECT_STORYBLOK);
 }
@@ -58,7 +60,8 @@ test_int_params(void **state)
 static void
 test_bad_int_params_do_not_match(void **state)
 {
-	const char *bad[] = { "-1", "9223372036854775808", "1e3", "0x10", "+5", " 5", "5 ", "", "abc" };
+	const char *bad[] = { "-1", "9223372036854775808", "9223372036854775807", "9007199254740992",
+			      "0", "00", "017", "1e3", "0x10", "+5", " 5", "5 ", "", "abc" };
 	const char *segs[] = { "v1", "spaces", NULL, "api_keys" };
 	struct td_route_match m;
 	size_t i;

@@ -97,6 +97,103 @@ test_like(void **state)
 	assert_int_equal(m("like(name,'*\\*')"), 0);		/* a literal star: not in the name */
 }
 
+/* The reference: a glob by the definition ('*' any run, "\*" a star),
+ * exponential but plain, for short inputs. */
+static int
+glob_ref(const char *s, const char *p)
+{
+	if (*p == '\0')
+		return *s == '\0';
+	if (*p == '*')
+		return glob_ref(s, p + 1) || (*s != '\0' && glob_ref(s + 1, p));
+	if (*p == '\\' && p[1] == '*')
+		return *s == '*' && glob_ref(s + 1, p + 2);
+	return *s == *p && glob_ref(s + 1, p + 1);
+}
+
+static int
+like_on(const char *text, const char *pattern)
+{
+	struct json_object *o = json_object_new_object();
+	char seg[256];
+	int r;
+
+	json_object_object_add(o, "name", json_object_new_string(text));
+	snprintf(seg, sizeof(seg), "like(name,'%s')", pattern);
+	td_rql_init(&q);
+	assert_int_equal(td_rql_add(&q, seg, strlen(seg)), 0);
+	r = td_rql_match(&q, o);
+	json_object_put(o);
+	return r;
+}
+
+/* like() agrees with the definition on every short text and pattern over
+ * a small alphabet (stars, escaped stars, repeats: the backtracking cases) */
+static void
+test_like_agrees_with_the_definition(void **state)
+{
+	static const char *const atoms[] = { "a", "b", "*", "\\*" };
+	static const char *const texts[] = { "", "a", "b", "ab", "ba", "aab", "aba", "abab",
+					     "aaaa", "*", "a*b", "**", "abba", "baab", "aaab" };
+	char pat[32];
+	size_t t, n, k;
+	unsigned code;
+
+	(void)state;
+	for (n = 0; n <= 4; n++) {
+		unsigned total = 1;
+
+		for (k = 0; k < n; k++)
+			total *= 4;
+		for (code = 0; code < total; code++) {
+			unsigned c = code;
+
+			pat[0] = '\0';
+			for (k = 0; k < n; k++, c /= 4)
+				strcat(pat, atoms[c % 4]);
+			for (t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+				if (like_on(texts[t], pat) != glob_ref(texts[t], pat))
+					fail_msg("like('%s','%s') != %d", texts[t], pat,
+						 glob_ref(texts[t], pat));
+		}
+	}
+}
+
+/* A filter's work is bounded: the worst admissible like() over long text
+ * runs out of budget and says so, instead of running on. */
+static void
+test_work_is_budgeted(void **state)
+{
+	static char text[2001], seg[4096];
+	struct json_object *o = json_object_new_object();
+	int i, docs;
+
+	(void)state;
+	memset(text, 'a', 2000);
+	json_object_object_add(o, "description", json_object_new_string(text));
+	strcpy(seg, "or(");
+	for (i = 0; i < 16; i++) {
+		strcat(seg, i ? ",ilike(description,'*" : "ilike(description,'*");
+		memset(seg + strlen(seg), 'a', 200);
+		seg[strlen(seg) + 200] = '\0';
+		strcat(seg, " b')");
+	}
+	strcat(seg, ")");
+	td_rql_init(&q);
+	assert_int_equal(td_rql_add(&q, seg, strlen(seg)), 0);
+	for (docs = 0; docs < 1000 && !td_rql_too_costly(&q); docs++)
+		assert_int_equal(td_rql_match(&q, o), 0);
+	assert_true(td_rql_too_costly(&q));
+	/* each document costs ~16 x (2000 + 200): the budget stops it early */
+	assert_true(docs < 1000 && docs > 10);
+	/* and a fresh query starts with a full budget */
+	td_rql_init(&q);
+	assert_int_equal(td_rql_add(&q, "ilike(description,'*a')", 23), 0);
+	assert_int_equal(td_rql_match(&q, o), 1);
+	assert_false(td_rql_too_costly(&q));
+	json_object_put(o);
+}
+
 static void
 test_in_out_logic_any(void **state)
 {
@@ -214,6 +311,8 @@ main(void)
 		cmocka_unit_test(test_comparisons),
 		cmocka_unit_test(test_null_empty_shortcut),
 		cmocka_unit_test(test_like),
+		cmocka_unit_test(test_like_agrees_with_the_definition),
+		cmocka_unit_test(test_work_is_budgeted),
 		cmocka_unit_test(test_in_out_logic_any),
 		cmocka_unit_test(test_precedence_and_segments),
 		cmocka_unit_test(test_malformed),

@@ -128,6 +128,7 @@ token_every_field(struct td_token *x)
 	x->disabled_at_ms = 4000;
 	strcpy(x->disabled_by, "pat:3");
 	strcpy(x->minted_by, "t:12:5");
+	x->revision = 41;
 }
 
 static void
@@ -140,7 +141,7 @@ test_token_every_field_round_trips(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), 0);
 	/* every field written, under its name of old, in table order */
 	assert_string_equal(set_names(), "n d i a b st rl mc s x r ro ht k sk sc ca ua cb ub "
-					 "md ea eb da db mb");
+					 "md ea eb da db mb rv");
 	assert_int_equal(out.ndel, 0);
 	assert_value("a", "private");
 	assert_value("st", "1,2,3");
@@ -196,7 +197,7 @@ test_token_defaults_are_left_out(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
 	assert_string_equal(set_names(), "a k sc ca");
 	assert_string_equal(del_names(), "n d i b st rl mc s x r ro ht sk ua cb ub md ea eb "
-					 "da db mb");
+					 "da db mb rv");
 	assert_value("a", "public");
 	assert_value("k", "1");
 	assert_value("ca", "1000");
@@ -381,8 +382,12 @@ test_space_round_trips(void **state)
 	sp.created_at_ms = 1;
 	sp.updated_at_ms = 2;
 	strcpy(sp.created_by, "pat:1");
+	sp.revision = 3;
+	sp.write_rate = 50;
+	sp.tokens_max = 500;
+	sp.record_bytes_max = 4096;
 	assert_int_equal(codec_encode(CODEC_SPACE, &sp, &out, NULL), 0);
-	assert_string_equal(set_names(), "n mc ca ua rl cb");
+	assert_string_equal(set_names(), "n mc ca ua rl cb rv lw lt lb");
 	memset(&sp2, 0, sizeof(sp2));
 	assert_int_equal(codec_decode(CODEC_SPACE, &sp2, out.set, (size_t)out.nset, NULL), 0);
 	sp2.id = sp.id;
@@ -392,7 +397,7 @@ test_space_round_trips(void **state)
 	memset(&sp, 0, sizeof(sp));
 	assert_int_equal(codec_encode(CODEC_SPACE, &sp, &out, NULL), 0);
 	assert_string_equal(set_names(), "n mc ca ua rl");
-	assert_string_equal(del_names(), "cb");
+	assert_string_equal(del_names(), "cb rv lw lt lb");
 	assert_value("rl", "0");
 }
 

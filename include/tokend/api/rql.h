@@ -19,6 +19,7 @@
 #define TD_RQL_DEPTH_MAX  16
 #define TD_RQL_TEXT_MAX   4096	/* bytes of all segments together */
 #define TD_RQL_SEGMENTS_MAX 32
+#define TD_RQL_WORK_MAX   4000000LL	/* work units one request's filter may spend */
 
 enum td_rql_op {
 	TD_RQL_AND, TD_RQL_OR, TD_RQL_NOT,
@@ -59,6 +60,7 @@ struct td_rql {
 	char text[TD_RQL_TEXT_MAX + TD_RQL_NODES_MAX + TD_RQL_VALUES_MAX];
 	size_t used;
 	char error[160];	/* why the last td_rql_add failed, naming the expression */
+	long long work;		/* units spent matching (see td_rql_too_costly) */
 };
 
 void td_rql_init(struct td_rql *q);
@@ -74,8 +76,11 @@ const char *td_rql_check_paths(const struct td_rql *q,
 			       int (*ok)(const char *path, const char *in_collection, void *arg),
 			       void *arg);
 
-/* Whether obj satisfies every segment. */
-int td_rql_match(const struct td_rql *q, struct json_object *obj);
+/* Whether obj satisfies every segment. Matching counts its work in q; past
+ * TD_RQL_WORK_MAX nothing matches any more and td_rql_too_costly says so:
+ * the caller stops and answers 400. */
+int td_rql_match(struct td_rql *q, struct json_object *obj);
+int td_rql_too_costly(const struct td_rql *q);
 
 /* The value at a dotted path, or NULL. */
 struct json_object *td_json_path(struct json_object *obj, const char *path);

@@ -48,6 +48,8 @@ enum td_core_err {
 	TD_ERR_SELF,		/* a credential cannot delete or disable itself */
 	TD_ERR_TRANSITION,	/* a lifecycle change not allowed from the current state */
 	TD_ERR_EXISTS,		/* a caller-chosen id is taken */
+	TD_ERR_CONFLICT,	/* the record kept changing under this write */
+	TD_ERR_QUOTA,		/* a tenant's bound: tokens per space, PATs per owner */
 	TD_ERR_RATE_LIMITED,
 	TD_ERR_UNAVAILABLE,	/* Redis unreachable or failing */
 	TD_ERR_REFUSED,		/* Redis up but refusing writes (OOM, MISCONF) */
@@ -201,6 +203,9 @@ struct td_space_change {
 	int64_t min_cache;
 	int has_rate_limit;
 	int64_t rate_limit;		/* 0 with has_rate_limit: back to the default */
+	/* the space's bounds ("limits"); 0: back to the server's default */
+	int has_write_rate, has_tokens_max, has_record_bytes;
+	int64_t write_rate, tokens_max, record_bytes;
 };
 
 struct td_pat_change {

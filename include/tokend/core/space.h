@@ -13,6 +13,11 @@ struct td_space {
 	int rate_limit;			/* management calls per window per caller; 0 = default */
 	int64_t created_at_ms, updated_at_ms;
 	char created_by[TD_ACTOR_MAX];
+	int64_t revision;		/* see struct td_token */
+	/* its bounds, 0 = the server's default (config) */
+	int write_rate;			/* writes per window, all callers together */
+	int tokens_max;
+	int record_bytes_max;
 };
 
 struct td_space_change;

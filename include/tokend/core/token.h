@@ -79,6 +79,9 @@ struct td_token {
 	 * ("p:<pat id>" or "t:<space>:<token id>", "" = none): deleting that
 	 * one deletes this one (core/cascade) */
 	char minted_by[TD_CRED_REF_MAX];
+	/* the record's revision, counted up by every write: a write is made
+	 * only on the revision it read (store: compare-and-set) */
+	int64_t revision;
 	/* Large buffers last (~22 KB): td_token_defaults empties them without
 	 * clearing every byte, which was a 10,000-token list's biggest cost
 	 * after JSON. Only the bytes up to a string's NUL or a list's n mean

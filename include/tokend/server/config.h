@@ -52,6 +52,12 @@ struct td_config {
 	int verify_cache_entries;	/* per-worker verify cache slots, 0 = off */
 	int rate_limit_requests;	/* management calls per window, per caller and space */
 	int rate_limit_window_ms;
+	/* tenants' bounds; a space's own (set by a credential for all spaces)
+	 * override the first three */
+	int space_write_rate;		/* writes per window, all of a space's callers */
+	int space_tokens_max;
+	int record_bytes_max;		/* one token record, as stored */
+	int pats_per_owner;		/* live PATs one PAT made */
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.

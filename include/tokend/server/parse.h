@@ -14,9 +14,10 @@
  * 1..19 digits. Returns 0, or -1 on anything else, overflow included. */
 int td_parse_int64(const char *s, size_t len, long long min, long long max, long long *out);
 
-/* A record id: 1..INT64_MAX in canonical decimal (no sign, no leading
- * zero), so one record has one spelling. 0 or -1. */
-int td_parse_id(const char *s, size_t len, int64_t *out);
+/* A record id: 1..max in canonical decimal (no sign, no leading zero), so
+ * one record has one spelling. 0 or -1. Ids from the network are bounded by
+ * TD_ID_MAX (limits.h). */
+int td_parse_id(const char *s, size_t len, int64_t max, int64_t *out);
 
 /* An octal file mode such as 660 or 0660, at most 0777. */
 int td_parse_octal_mode(const char *s, long long *out);

@@ -71,6 +71,8 @@ enum td_store_result {
 	TD_STORE_OK = 0,
 	TD_STORE_NOT_FOUND = 1,
 	TD_STORE_EXISTS = 2,
+	TD_STORE_CONFLICT = 3,	/* changed since it was read: read it again */
+	TD_STORE_QUOTA = 4,	/* a bound reached (tokens per space, PATs per owner) */
 	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
 	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
 				   saying so; reads still work */
@@ -87,7 +89,7 @@ typedef int (*td_pat_cb)(const struct td_pat *p, void *arg);
 /* Spaces. create assigns sp->id unless explicit_id. */
 int td_store_space_create(struct td_store *store, struct td_space *sp, int explicit_id);
 int td_store_space_get(struct td_store *store, int64_t id, struct td_space *out);
-int td_store_space_put(struct td_store *store, const struct td_space *sp);
+int td_store_space_put(struct td_store *store, struct td_space *sp);
 /* Deletes the space and every token in it; *deleted gets the space. */
 int td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted);
 int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
@@ -100,10 +102,12 @@ int td_store_pat_next_id(struct td_store *store, int64_t *id);
 
 /* Tokens. create writes t->id when it is > 0 (from td_store_token_next_id)
  * and assigns one when it is 0; EXISTS when that id is taken, NOT_FOUND
- * when the space does not exist. *space_min_cache receives the space's
- * default. */
+ * when the space does not exist, QUOTA when it holds tokens_max tokens (or
+ * its own cap). *space_min_cache receives the space's default. */
 int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
-			  const char *action, int *space_min_cache);
+			  const char *action, int tokens_max, int *space_min_cache);
+/* The bytes t takes as stored (field names and values). */
+size_t td_store_token_bytes(const struct td_token *t);
 int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
 		       struct td_token *out, int *space_min_cache);
 /* The same read for the verify path, tracked when tracking is live: *tracked
@@ -111,7 +115,10 @@ int td_store_token_get(struct td_store *store, int64_t space_id, int64_t id,
  * of the token or its space. */
 int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 			       struct td_token *out, int *space_min_cache, int *tracked);
-int td_store_token_put(struct td_store *store, const struct td_token *t);
+/* Writes t back if it is still the revision t was read at (t->revision
+ * counted up); TD_STORE_CONFLICT if another write came in between,
+ * NOT_FOUND if it is gone. The same for td_store_space_put. */
+int td_store_token_put(struct td_store *store, struct td_token *t);
 /* Leaves the set of what the token minted for the caller to walk and drop. */
 int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);
@@ -126,8 +133,13 @@ struct td_rate {
 	long long reset_ms;		/* until the allowance is whole again */
 	long long retry_after_ms;	/* when refused: until the next call may pass */
 };
+/* caller names the counter ("pat:1", or TD_RATE_SPACE_WRITES for the
+ * space's shared write rate); override is the space field whose value, when
+ * set, replaces default_limit ("rl", "lw"). */
+#define TD_RATE_SPACE_WRITES "*writes"
 int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
-			int default_limit, int period_ms, struct td_rate *out);
+			const char *override, int default_limit, int period_ms,
+			struct td_rate *out);
 
 /* The activity logs: Redis streams capped near TD_ACTIVITIES_MAX. A space's
  * (space_id > 0) records what happened to its tokens; the account's
@@ -145,8 +157,9 @@ int td_store_activity_list(struct td_store *store, int64_t space_id, int limit,
 
 /* Personal access tokens. create writes p->id when it is > 0 (from
  * td_store_pat_next_id) and assigns one when it is 0; EXISTS when that id
- * is taken. delete leaves the set of what the PAT minted, as for tokens. */
-int td_store_pat_create(struct td_store *store, struct td_pat *p);
+ * is taken, QUOTA when its maker already has pats_per_owner live PATs.
+ * delete leaves the set of what the PAT minted, as for tokens. */
+int td_store_pat_create(struct td_store *store, struct td_pat *p, int pats_per_owner);
 int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
 int td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted);
 int td_store_pat_list(struct td_store *store, td_pat_cb cb, void *arg);
