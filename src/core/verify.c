@@ -57,7 +57,7 @@ ids_contain(const int64_t *ids, int n, int64_t id)
 static int
 parse_id(const char *s, size_t len, int64_t *out)
 {
-	return td_parse_id(s, len, out);
+	return td_parse_id(s, len, TD_ID_MAX, out);
 }
 
 /* Anything but published content is a draft request: an origin may read a
