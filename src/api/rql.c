@@ -530,10 +530,12 @@ like(const char *s, const char *pat, int ci)
 }
 
 /* Work units a filter may spend on one request: one per node visited, one
- * per byte a comparison or like() reads. Far above what a list of
- * thousands of tokens with real filters needs (a name ilike over 10,000
- * tokens is ~400,000); the worst admissible filter on long descriptions is
- * cut off after a few milliseconds of one worker. */
+ * per byte a comparison or like() reads: about 1 MB of text per request.
+ * A name ilike over 10,000 tokens is ~400,000; the worst admissible filter
+ * (16 ilike over 2,000-character descriptions) is cut off after ~1 ms of
+ * matching, so a worker is back to the verify path quickly (make bench,
+ * "Verify while ... the worst admissible filter"). A search of long
+ * descriptions in a large space must narrow itself first (and(), a name). */
 static void
 spend(struct td_rql *q, size_t units)
 {

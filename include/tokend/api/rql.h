@@ -19,7 +19,7 @@
 #define TD_RQL_DEPTH_MAX  16
 #define TD_RQL_TEXT_MAX   4096	/* bytes of all segments together */
 #define TD_RQL_SEGMENTS_MAX 32
-#define TD_RQL_WORK_MAX   4000000LL	/* work units one request's filter may spend */
+#define TD_RQL_WORK_MAX   1000000LL	/* work units one request's filter may spend */
 
 enum td_rql_op {
 	TD_RQL_AND, TD_RQL_OR, TD_RQL_NOT,
