@@ -632,3 +632,9 @@ td_rql_too_costly(const struct td_rql *q)
 {
 	return q->work > TD_RQL_WORK_MAX;
 }
+
+void
+td_rql_charge(struct td_rql *q, size_t units)
+{
+	spend(q, units);
+}

@@ -350,6 +350,10 @@ collect(const struct td_token_view *v, void *arg)
 	struct list_ctx *c = arg;
 	struct json_object *o = api_token_json(v);
 
+	/* a filtered list pays for rendering what it filters, too: the
+	 * budget bounds the whole walk, not only the comparisons */
+	if (c->rql->ntop > 0)
+		td_rql_charge(c->rql, strlen(v->t->name) + strlen(v->t->description) + 256);
 	if (td_rql_match(c->rql, o))
 		json_object_array_add(c->all, o);
 	else

@@ -81,6 +81,8 @@ const char *td_rql_check_paths(const struct td_rql *q,
  * the caller stops and answers 400. */
 int td_rql_match(struct td_rql *q, struct json_object *obj);
 int td_rql_too_costly(const struct td_rql *q);
+/* Adds work done for q outside matching (rendering what it filters). */
+void td_rql_charge(struct td_rql *q, size_t units);
 
 /* The value at a dotted path, or NULL. */
 struct json_object *td_json_path(struct json_object *obj, const char *path);
