@@ -286,7 +286,7 @@ td_api_dato_regenerate(struct td_ctx *ctx, struct td_request *req)
 
 	if (begin(ctx, req, &c, TD_OP_TOKEN_REGENERATE) != 0)
 		return 0;
-	if (td_core_token_regenerate(&c, path_id(req), &v) != TD_OK)
+	if (td_core_token_regenerate(&c, path_id(req), 0, &v) != TD_OK)
 		return td_api_fail(req, &c);
 	return respond_data(req, 200, access_token_json(&v));
 }

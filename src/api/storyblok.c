@@ -54,6 +54,9 @@ api_key_write(struct printbuf *pb, const struct td_token_view *v)
 	td_jw_str(pb, td_status_name(t->status));
 	td_jw_raw(pb, ",\"expires_at\":");
 	td_jw_time_ms(pb, t->expires_at > 0 ? t->expires_at * 1000 : 0);
+	/* a regenerate's grace window: until when the replaced value works */
+	td_jw_raw(pb, ",\"previous_expires_at\":");
+	td_jw_time_ms(pb, t->prev_expires_at_ms > td_now_ms() ? t->prev_expires_at_ms : 0);
 	td_jw_raw(pb, ",\"created_at\":");
 	td_jw_time_ms(pb, t->created_at_ms);
 	td_jw_raw(pb, ",\"updated_at\":");
@@ -252,13 +255,23 @@ td_api_storyblok_delete(struct td_ctx *ctx, struct td_request *req)
 int
 td_api_storyblok_regenerate(struct td_ctx *ctx, struct td_request *req)
 {
+	struct json_object *grace = NULL;
 	struct td_token_view v;
 	struct td_call c;
+	int64_t seconds = 0;
 
 	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_REGENERATE, TD_SPACE_PATH,
 			 req->match.ids[0]) != 0)
 		return 0;
-	if (td_core_token_regenerate(&c, req->match.ids[1], &v) != TD_OK)
+	/* an optional body: {"grace_seconds": N}, the old value's window */
+	if (req->json != NULL && !json_object_is_type(req->json, json_type_object))
+		return td_api_fail_parse(req, &(struct td_core_error){
+			TD_ERR_INVALID, "grace_seconds", "the body must be an object" });
+	if (req->json != NULL && json_object_object_get_ex(req->json, "grace_seconds", &grace) &&
+	    !json_object_is_type(grace, json_type_null) &&
+	    td_field_int64(grace, "grace_seconds", &seconds, &c.err) != 0)
+		return td_api_fail(req, &c);
+	if (td_core_token_regenerate(&c, req->match.ids[1], seconds, &v) != TD_OK)
 		return td_api_fail(req, &c);
 	return respond_api_key(req, 200, &v);
 }

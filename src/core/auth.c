@@ -84,8 +84,10 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 	rc = td_store_token_get(ctx->store, ref->space_id, ref->id, t, &mc);
 	if (rc < 0)
 		return TD_ERR_UNAVAILABLE;
-	if (rc != TD_STORE_OK || t->kid != ref->kid || t->signed_kind != ref->kind ||
-	    CRYPTO_memcmp(t->secret, ref->secret, TD_SECRET_BYTES) != 0 || !token_acts(t))
+	if (rc != TD_STORE_OK || !token_acts(t) ||
+	    (!td_token_value_is(t->kid, t->signed_kind, t->secret, ref) &&
+	     !(t->prev_expires_at_ms > td_now_ms() &&
+	       td_token_value_is(t->prev_kid, t->prev_kind, t->prev_secret, ref))))
 		return TD_ERR_UNAUTHENTICATED;
 	memset(p, 0, offsetof(struct td_principal, spaces));
 	p->kind = TD_CRED_TOKEN;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "tokend/core/core.h"
 #include "tokend/core/module.h"
 #include "tokend/core/role.h"
@@ -410,6 +412,30 @@ td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int 
 		t->nmodules = (int)ch->nmodules;
 	}
 	return 0;
+}
+
+void
+td_token_keep_previous(struct td_token *t, int64_t until_ms)
+{
+	if (until_ms <= 0) {
+		t->prev_expires_at_ms = 0;
+		t->prev_kid = 0;
+		t->prev_kind = 0;
+		OPENSSL_cleanse(t->prev_secret, sizeof(t->prev_secret));
+		return;
+	}
+	t->prev_expires_at_ms = until_ms;
+	t->prev_kid = t->kid;
+	t->prev_kind = t->signed_kind;
+	memcpy(t->prev_secret, t->secret, sizeof(t->prev_secret));
+}
+
+int
+td_token_value_is(uint32_t kid, enum td_token_kind kind, const unsigned char *secret,
+		  const struct td_token_ref *ref)
+{
+	return kid == ref->kid && kind == ref->kind &&
+	       CRYPTO_memcmp(secret, ref->secret, TD_SECRET_BYTES) == 0;
 }
 
 int

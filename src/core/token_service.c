@@ -294,25 +294,31 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 }
 
 static int
-regenerate_once(struct td_call *c, int64_t id, struct td_token_view *out)
+regenerate_once(struct td_call *c, int64_t id, int64_t grace_seconds, struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	int space_mc = 0;
 
+	if (grace_seconds < 0 || grace_seconds > TD_GRACE_MAX)
+		return td_fail(c, TD_ERR_INVALID, "grace_seconds", "must be between 0 and 604800");
 	if (load_for_change(c, TD_OP_TOKEN_REGENERATE, id, &space_mc) != TD_OK)
 		return c->err.code;
+	/* the replaced value works on for the window (an open window ends:
+	 * only the value replaced now is kept) */
+	td_token_keep_previous(t, grace_seconds > 0 ? td_now_ms() + grace_seconds * 1000 : 0);
 	if (td_token_regenerate(t, c->ctx->keyring) != 0)
 		return td_fail(c, TD_ERR_INTERNAL, NULL, "no signing key or no randomness");
-	return save(c, t, space_mc, "regenerate", out);
+	return save(c, t, space_mc, grace_seconds > 0 ? "regenerate_with_grace" : "regenerate", out);
 }
 
 int
-td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out)
+td_core_token_regenerate(struct td_call *c, int64_t id, int64_t grace_seconds,
+			 struct td_token_view *out)
 {
 	int rc, attempt = 0;
 
 	do
-		rc = regenerate_once(c, id, out);
+		rc = regenerate_once(c, id, grace_seconds, out);
 	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
 	return rc;
 }

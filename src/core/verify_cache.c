@@ -33,6 +33,10 @@ td_token_facts_of(const struct td_token *t, int space_min_cache, struct td_token
 	out->kid = t->kid;
 	out->signed_kind = t->signed_kind;
 	memcpy(out->secret, t->secret, TD_SECRET_BYTES);
+	out->prev_expires_at_ms = t->prev_expires_at_ms;
+	out->prev_kid = t->prev_kid;
+	out->prev_kind = t->prev_kind;
+	memcpy(out->prev_secret, t->prev_secret, TD_SECRET_BYTES);
 	out->story_ids = t->story_ids.ids;
 	out->nstory_ids = t->story_ids.n;
 	out->release_ids = t->release_ids.ids;

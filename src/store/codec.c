@@ -125,6 +125,11 @@ static const struct field token_fields[] = {
 	{ "db", K_TEXT,   AT(td_token, disabled_by), .rules = OMIT_EMPTY },
 	{ "mb", K_REF,    AT(td_token, minted_by), .rules = OMIT_EMPTY },
 	{ "rv", K_NUM,    AT(td_token, revision), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
+	/* the value a regenerate with a grace window replaced, until it ends */
+	{ "pe", K_NUM,    AT(td_token, prev_expires_at_ms), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
+	{ "pk", K_NUM,    AT(td_token, prev_kid), BOUNDS(0, UINT32_MAX), .rules = OMIT_EMPTY },
+	{ "pn", K_NUM,    AT(td_token, prev_kind), BOUNDS(0, TD_KIND__MAX - 1), .rules = OMIT_EMPTY },
+	{ "ps", K_RAW,    AT(td_token, prev_secret), .rules = OMIT_EMPTY },
 };
 
 /* Every field is written (as it always was), but for the creator. */
@@ -286,8 +291,15 @@ is_empty(const struct field *f, const void *rec)
 	case K_ACCESS:
 		return num_get(f, rec) == 0;
 	case K_RAW:
-	case K_HEX:
-		break;
+	case K_HEX: {
+		const unsigned char *b = (const unsigned char *)text_at(f, rec);
+		size_t i;
+
+		for (i = 0; i < f->size; i++)
+			if (b[i] != 0)
+				return 0;
+		return 1;	/* all zero: no value (a previous secret not kept) */
+	}
 	}
 	return 0;
 }

@@ -129,6 +129,10 @@ token_every_field(struct td_token *x)
 	strcpy(x->disabled_by, "pat:3");
 	strcpy(x->minted_by, "t:12:5");
 	x->revision = 41;
+	x->prev_expires_at_ms = 1900000000123;
+	x->prev_kid = 7;
+	x->prev_kind = TD_KIND_PRIVATE;	/* 0 (public) is left out, and read back as 0 */
+	memset(x->prev_secret, 0xab, sizeof(x->prev_secret));
 }
 
 static void
@@ -141,7 +145,7 @@ test_token_every_field_round_trips(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), 0);
 	/* every field written, under its name of old, in table order */
 	assert_string_equal(set_names(), "n d i a b st rl mc s x r ro ht k sk sc ca ua cb ub "
-					 "md ea eb da db mb rv");
+					 "md ea eb da db mb rv pe pk pn ps");
 	assert_int_equal(out.ndel, 0);
 	assert_value("a", "private");
 	assert_value("st", "1,2,3");
@@ -197,7 +201,7 @@ test_token_defaults_are_left_out(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
 	assert_string_equal(set_names(), "a k sc ca");
 	assert_string_equal(del_names(), "n d i b st rl mc s x r ro ht sk ua cb ub md ea eb "
-					 "da db mb rv");
+					 "da db mb rv pe pk pn ps");
 	assert_value("a", "public");
 	assert_value("k", "1");
 	assert_value("ca", "1000");

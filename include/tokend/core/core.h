@@ -257,7 +257,10 @@ int td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 			 struct td_token_view *out);
 int td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change *ch,
 			 struct td_token_view *out);
-int td_core_token_regenerate(struct td_call *c, int64_t id, struct td_token_view *out);
+/* A new value; the replaced one keeps working for grace_seconds
+ * (0..TD_GRACE_MAX; 0: refused at once). */
+int td_core_token_regenerate(struct td_call *c, int64_t id, int64_t grace_seconds,
+			     struct td_token_view *out);
 int td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 			     struct td_token_view *out);
 /* soft: SoftwareOne's delete (kept for audit as Deleted, dead everywhere). */

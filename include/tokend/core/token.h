@@ -82,6 +82,12 @@ struct td_token {
 	/* the record's revision, counted up by every write: a write is made
 	 * only on the revision it read (store: compare-and-set) */
 	int64_t revision;
+	/* rotation with a grace window: the value a regenerate replaced keeps
+	 * working until prev_expires_at_ms (0 = none kept) */
+	int64_t prev_expires_at_ms;
+	uint32_t prev_kid;
+	enum td_token_kind prev_kind;
+	unsigned char prev_secret[TD_SECRET_BYTES];
 	/* Large buffers last (~22 KB): td_token_defaults empties them without
 	 * clearing every byte, which was a 10,000-token list's biggest cost
 	 * after JSON. Only the bytes up to a string's NUL or a list's n mean
@@ -133,6 +139,16 @@ const char *td_hardcoded_name(enum td_hardcoded h);
  * access: the old value stops verifying at once (its secret no longer
  * matches the record). Used at creation too. */
 int td_token_regenerate(struct td_token *t, const struct td_keyring *kr);
+
+/* Before a regenerate: keep t's current value working until until_ms (a
+ * grace window), or (0) keep none. A window still open ends here: only the
+ * value being replaced is kept. */
+void td_token_keep_previous(struct td_token *t, int64_t until_ms);
+
+/* Whether ref presents the value (kid, kind, secret), compared in constant
+ * time. */
+int td_token_value_is(uint32_t kid, enum td_token_kind kind, const unsigned char *secret,
+		      const struct td_token_ref *ref);
 
 /* The min_cache a verify should use: the token's own, else the space's. */
 int td_token_effective_min_cache(const struct td_token *t, int space_min_cache);

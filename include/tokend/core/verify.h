@@ -49,6 +49,10 @@ struct td_token_facts {
 	uint32_t kid;
 	enum td_token_kind signed_kind;
 	unsigned char secret[TD_SECRET_BYTES];
+	int64_t prev_expires_at_ms;	/* a replaced value's grace window, 0 = none */
+	uint32_t prev_kid;
+	enum td_token_kind prev_kind;
+	unsigned char prev_secret[TD_SECRET_BYTES];
 	const int64_t *story_ids, *release_ids;
 	int nstory_ids, nrelease_ids;
 };
