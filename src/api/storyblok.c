@@ -54,6 +54,14 @@ api_key_write(struct printbuf *pb, const struct td_token_view *v)
 	td_jw_str(pb, td_status_name(t->status));
 	td_jw_raw(pb, ",\"expires_at\":");
 	td_jw_time_ms(pb, t->expires_at > 0 ? t->expires_at * 1000 : 0);
+	/* a use limit and what is left of it (as last read) */
+	td_jw_raw(pb, ",\"max_uses\":");
+	td_jw_int_or_null(pb, t->max_uses);
+	td_jw_raw(pb, ",\"remaining_uses\":");
+	if (t->max_uses > 0)
+		td_jw_int(pb, t->remaining_uses);
+	else
+		td_jw_raw(pb, "null");
 	/* a regenerate's grace window: until when the replaced value works */
 	td_jw_raw(pb, ",\"previous_expires_at\":");
 	td_jw_time_ms(pb, t->prev_expires_at_ms > td_now_ms() ? t->prev_expires_at_ms : 0);
@@ -178,6 +186,15 @@ td_storyblok_parse(struct json_object *body, int creating, struct td_token_chang
 		if (!ch->min_cache_null && td_field_int64(v, "min_cache", &ch->min_cache, err) != 0)
 			return -1;
 		ch->set |= TD_TF_MIN_CACHE;
+	}
+	if (json_object_object_get_ex(obj, "max_uses", &v)) {
+		ch->max_uses = 0;
+		if (!json_object_is_type(v, json_type_null) &&
+		    td_field_int64(v, "max_uses", &ch->max_uses, err) != 0)
+			return -1;
+		if (!json_object_is_type(v, json_type_null) && ch->max_uses == 0)
+			return td_field_fail(err, "max_uses", "must be between 1 and 1000000000, or null");
+		ch->set |= TD_TF_MAX_USES;
 	}
 	if (json_object_object_get_ex(obj, "story_ids", &v)) {
 		if (td_field_ids(v, "story_ids", &ch->story_ids, err) != 0)

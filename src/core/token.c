@@ -379,6 +379,13 @@ td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int 
 			t->has_min_cache = 1;
 		}
 	}
+	if (ch->set & TD_TF_MAX_USES) {
+		if (ch->max_uses < 0 || ch->max_uses > TD_MAX_USES_LIMIT)
+			FAIL(TD_ERR_INVALID, "max_uses", "must be between 1 and 1000000000, or null");
+		if (t->max_uses != ch->max_uses)
+			t->remaining_uses = ch->max_uses;	/* a change starts its uses again */
+		t->max_uses = ch->max_uses;
+	}
 	if ((ch->set & TD_TF_EXPIRES) && td_time_parse(&ch->expires_at, &t->expires_at, &msg) != 0)
 		FAIL(TD_ERR_INVALID, "expires_at", msg);
 	if (ch->set & TD_TF_STATUS) {

@@ -32,6 +32,7 @@ static const struct {
 	[TD_VERIFY_ASSET_TOKEN_REQUIRED] = { "asset_token_required", 403 },
 	[TD_VERIFY_ASSETS_ONLY] = { "assets_only", 403 },
 	[TD_VERIFY_THEME_TOKEN_REQUIRED] = { "theme_token_required", 403 },
+	[TD_VERIFY_USES_EXHAUSTED] = { "uses_exhausted", 403 },
 	[TD_VERIFY_BAD_URI] = { "bad_uri", 403 },
 	[TD_VERIFY_STORE_UNAVAILABLE] = { "store_unavailable", 403 },
 };
@@ -215,6 +216,8 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	const struct td_token_facts *t;
 	struct td_token_facts scratch;
 	struct td_token_ref ref;
+	enum td_verify_reason reason;
+	int64_t left;
 	int rc;
 
 	if (token == NULL || token_len == 0)
@@ -252,7 +255,21 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	out->access = t->access;
 	out->min_cache = t->min_cache;
 	out->branch_id = t->branch_id;
-	return td_verify_rules(t, target, (int64_t)time(NULL), &out->draft);
+	if ((reason = td_verify_rules(t, target, (int64_t)time(NULL), &out->draft)) != TD_VERIFY_OK ||
+	    t->max_uses <= 0)
+		return reason;
+	/* allowed: a token with a use limit pays one use, atomically in Redis,
+	 * so concurrent verifies on any number of workers never pass more */
+	switch (td_store_token_take_use(ctx->store, ref.space_id, ref.id, &left)) {
+	case TD_STORE_OK:
+		return TD_VERIFY_OK;
+	case TD_STORE_QUOTA:
+		return TD_VERIFY_USES_EXHAUSTED;
+	case TD_STORE_NOT_FOUND:
+		return TD_VERIFY_UNKNOWN_TOKEN;
+	default:
+		return TD_VERIFY_STORE_UNAVAILABLE;	/* never fail open on a counted use */
+	}
 }
 
 void

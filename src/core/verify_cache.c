@@ -34,6 +34,7 @@ td_token_facts_of(const struct td_token *t, int space_min_cache, struct td_token
 	out->signed_kind = t->signed_kind;
 	memcpy(out->secret, t->secret, TD_SECRET_BYTES);
 	out->prev_expires_at_ms = t->prev_expires_at_ms;
+	out->max_uses = t->max_uses;
 	out->prev_kid = t->prev_kid;
 	out->prev_kind = t->prev_kind;
 	memcpy(out->prev_secret, t->prev_secret, TD_SECRET_BYTES);

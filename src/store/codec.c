@@ -44,6 +44,8 @@ enum kind {
 #define OMIT_IMPLIED	0x08u	/* what implied() derives from the record */
 #define REQUIRED	0x10u	/* a hash without it is malformed */
 #define ALL_WORD	0x20u	/* K_IDS: "all" sets the int at `flag` */
+#define STORE_OWNED	0x40u	/* read, never written back: Redis alone changes it
+				   (a use counter a script counts down) */
 
 struct field {
 	const char *name;		/* one or two lowercase letters */
@@ -130,6 +132,11 @@ static const struct field token_fields[] = {
 	{ "pk", K_NUM,    AT(td_token, prev_kid), BOUNDS(0, UINT32_MAX), .rules = OMIT_EMPTY },
 	{ "pn", K_NUM,    AT(td_token, prev_kind), BOUNDS(0, TD_KIND__MAX - 1), .rules = OMIT_EMPTY },
 	{ "ps", K_RAW,    AT(td_token, prev_secret), .rules = OMIT_EMPTY },
+	/* a use limit: "ru" counts down in Redis (verify's take-use script),
+	 * reset to "mu" whenever a write changes "mu" (scripts.h) */
+	{ "mu", K_NUM,    AT(td_token, max_uses), BOUNDS(0, TD_MAX_USES_LIMIT), .rules = OMIT_EMPTY },
+	{ "ru", K_NUM,    AT(td_token, remaining_uses), BOUNDS(0, TD_MAX_USES_LIMIT),
+	  .rules = OMIT_EMPTY | STORE_OWNED },
 };
 
 /* Every field is written (as it always was), but for the creator. */
@@ -468,6 +475,8 @@ codec_encode(enum codec_record type, const void *rec, struct codec_out *out, con
 	rt = &types[type];
 	for (i = 0; i < rt->nfields; i++) {
 		f = &rt->fields[i];
+		if (f->rules & STORE_OWNED)
+			continue;	/* neither set nor deleted by a write */
 		if (omitted(f, rec)) {
 			out->del[out->ndel++] = f->name;
 			continue;
@@ -612,21 +621,21 @@ decode_value(const struct field *f, void *rec, const struct codec_str *v)
 
 /* After every field is read: what encode left out, back to its value. */
 static int
-restore_defaults(const struct record_type *rt, void *rec, uint32_t seen, const char **bad)
+restore_defaults(const struct record_type *rt, void *rec, uint64_t seen, const char **bad)
 {
 	const struct field *f;
 	size_t i;
 
 	for (i = 0; i < rt->nfields; i++) {
 		f = &rt->fields[i];
-		if (!(seen & (UINT32_C(1) << i)) && (f->rules & REQUIRED)) {
+		if (!(seen & (UINT64_C(1) << i)) && (f->rules & REQUIRED)) {
 			*bad = f->name;
 			return -1;
 		}
 		if ((f->rules & OMIT_SAME) &&
-		    (!(seen & (UINT32_C(1) << i)) || (f->kind == K_TEXT && is_empty(f, rec))))
+		    (!(seen & (UINT64_C(1) << i)) || (f->kind == K_TEXT && is_empty(f, rec))))
 			memcpy((char *)rec + f->off, (const char *)rec + f->same, f->size);
-		else if ((f->rules & OMIT_IMPLIED) && !(seen & (UINT32_C(1) << i)))
+		else if ((f->rules & OMIT_IMPLIED) && !(seen & (UINT64_C(1) << i)))
 			num_put(rec, f->off, f->size, f->implied(rec));
 	}
 	return 0;
@@ -639,7 +648,7 @@ codec_decode(enum codec_record type, void *rec, const struct codec_str *kv, size
 	const struct record_type *rt;
 	const struct field *f;
 	const char *why = "";
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	size_t i;
 	int rc = -1;
 
@@ -661,7 +670,7 @@ codec_decode(enum codec_record type, void *rec, const struct codec_str *kv, size
 		}
 		if (f->rules & OMIT_UNSET)
 			num_put(rec, f->flag, sizeof(int), 1);
-		seen |= UINT32_C(1) << (f - rt->fields);
+		seen |= UINT64_C(1) << (f - rt->fields);
 	}
 	rc = restore_defaults(rt, rec, seen, &why);
 done:

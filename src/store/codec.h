@@ -24,7 +24,7 @@ enum codec_record {
 	CODEC__MAX
 };
 
-#define CODEC_FIELDS_MAX 32	/* fields in the largest table (a bit mask's width) */
+#define CODEC_FIELDS_MAX 64	/* fields in the largest table (a bit mask's width) */
 
 /* Bytes the numbers, id lists and hex of any one record can take. */
 #define CODEC_NUM_CHARS 21	/* "-9223372036854775808" and a comma */

@@ -14,6 +14,7 @@ enum store_script {
 	SCRIPT_CREATE_IF_ABSENT,
 	SCRIPT_PUT_EXISTING,
 	SCRIPT_PAT_DELETE,
+	SCRIPT_TAKE_USE,
 	SCRIPT_SPACE_INDEX_ADD,
 	SCRIPT_SPACE_DELETE,
 	SCRIPT_TOKEN_CREATE,
@@ -25,7 +26,7 @@ enum store_script {
 	SCRIPT__MAX
 };
 
-#define STORE_ARGS_MAX 96	/* a token create: 8, and two per record field */
+#define STORE_ARGS_MAX 140	/* a token create: 8, and two per record field */
 #define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
 
 /* Scripts that change token or space records a verify cache may hold: not

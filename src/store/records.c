@@ -588,6 +588,32 @@ td_store_token_bytes(const struct td_token *t)
 }
 
 int
+td_store_token_take_use(struct td_store *store, int64_t space_id, int64_t id, int64_t *left)
+{
+	redisReply *r = NULL;
+	struct args a;
+	char key[80];
+	int rc;
+
+	token_key(key, sizeof(key), space_id, id);
+	args_init(&a);
+	arg_str(&a, key);
+	if ((rc = run(store, SCRIPT_TAKE_USE, 1, &a, &r, "take_use")) != TD_STORE_OK)
+		goto done;
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = TD_STORE_DOWN;
+	else if (r->integer == -2)
+		rc = TD_STORE_NOT_FOUND;
+	else if (r->integer == -1)
+		rc = TD_STORE_QUOTA;
+	else
+		*left = r->integer;
+done:
+	freeReplyObject(r);
+	return rc;
+}
+
+int
 td_store_token_get(struct td_store *store, int64_t space_id, int64_t id, struct td_token *out,
 		   int *space_min_cache)
 {

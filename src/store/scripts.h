@@ -28,9 +28,15 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"  return 0\n"
 	"end\n"
 	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local mu = redis.call('HGET', KEYS[1], 'mu')\n"
 	"local n = tonumber(ARGV[2])\n"
 	"redis.call('HSET', KEYS[1], unpack(ARGV, 3, n + 2))\n"
 	"if #ARGV > n + 2 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 3)) end\n"
+	/* a use limit set or changed: its uses start again ("ru" is Redis's) */
+	"local mu2 = redis.call('HGET', KEYS[1], 'mu')\n"
+	"if mu2 ~= mu then\n"
+	"  if mu2 then redis.call('HSET', KEYS[1], 'ru', mu2) else redis.call('HDEL', KEYS[1], 'ru') end\n"
+	"end\n"
 	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
 	"return 1\n",
 
@@ -72,6 +78,8 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"local cap = tonumber(redis.call('HGET', KEYS[1], 'lt') or ARGV[5])\n"
 	"if redis.call('ZCARD', KEYS[2]) >= cap then return -1 end\n"
 	"redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
+	"local mu = redis.call('HGET', KEYS[3], 'mu')\n"	/* a use limit: all its uses */
+	"if mu then redis.call('HSET', KEYS[3], 'ru', mu) end\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
 	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
@@ -151,6 +159,15 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
 	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
 	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
+
+	/* KEYS[1] a token hash. Takes one of its uses: the uses left after it,
+	 * -1 when none is left, -2 when the token is gone. */
+	[SCRIPT_TAKE_USE] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end\n"
+	"local r = tonumber(redis.call('HGET', KEYS[1], 'ru') or '0')\n"
+	"if r <= 0 then return -1 end\n"
+	"redis.call('HINCRBY', KEYS[1], 'ru', -1)\n"
+	"return r - 1\n",
 
 	/* KEYS[1] a minted-credential set; ARGV[1] the most members listed.
 	 * The members, or their count when there are more: a set past the

@@ -133,6 +133,8 @@ token_every_field(struct td_token *x)
 	x->prev_kid = 7;
 	x->prev_kind = TD_KIND_PRIVATE;	/* 0 (public) is left out, and read back as 0 */
 	memset(x->prev_secret, 0xab, sizeof(x->prev_secret));
+	x->max_uses = 10;
+	x->remaining_uses = 4;	/* Redis's: read, never written back */
 }
 
 static void
@@ -145,7 +147,7 @@ test_token_every_field_round_trips(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), 0);
 	/* every field written, under its name of old, in table order */
 	assert_string_equal(set_names(), "n d i a b st rl mc s x r ro ht k sk sc ca ua cb ub "
-					 "md ea eb da db mb rv pe pk pn ps");
+					 "md ea eb da db mb rv pe pk pn ps mu");
 	assert_int_equal(out.ndel, 0);
 	assert_value("a", "private");
 	assert_value("st", "1,2,3");
@@ -164,7 +166,17 @@ test_token_every_field_round_trips(void **state)
 	assert_int_equal(codec_decode(CODEC_TOKEN, &t2, out.set, (size_t)out.nset, &bad), 0);
 	t2.space_id = t.space_id;	/* ids are the key's, not the hash's */
 	t2.id = t.id;
+	/* the use counter is never written by a put: Redis keeps its own */
+	assert_int_equal(t2.remaining_uses, 0);
+	t2.remaining_uses = t.remaining_uses;
 	assert_memory_equal(&t2, &t, sizeof(t));
+	/* and it is read back when Redis has it */
+	out.set[out.nset].s = "ru";
+	out.set[out.nset].len = 2;
+	out.set[out.nset + 1].s = "4";
+	out.set[out.nset + 1].len = 1;
+	assert_int_equal(codec_decode(CODEC_TOKEN, &t2, out.set, (size_t)out.nset + 2, &bad), 0);
+	assert_int_equal(t2.remaining_uses, 4);
 }
 
 static void
@@ -201,7 +213,7 @@ test_token_defaults_are_left_out(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
 	assert_string_equal(set_names(), "a k sc ca");
 	assert_string_equal(del_names(), "n d i b st rl mc s x r ro ht sk ua cb ub md ea eb "
-					 "da db mb rv pe pk pn ps");
+					 "da db mb rv pe pk pn ps mu");
 	assert_value("a", "public");
 	assert_value("k", "1");
 	assert_value("ca", "1000");

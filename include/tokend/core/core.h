@@ -174,6 +174,7 @@ enum td_token_field {
 	TD_TF_CMA = 1u << 12,
 	TD_TF_ROLE = 1u << 13,
 	TD_TF_MODULES = 1u << 14,
+	TD_TF_MAX_USES = 1u << 15,
 };
 
 struct td_token_change {
@@ -183,6 +184,7 @@ struct td_token_change {
 	int64_t branch_id;		/* 0 = null */
 	int64_t min_cache;
 	int min_cache_null;
+	int64_t max_uses;		/* 0 (or null): no use limit */
 	int cda, cda_preview, cma;
 	int64_t role_id;		/* <= 0: names no role */
 	int64_t module_ids[TD_TOKEN_MODULES_MAX];	/* <= 0: names no module */

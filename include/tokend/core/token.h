@@ -88,6 +88,9 @@ struct td_token {
 	uint32_t prev_kid;
 	enum td_token_kind prev_kind;
 	unsigned char prev_secret[TD_SECRET_BYTES];
+	/* a use limit (0 = none): each accepted verify takes one use, in
+	 * Redis; remaining_uses is as read */
+	int64_t max_uses, remaining_uses;
 	/* Large buffers last (~22 KB): td_token_defaults empties them without
 	 * clearing every byte, which was a 10,000-token list's biggest cost
 	 * after JSON. Only the bytes up to a string's NUL or a list's n mean

@@ -53,6 +53,7 @@ struct td_token_facts {
 	uint32_t prev_kid;
 	enum td_token_kind prev_kind;
 	unsigned char prev_secret[TD_SECRET_BYTES];
+	int64_t max_uses;		/* > 0: each accepted verify takes one use */
 	const int64_t *story_ids, *release_ids;
 	int nstory_ids, nrelease_ids;
 };
@@ -81,6 +82,7 @@ enum td_verify_reason {
 	TD_VERIFY_ASSET_TOKEN_REQUIRED,
 	TD_VERIFY_ASSETS_ONLY,
 	TD_VERIFY_THEME_TOKEN_REQUIRED,
+	TD_VERIFY_USES_EXHAUSTED,
 	TD_VERIFY_BAD_URI,
 	TD_VERIFY_STORE_UNAVAILABLE,
 	TD_VERIFY__MAX
