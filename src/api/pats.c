@@ -51,6 +51,7 @@ pat_json(const struct td_pat *p)
 	json_object_object_add(o, "full_permission", json_object_new_boolean(p->full));
 	json_object_object_add(o, "expires_at", td_json_time_s(p->expires_at));
 	json_object_object_add(o, "created_at", td_json_time_ms(p->created_at_ms));
+	json_object_object_add(o, "last_used_at", td_json_time_ms(p->last_used_ms));
 	json_object_object_add(o, "created_by",
 			       p->created_by[0] ? json_object_new_string(p->created_by) : NULL);
 	return o;

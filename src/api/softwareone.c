@@ -134,6 +134,9 @@ api_token_json(const struct td_token_view *v)
 	json_object_object_add(o, "status", json_object_new_string(swo_status(t)));
 	/* "" when this caller may not see it: SoftwareOne never emits null */
 	json_object_object_add(o, "token", json_object_new_string(v->value ? v->value : ""));
+	/* when it was last accepted; absent while never (no nulls here) */
+	if (t->last_used_ms > 0)
+		json_object_object_add(o, "lastAccessAt", td_json_time_ms(t->last_used_ms));
 	json_object_object_add(acc, "id", prefixed_json("ACC", sp->id));
 	json_object_object_add(acc, "name", json_object_new_string(sp->name));
 	json_object_object_add(acc, "type", json_object_new_string("Client"));

@@ -54,6 +54,8 @@ api_key_write(struct printbuf *pb, const struct td_token_view *v)
 	td_jw_str(pb, td_status_name(t->status));
 	td_jw_raw(pb, ",\"expires_at\":");
 	td_jw_time_ms(pb, t->expires_at > 0 ? t->expires_at * 1000 : 0);
+	td_jw_raw(pb, ",\"last_used_at\":");
+	td_jw_time_ms(pb, t->last_used_ms);
 	/* a use limit and what is left of it (as last read) */
 	td_jw_raw(pb, ",\"max_uses\":");
 	td_jw_int_or_null(pb, t->max_uses);

@@ -142,6 +142,9 @@ td_core_identify(struct td_ctx *ctx, const char *credential, size_t len, struct 
 	    td_token_parse(ctx->keyring, credential, len, &ref) != TD_TOKEN_OK)
 		return TD_ERR_UNAUTHENTICATED;
 	rc = ref.kind == TD_KIND_PAT ? identify_pat(ctx, &ref, p) : identify_token(ctx, &ref, p);
+	if (rc == TD_OK && ctx->last_use != NULL)
+		td_last_use_note(ctx->last_use, ref.kind == TD_KIND_PAT ? 0 : ref.space_id, ref.id,
+				 td_now_ms());
 	OPENSSL_cleanse(ref.secret, sizeof(ref.secret));
 	return rc;
 }

@@ -208,6 +208,14 @@ load_facts(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_token_f
 	return rc;
 }
 
+/* An accepted token's use, for its last_used_at (written later, off this path). */
+static void
+note_use(struct td_ctx *ctx, const struct td_token_ref *ref)
+{
+	if (ctx->last_use != NULL)
+		td_last_use_note(ctx->last_use, ref->space_id, ref->id, td_now_ms());
+}
+
 /* Everything up to the rules; fills out's token fields once the record is loaded. */
 static enum td_verify_reason
 check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_target *target,
@@ -255,13 +263,17 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	out->access = t->access;
 	out->min_cache = t->min_cache;
 	out->branch_id = t->branch_id;
-	if ((reason = td_verify_rules(t, target, (int64_t)time(NULL), &out->draft)) != TD_VERIFY_OK ||
-	    t->max_uses <= 0)
+	if ((reason = td_verify_rules(t, target, (int64_t)time(NULL), &out->draft)) != TD_VERIFY_OK)
 		return reason;
+	if (t->max_uses <= 0) {
+		note_use(ctx, &ref);
+		return reason;
+	}
 	/* allowed: a token with a use limit pays one use, atomically in Redis,
 	 * so concurrent verifies on any number of workers never pass more */
 	switch (td_store_token_take_use(ctx->store, ref.space_id, ref.id, &left)) {
 	case TD_STORE_OK:
+		note_use(ctx, &ref);
 		return TD_VERIFY_OK;
 	case TD_STORE_QUOTA:
 		return TD_VERIFY_USES_EXHAUSTED;

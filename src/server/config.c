@@ -71,6 +71,8 @@ static const struct config_key config_keys[] = {
 	INT(space_tokens_max, 1, TD_SPACE_TOKENS_LIMIT, "tokens one space may hold"),
 	INT(record_bytes_max, TD_RECORD_BYTES_MIN, TD_RECORD_BYTES_LIMIT,
 	    "bytes one stored token may take"),
+	INT(last_used_interval, 1, 86400,
+	    "seconds between two writes of one credential's last use"),
 	INT(pats_per_owner, 1, TD_PATS_PER_OWNER_LIMIT,
 	    "personal access tokens one personal access token may have made and alive"),
 	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
@@ -119,6 +121,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->space_tokens_max = 10000;
 	cfg->record_bytes_max = 16384;
 	cfg->pats_per_owner = 100;
+	cfg->last_used_interval = 60;
 	cfg->verify_cache_entries = 65536;
 }
 

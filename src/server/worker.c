@@ -225,6 +225,9 @@ worker_init(struct worker *w, const struct td_config *cfg,
 		return -1;
 	if (cache_setup(w) != 0)
 		return -1;
+	if ((w->ctx.last_use = malloc(sizeof(*w->ctx.last_use))) == NULL)
+		return -1;
+	td_last_use_init(w->ctx.last_use, cfg->last_used_interval);
 	(void)td_store_connect(w->ctx.store);	/* warm up; failure is logged and retried */
 	return 0;
 }
@@ -242,6 +245,7 @@ worker_free(struct worker *w)
 	free(w->conns);
 	free(w->pfds);
 	free(w->pfd_conn);
+	free(w->ctx.last_use);
 	td_request_release(&w->req);
 	cache_teardown(w);
 	td_store_free(w->ctx.store);
@@ -296,13 +300,19 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 	while (!stop_requested) {
 		if (reload_requested)
 			reload(&w);
-		poll_round(&w, &wait_mask, 1, -1);
+		/* wake for the last-use writes when some are waiting */
+		poll_round(&w, &wait_mask, 1, td_last_use_wait_ms(w.ctx.last_use, td_now_ms()));
+		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
 	}
 	/* Draining: no new connections; serve requests already sent on the
 	 * connections we hold, then close them. */
 	close(w.listen_fd);
 	for (i = 0; i < 3; i++)
 		poll_round(&w, &wait_mask, 0, 0);
+	if (w.ctx.last_use != NULL) {
+		w.ctx.last_use->due_ms = 0;	/* what is noted goes out before the exit */
+		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
+	}
 	rc = 0;
 done:
 	worker_free(&w);

@@ -137,6 +137,8 @@ static const struct field token_fields[] = {
 	{ "mu", K_NUM,    AT(td_token, max_uses), BOUNDS(0, TD_MAX_USES_LIMIT), .rules = OMIT_EMPTY },
 	{ "ru", K_NUM,    AT(td_token, remaining_uses), BOUNDS(0, TD_MAX_USES_LIMIT),
 	  .rules = OMIT_EMPTY | STORE_OWNED },
+	{ "lu", K_NUM,    AT(td_token, last_used_ms), BOUNDS(0, INT64_MAX),
+	  .rules = OMIT_EMPTY | STORE_OWNED },
 };
 
 /* Every field is written (as it always was), but for the creator. */
@@ -166,6 +168,7 @@ static const struct field pat_fields[] = {
 	{ "ca", K_NUM,  AT(td_pat, created_at_ms), BOUNDS(0, INT64_MAX) },
 	{ "cb", K_TEXT, AT(td_pat, created_by), .rules = OMIT_EMPTY },
 	{ "mb", K_REF,  AT(td_pat, minted_by), .rules = OMIT_EMPTY },
+	{ "lu", K_NUM,  AT(td_pat, last_used_ms), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY | STORE_OWNED },
 };
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))

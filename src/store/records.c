@@ -588,6 +588,26 @@ td_store_token_bytes(const struct td_token *t)
 }
 
 int
+td_store_last_used(struct td_store *store, int64_t space_id, int64_t id, int64_t at_ms)
+{
+	redisReply *r = NULL;
+	struct args a;
+	char key[80];
+	int rc;
+
+	if (space_id > 0)
+		token_key(key, sizeof(key), space_id, id);
+	else
+		snprintf(key, sizeof(key), "{pats}:p:%" PRId64, id);
+	args_init(&a);
+	arg_str(&a, key);
+	arg_i64(&a, at_ms);
+	rc = run(store, SCRIPT_LAST_USED, 1, &a, &r, "last_used");
+	freeReplyObject(r);
+	return rc;
+}
+
+int
 td_store_token_take_use(struct td_store *store, int64_t space_id, int64_t id, int64_t *left)
 {
 	redisReply *r = NULL;

@@ -160,6 +160,16 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
 	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
 
+	/* KEYS[1] a token or PAT hash; ARGV[1] a time (ms). Raises its "lu"
+	 * (last use) to it; never creates a hash that is gone. */
+	[SCRIPT_LAST_USED] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local cur = redis.call('HGET', KEYS[1], 'lu') or '0'\n"
+	"if #ARGV[1] > #cur or (#ARGV[1] == #cur and ARGV[1] > cur) then\n"
+	"  redis.call('HSET', KEYS[1], 'lu', ARGV[1])\n"
+	"end\n"
+	"return 1\n",
+
 	/* KEYS[1] a token hash. Takes one of its uses: the uses left after it,
 	 * -1 when none is left, -2 when the token is gone. */
 	[SCRIPT_TAKE_USE] =

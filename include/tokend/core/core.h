@@ -23,6 +23,7 @@
 
 #include "tokend/limits.h"
 #include "tokend/core/cred_ref.h"
+#include "tokend/core/last_use.h"
 #include "tokend/core/uri.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/sign.h"
@@ -235,6 +236,7 @@ struct td_ctx {
 	struct td_space scratch_space;		/* the call's space, once it is known to exist */
 	struct td_token_change change;		/* a view's parsed request */
 	struct td_canon_uri verify_uri;		/* a verify's original URI, canonical */
+	struct td_last_use *last_use;		/* credentials' last use, to be written */
 };
 
 /* --- results --- */

@@ -36,6 +36,7 @@ struct td_pat {
 	int64_t created_at_ms;
 	char created_by[TD_ACTOR_MAX];
 	char minted_by[TD_CRED_REF_MAX];	/* the PAT that made it, "p:<id>"; "" = none */
+	int64_t last_used_ms;			/* last accepted (0: never) */
 };
 
 /* The scope catalogue: a resource and the bits its read and write levels grant. */

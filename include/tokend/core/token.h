@@ -91,6 +91,7 @@ struct td_token {
 	/* a use limit (0 = none): each accepted verify takes one use, in
 	 * Redis; remaining_uses is as read */
 	int64_t max_uses, remaining_uses;
+	int64_t last_used_ms;		/* last accepted (0: never), as written by workers */
 	/* Large buffers last (~22 KB): td_token_defaults empties them without
 	 * clearing every byte, which was a 10,000-token list's biggest cost
 	 * after JSON. Only the bytes up to a string's NUL or a list's n mean

@@ -58,6 +58,7 @@ struct td_config {
 	int space_tokens_max;
 	int record_bytes_max;		/* one token record, as stored */
 	int pats_per_owner;		/* live PATs one PAT made */
+	int last_used_interval;		/* s between writes of one credential's last use */
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.

@@ -106,6 +106,9 @@ int td_store_pat_next_id(struct td_store *store, int64_t *id);
  * its own cap). *space_min_cache receives the space's default. */
 int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
 			  const char *action, int tokens_max, int *space_min_cache);
+/* Raises the last use of token (space_id, id) — or PAT id when space_id is
+ * 0 — to at_ms; a credential gone stays gone. */
+int td_store_last_used(struct td_store *store, int64_t space_id, int64_t id, int64_t at_ms);
 /* Takes one use of a token with a use limit, atomically: OK (*left =
  * the uses after it), QUOTA when none is left, NOT_FOUND when it is gone. */
 int td_store_token_take_use(struct td_store *store, int64_t space_id, int64_t id, int64_t *left);
