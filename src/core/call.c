@@ -5,6 +5,9 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tokend/core/internal.h"
 #include "tokend/core/rules.h"
@@ -42,6 +45,23 @@ td_fail_store(struct td_call *c, int store_rc, const char *what)
 	default:
 		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
 	}
+}
+
+int
+td_cas_again(int attempt)
+{
+	static unsigned seed;
+	struct timespec pause = { 0, 0 };
+
+	if (attempt >= TD_CAS_ATTEMPTS)
+		return 0;
+	/* a short, growing, jittered pause: writers that met each other do
+	 * not meet again in step (rand_r: spreading, not secrecy) */
+	if (seed == 0)
+		seed = (unsigned)td_now_ms() ^ (unsigned)getpid();
+	pause.tv_nsec = (long)(attempt * 100000 + rand_r(&seed) % 200000);
+	nanosleep(&pause, NULL);
+	return 1;
 }
 
 void

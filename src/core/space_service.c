@@ -127,7 +127,7 @@ td_core_space_update(struct td_call *c, const struct td_space_change *ch,
 			return c->err.code;
 		sp->updated_at_ms = td_now_ms();
 		rc = td_fail_store(c, td_store_space_put(c->ctx->store, sp), NOT_FOUND);
-		if (rc != TD_ERR_CONFLICT || attempt + 1 == TD_CAS_ATTEMPTS)
+		if (rc != TD_ERR_CONFLICT || !td_cas_again(attempt + 1))
 			break;
 		/* changed in between: apply the change to what is there now */
 		if (td_fail_store(c, td_store_space_get(c->ctx->store, c->space_id, sp),

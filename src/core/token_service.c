@@ -289,7 +289,7 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 
 	do
 		rc = update_once(c, id, ch, out);
-	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
 	return rc;
 }
 
@@ -319,7 +319,7 @@ td_core_token_regenerate(struct td_call *c, int64_t id, int64_t grace_seconds,
 
 	do
 		rc = regenerate_once(c, id, grace_seconds, out);
-	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
 	return rc;
 }
 
@@ -359,7 +359,7 @@ td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 
 	do
 		rc = set_status_once(c, id, to, out);
-	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
 	return rc;
 }
 
@@ -401,6 +401,6 @@ td_core_token_delete(struct td_call *c, int64_t id, int soft, struct td_token_vi
 
 	do
 		rc = delete_once(c, id, soft, out);
-	while (rc == TD_ERR_CONFLICT && ++attempt < TD_CAS_ATTEMPTS);
+	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
 	return rc;
 }

@@ -120,6 +120,13 @@ class Writers:
         assert set(statuses) <= {200, 404}, statuses
 
 
+def acknowledged(r, ok):
+    """A change answered ok was made; 409 (it kept meeting other writes past
+    the server's retries) was not; nothing else is an answer here."""
+    assert r.status_code in (ok, 409), r.text
+    return r.status_code == ok
+
+
 def swo(env, method, tid, tail=""):
     return env["s"].request(method, env["nginx"].url(f"{SWO}/{tkn(tid)}{tail}"), timeout=10,
                             headers={"X-Space-Id": str(SPACE)})
@@ -132,22 +139,22 @@ def test_update_never_undoes_a_regenerate(env, round_):
     with Writers(env, [k["id"]]):
         for _ in range(CHANGES):
             r = api_key(env, f"/{k['id']}/regenerate", "POST")
-            assert r.status_code == 200, r.text
-            values.append(r.json()["api_key"]["token"])
+            if acknowledged(r, 200):
+                values.append(r.json()["api_key"]["token"])
     assert api_key(env, f"/{k['id']}").json()["api_key"]["token"] == values[-1]
-    assert [verify(env, v) for v in values] == [401] * CHANGES + [200]
+    assert [verify(env, v) for v in values] == [401] * (len(values) - 1) + [200]
+    assert len(values) - 1 >= CHANGES * 9 // 10
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_update_never_undoes_a_soft_delete(env, round_):
     keys = [new_token(env) for _ in range(CHANGES)]
     with Writers(env, [k["id"] for k in keys]):
-        for k in keys:
-            r = swo(env, "DELETE", k["id"])
-            assert r.status_code == 204, r.text
-    for k in keys:
+        done = [k for k in keys if acknowledged(swo(env, "DELETE", k["id"]), 204)]
+    for k in done:
         assert api_key(env, f"/{k['id']}").status_code == 404
         assert verify(env, k["token"]) == 401
+    assert len(done) >= CHANGES * 9 // 10
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -166,12 +173,12 @@ def test_update_never_undoes_a_delete(env, round_):
 def test_update_never_undoes_a_disable(env, round_):
     keys = [new_token(env) for _ in range(CHANGES)]
     with Writers(env, [k["id"] for k in keys]):
-        for k in keys:
-            r = swo(env, "POST", k["id"], "/disable")
-            assert r.status_code == 200, r.text
+        done = [k for k in keys if acknowledged(swo(env, "POST", k["id"], "/disable"), 200)]
     for k in keys:
-        assert api_key(env, f"/{k['id']}").json()["api_key"]["status"] == "disabled"
-        assert verify(env, k["token"]) == 401
+        status = api_key(env, f"/{k['id']}").json()["api_key"]["status"]
+        assert status == ("disabled" if k in done else "active")
+        assert verify(env, k["token"]) == (401 if k in done else 200)
+    assert len(done) >= CHANGES * 9 // 10
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))

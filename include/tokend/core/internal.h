@@ -14,6 +14,9 @@ int td_fail(struct td_call *c, enum td_core_err code, const char *field, const c
 
 /* A store result as a core error (OK stays 0). what names the record for 404s. */
 int td_fail_store(struct td_call *c, int store_rc, const char *what);
+/* After conflict number attempt: whether to try again (after a short,
+ * growing, jittered pause), or give up (409) past TD_CAS_ATTEMPTS. */
+int td_cas_again(int attempt);
 
 /* Appends "<resource>.<verb>" by the caller on resource_id to the space's
  * trail. The change already happened: a lost entry is logged, not fatal. */
