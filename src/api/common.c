@@ -117,19 +117,38 @@ td_api_fail_parse(struct td_request *req, const struct td_core_error *err)
 	return td_api_fail(req, &c);
 }
 
+/* The call begun (names NULL: from and named), or its error answered. */
+static int
+begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char *resource,
+      enum td_op op, enum td_space_from from, int64_t named, const struct td_space_names *names)
+{
+	const char *cred;
+	size_t len = 0;
+	int rc;
+
+	c->resource = resource;
+	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
+	rc = names != NULL ? td_core_begin_named(ctx, c, cred, len, op, names)
+			   : td_core_begin(ctx, c, cred, len, op, from, named);
+	if (rc != TD_OK)
+		return td_api_fail(req, c), -1;
+	rate_headers(req, c);
+	return 0;
+}
+
 int
 td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
 	     const char *resource, enum td_op op, enum td_space_from from, int64_t named)
 {
-	const char *cred;
-	size_t len = 0;
+	return begin(ctx, req, c, resource, op, from, named, NULL);
+}
 
-	c->resource = resource;
-	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
-	if (td_core_begin(ctx, c, cred, len, op, from, named) != TD_OK)
-		return td_api_fail(req, c), -1;
-	rate_headers(req, c);
-	return 0;
+int
+td_api_begin_named(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+		   const char *resource, enum td_op op, struct td_space_names *names)
+{
+	names->header = td_api_named_space(req);
+	return begin(ctx, req, c, resource, op, TD_SPACE_CALLER, 0, names);
 }
 
 int64_t

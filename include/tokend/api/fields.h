@@ -32,7 +32,8 @@ int td_storyblok_parse(struct json_object *body, int creating, struct td_token_c
 /* *code: the DatoCMS error code of a document-shape error (INVALID_FORMAT, …). */
 int td_dato_parse(struct json_object *body, int creating, int64_t path_id,
 		  struct td_token_change *ch, struct td_core_error *err, const char **code);
-/* *account: the ACC-… id the body names (0 none). */
+/* *account: the ACC-… id the body names (0 none, TD_NAMED_MALFORMED when
+ * it names one that is no account id: also an error). */
 int td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,
 		 int64_t *account, struct td_core_error *err);
 int td_space_parse(struct json_object *obj, int creating, struct td_space_change *ch,

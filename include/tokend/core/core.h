@@ -131,6 +131,23 @@ struct td_call {
 int td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 		  enum td_op op, enum td_space_from from, int64_t named);
 
+/* The spaces a request names in TD_SPACE_CALLER mode, each 0 (none),
+ * TD_NAMED_MALFORMED (named, but not a space id) or an id: the X-Space-Id
+ * header, and the body's own (SoftwareOne's account.id on create). */
+#define TD_NAMED_MALFORMED (-1)
+struct td_space_names {
+	int64_t header;
+	int64_t body;
+	const char *body_field;	/* the body's name for it, for errors ("account") */
+	const char *body_form;	/* what a malformed one is told ("must look like …") */
+};
+
+/* td_core_begin in TD_SPACE_CALLER mode with both names: a malformed body
+ * name, or body and header naming different spaces, is TD_ERR_INVALID
+ * (after 401); then as td_core_begin with the one named. */
+int td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential,
+			size_t len, enum td_op op, const struct td_space_names *names);
+
 /* Identifies a credential without a call (management auth only). 0, or
  * TD_ERR_UNAUTHENTICATED / TD_ERR_UNAVAILABLE. */
 int td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
