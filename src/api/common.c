@@ -62,8 +62,8 @@ static const struct error_map error_maps[TD_DIALECT__MAX][TD_ERR__MAX] = {
 				   "conflict", QUOTA422),
 };
 
-static void
-rate_headers(struct td_request *req, const struct td_call *c)
+void
+td_api_rate_headers(struct td_request *req, const struct td_call *c)
 {
 	char n[24];
 
@@ -87,7 +87,7 @@ td_api_fail(struct td_request *req, const struct td_call *c)
 	const char *code = m->code;
 	char n[24];
 
-	rate_headers(req, c);
+	td_api_rate_headers(req, c);
 	if (e == TD_ERR_RATE_LIMITED) {
 		/* whole seconds, at least 1: Storyblok's and SoftwareOne's clients
 		 * read Retry-After, DatoCMS's X-RateLimit-Reset (seconds) */
@@ -132,7 +132,7 @@ begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char 
 			   : td_core_begin(ctx, c, cred, len, op, from, named);
 	if (rc != TD_OK)
 		return td_api_fail(req, c), -1;
-	rate_headers(req, c);
+	td_api_rate_headers(req, c);
 	return 0;
 }
 

@@ -73,6 +73,8 @@ static const struct config_key config_keys[] = {
 	    "bytes one stored token may take"),
 	INT(pats_per_owner, 1, TD_PATS_PER_OWNER_LIMIT,
 	    "personal access tokens one personal access token may have made and alive"),
+	INT(leak_report_rate, 1, TD_RATE_LIMIT_MAX,
+	    "leak reports (POST /v1/credentials/revoke) per minute, per client address"),
 	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
 	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
@@ -119,6 +121,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->space_tokens_max = 10000;
 	cfg->record_bytes_max = 16384;
 	cfg->pats_per_owner = 100;
+	cfg->leak_report_rate = TD_LEAK_REPORT_RATE_DEFAULT;
 	cfg->verify_cache_entries = 65536;
 }
 

@@ -40,6 +40,12 @@ int td_space_parse(struct json_object *obj, int creating, struct td_space_change
 		   struct td_core_error *err);
 int td_pat_parse(struct json_object *obj, struct td_pat_change *ch, struct td_core_error *err);
 
+/* {"credentials":["…", …]} into a leak report: an object whose
+ * "credentials" is a list of strings; how many and how long is the core's
+ * to judge (more than TD_LEAK_CREDENTIALS_MAX: n says how many). */
+int td_leak_parse(struct json_object *body, struct td_leak_report *report,
+		  struct td_core_error *err);
+
 /* "TKN-1234-5678" → 12345678 (groups 2) or "MOD-1756" (groups 1); -1 otherwise. */
 int td_swo_parse_id(const char *s, const char *prefix, int groups, int64_t *out);
 

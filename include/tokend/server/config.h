@@ -58,6 +58,7 @@ struct td_config {
 	int space_tokens_max;
 	int record_bytes_max;		/* one token record, as stored */
 	int pats_per_owner;		/* live PATs one PAT made */
+	int leak_report_rate;		/* leak reports per minute, per client address */
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.
