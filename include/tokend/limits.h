@@ -52,7 +52,7 @@
 #define TD_TEXT_BYTES(n)   ((n) * 4 + 1)	/* UTF-8: up to 4 bytes a character */
 #define TD_IDS_MAX           1000   /* story_ids, release_ids entries */
 #define TD_MIN_CACHE_MAX 31536000   /* one year, in seconds */
-#define TD_ACTOR_MAX           40   /* "pat:<id>" and the like */
+#define TD_ACTOR_MAX           64   /* "pat:<id>", "leak-report:<IPv6 address>" */
 #define TD_CRED_REF_MAX        48   /* "p:<id>" or "t:<space>:<id>" */
 #define TD_TOKEN_MODULES_MAX   32   /* SoftwareOne modules on one token */
 #define TD_PAT_SPACES_MAX     256   /* spaces one PAT names */
@@ -72,5 +72,13 @@
 #define TD_CAS_ATTEMPTS    16       /* a change re-read and re-applied when
                                        another write came in between */
 #define TD_ACTIVITY_LIST_MAX 1000   /* entries one activities call returns */
+
+/* Leak reports (POST /v1/credentials/revoke, unauthenticated). */
+#define TD_LEAK_CREDENTIALS_MAX  1000  /* strings in one report; more is 422 */
+#define TD_LEAK_CREDENTIAL_BYTES  256  /* bytes of one string (a token is at most 89);
+                                          longer is 422 */
+#define TD_LEAK_REPORT_PERIOD_MS 60000 /* leak_report_rate counts reports per minute,
+                                          per client address */
+#define TD_LEAK_REPORT_RATE_DEFAULT 10
 
 #endif

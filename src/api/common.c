@@ -62,8 +62,8 @@ static const struct error_map error_maps[TD_DIALECT__MAX][TD_ERR__MAX] = {
 				   "conflict", QUOTA422),
 };
 
-static void
-rate_headers(struct td_request *req, const struct td_call *c)
+void
+td_api_rate_headers(struct td_request *req, const struct td_call *c)
 {
 	char n[24];
 
@@ -87,7 +87,7 @@ td_api_fail(struct td_request *req, const struct td_call *c)
 	const char *code = m->code;
 	char n[24];
 
-	rate_headers(req, c);
+	td_api_rate_headers(req, c);
 	if (e == TD_ERR_RATE_LIMITED) {
 		/* whole seconds, at least 1: Storyblok's and SoftwareOne's clients
 		 * read Retry-After, DatoCMS's X-RateLimit-Reset (seconds) */
@@ -117,19 +117,38 @@ td_api_fail_parse(struct td_request *req, const struct td_core_error *err)
 	return td_api_fail(req, &c);
 }
 
+/* The call begun (names NULL: from and named), or its error answered. */
+static int
+begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char *resource,
+      enum td_op op, enum td_space_from from, int64_t named, const struct td_space_names *names)
+{
+	const char *cred;
+	size_t len = 0;
+	int rc;
+
+	c->resource = resource;
+	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
+	rc = names != NULL ? td_core_begin_named(ctx, c, cred, len, op, names)
+			   : td_core_begin(ctx, c, cred, len, op, from, named);
+	if (rc != TD_OK)
+		return td_api_fail(req, c), -1;
+	td_api_rate_headers(req, c);
+	return 0;
+}
+
 int
 td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
 	     const char *resource, enum td_op op, enum td_space_from from, int64_t named)
 {
-	const char *cred;
-	size_t len = 0;
+	return begin(ctx, req, c, resource, op, from, named, NULL);
+}
 
-	c->resource = resource;
-	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
-	if (td_core_begin(ctx, c, cred, len, op, from, named) != TD_OK)
-		return td_api_fail(req, c), -1;
-	rate_headers(req, c);
-	return 0;
+int
+td_api_begin_named(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+		   const char *resource, enum td_op op, struct td_space_names *names)
+{
+	names->header = td_api_named_space(req);
+	return begin(ctx, req, c, resource, op, TD_SPACE_CALLER, 0, names);
 }
 
 int64_t

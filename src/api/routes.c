@@ -63,6 +63,9 @@ const struct td_route td_routes[] = {
 	{ "swo.module", TD_METHOD_GET, "/public/v1/accounts/modules/{*id}", TD_DIALECT_SOFTWAREONE,
 	  td_api_swo_module },
 
+	{ "credentials.revoke", TD_METHOD_POST, "/v1/credentials/revoke", TD_DIALECT_ADMIN,
+	  td_api_leak_report },
+
 	{ "pats.list", TD_METHOD_GET, "/v1/personal_access_tokens", TD_DIALECT_ADMIN, td_api_pats_list },
 	{ "pats.create", TD_METHOD_POST, "/v1/personal_access_tokens", TD_DIALECT_ADMIN,
 	  td_api_pats_create },

@@ -157,13 +157,19 @@ api_token_json(const struct td_token_view *v)
 }
 
 /* The core call, the account being the caller's own, else the one the
- * body names (create), else X-Space-Id. */
+ * body names (create: account, TD_NAMED_MALFORMED when unreadable), else
+ * X-Space-Id; the core judges the names. */
 static int
 begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, enum td_op op,
       int64_t account)
 {
-	return td_api_begin(ctx, req, c, RESOURCE, op, TD_SPACE_CALLER,
-			    account != 0 ? account : td_api_named_space(req));
+	struct td_space_names names = { 0, account, NULL, NULL };
+
+	if (op == TD_OP_TOKEN_CREATE) {	/* only a create's body names one */
+		names.body_field = "account";
+		names.body_form = "account.id must look like ACC-1234-5678";
+	}
+	return td_api_begin_named(ctx, req, c, RESOURCE, op, &names);
 }
 
 /* --- projection: select=+a,-b --- */
@@ -549,12 +555,18 @@ td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,
 		}
 		ch->set |= TD_TF_MODULES;
 	}
-	/* the account is set on create, then immutable */
+	/* the account is set on create, then immutable; one the body names
+	 * but that is no account id is TD_NAMED_MALFORMED, for the core to refuse */
 	if (creating && json_object_object_get_ex(body, "account", &acc) &&
-	    json_object_is_type(acc, json_type_object) && json_object_object_get_ex(acc, "id", &v) &&
-	    (!json_object_is_type(v, json_type_string) ||
-	     td_swo_parse_id(json_object_get_string(v), "ACC", 2, account) != 0 || *account <= 0))
+	    !json_object_is_type(acc, json_type_null) &&
+	    (!json_object_is_type(acc, json_type_object) ||
+	     (json_object_object_get_ex(acc, "id", &v) &&
+	      (!json_object_is_type(v, json_type_string) ||
+	       td_swo_parse_id(json_object_get_string(v), "ACC", 2, account) != 0 ||
+	       *account <= 0)))) {
+		*account = TD_NAMED_MALFORMED;
 		return td_field_fail(err, "account", "account.id must look like ACC-1234-5678");
+	}
 	return 0;
 }
 

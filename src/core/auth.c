@@ -74,6 +74,30 @@ makers_act(struct td_ctx *ctx, const char *minted_by, struct td_principal *p)
 	return TD_OK;
 }
 
+int
+td_auth_token_current(const struct td_token *t, const struct td_token_ref *ref)
+{
+	/* its value, or the one a regenerate replaced while its grace window lasts */
+	return td_token_value_is(t->kid, t->signed_kind, t->secret, ref) ||
+	       (t->prev_expires_at_ms > td_now_ms() &&
+		td_token_value_is(t->prev_kid, t->prev_kind, t->prev_secret, ref));
+}
+
+int
+td_auth_pat_current(const struct td_keyring *kr, const struct td_pat *p,
+		    const struct td_token_ref *ref)
+{
+	unsigned char hash[TD_PAT_HASH_BYTES];
+	const struct td_key *key;
+	int ok;
+
+	ok = p->kid == ref->kid && (key = td_keyring_find(kr, ref->kid)) != NULL &&
+	     td_pat_secret_hash(key, ref->secret, hash) == 0 &&
+	     CRYPTO_memcmp(hash, p->hash, sizeof(hash)) == 0;
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return ok;
+}
+
 /* A space token: current value, active, not expired, with the management right. */
 static int
 identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_principal *p)
@@ -84,10 +108,7 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 	rc = td_store_token_get(ctx->store, ref->space_id, ref->id, t, &mc);
 	if (rc < 0)
 		return TD_ERR_UNAVAILABLE;
-	if (rc != TD_STORE_OK || !token_acts(t) ||
-	    (!td_token_value_is(t->kid, t->signed_kind, t->secret, ref) &&
-	     !(t->prev_expires_at_ms > td_now_ms() &&
-	       td_token_value_is(t->prev_kid, t->prev_kind, t->prev_secret, ref))))
+	if (rc != TD_STORE_OK || !td_auth_token_current(t, ref) || !token_acts(t))
 		return TD_ERR_UNAUTHENTICATED;
 	memset(p, 0, offsetof(struct td_principal, spaces));
 	p->kind = TD_CRED_TOKEN;
@@ -105,18 +126,14 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 static int
 identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_principal *p)
 {
-	unsigned char hash[TD_PAT_HASH_BYTES];
 	struct td_pat *pat = &ctx->scratch_pat;
-	const struct td_key *key;
 	int rc;
 
 	rc = td_store_pat_get(ctx->store, ref->id, pat);
 	if (rc < 0)
 		return TD_ERR_UNAVAILABLE;
-	if (rc != TD_STORE_OK || pat->kid != ref->kid ||
-	    (key = td_keyring_find(ctx->keyring, ref->kid)) == NULL ||
-	    td_pat_secret_hash(key, ref->secret, hash) != 0 ||
-	    CRYPTO_memcmp(hash, pat->hash, sizeof(hash)) != 0 || expired(pat->expires_at))
+	if (rc != TD_STORE_OK || !td_auth_pat_current(ctx->keyring, pat, ref) ||
+	    expired(pat->expires_at))
 		return TD_ERR_UNAUTHENTICATED;
 	memset(p, 0, offsetof(struct td_principal, spaces));
 	p->kind = TD_CRED_PAT;

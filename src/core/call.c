@@ -115,11 +115,27 @@ td_core_expect(struct td_call *c, enum td_op op)
 	return c->op == op ? TD_OK : td_fail(c, TD_ERR_INTERNAL, NULL, "call begun for another operation");
 }
 
+/* The one space a request names, from the header and the body's names:
+ * 0 none, -1 an unreadable header, or the id; else the call fails. */
+static int
+named_space(struct td_call *c, const struct td_space_names *names, int64_t *named)
+{
+	if (names->body < 0)	/* TD_NAMED_MALFORMED */
+		return td_fail(c, TD_ERR_INVALID, names->body_field,
+			       names->body_form != NULL ? names->body_form : "does not name a space");
+	if (names->body > 0 && names->header != 0 && names->header != names->body)
+		return td_fail(c, TD_ERR_INVALID, names->body_field,
+			       "names another space than X-Space-Id: name one, or the same in both");
+	*named = names->body > 0 ? names->body : names->header;
+	return TD_OK;
+}
+
 /* The space a call is about (see enum td_space_from). */
 static int
-resolve_space(struct td_call *c, enum td_space_from from, int64_t named)
+resolve_space(struct td_call *c, enum td_space_from from, const struct td_space_names *names)
 {
 	const struct td_principal *who = &c->who;
+	int64_t named = names->header;
 
 	switch (from) {
 	case TD_SPACE_NONE:
@@ -132,6 +148,8 @@ resolve_space(struct td_call *c, enum td_space_from from, int64_t named)
 		c->space_id = named;
 		return TD_OK;
 	case TD_SPACE_CALLER:
+		if (named_space(c, names, &named) != TD_OK)
+			return c->err.code;
 		if (!who->all_spaces && who->nspaces == 1) {
 			/* bound to one space: naming another is refused, not ignored */
 			if (named != 0 && named != who->spaces[0])
@@ -141,8 +159,11 @@ resolve_space(struct td_call *c, enum td_space_from from, int64_t named)
 			return TD_OK;
 		}
 		if (named <= 0)
-			return td_fail(c, TD_ERR_SPACE_REQUIRED, "X-Space-Id",
-				       "this credential reaches several spaces: name one in X-Space-Id");
+			return td_fail(c, TD_ERR_SPACE_REQUIRED, names->body_field != NULL
+				       ? names->body_field : "X-Space-Id", names->body_field != NULL
+				       ? "this credential reaches several spaces: name one in the body "
+					 "or in X-Space-Id"
+				       : "this credential reaches several spaces: name one in X-Space-Id");
 		c->space_id = named;
 		return TD_OK;
 	}
@@ -176,9 +197,9 @@ rate_limit(struct td_call *c)
 	return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
 }
 
-int
-td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
-	      enum td_op op, enum td_space_from from, int64_t named)
+static int
+begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
+      enum td_op op, enum td_space_from from, const struct td_space_names *names)
 {
 	int rc;
 
@@ -197,7 +218,7 @@ td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, siz
 		return td_fail(c, rc, NULL, "storage unavailable");
 	if (rc != TD_OK)
 		return td_fail(c, TD_ERR_UNAUTHENTICATED, NULL, "Unauthorized");
-	if ((rc = resolve_space(c, from, named)) != TD_OK)
+	if ((rc = resolve_space(c, from, names)) != TD_OK)
 		return rc;
 	if ((c->space_id > 0 && !td_rule_reaches(&c->who, c->space_id)) ||
 	    op < 0 || op >= TD_OP__MAX || !td_rule_holds(&c->who, op_scope[op]))
@@ -209,6 +230,22 @@ td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, siz
 							   &ctx->scratch_space),
 				     "This record could not be found");
 	return TD_OK;
+}
+
+int
+td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
+	      enum td_op op, enum td_space_from from, int64_t named)
+{
+	struct td_space_names names = { named, 0, NULL, NULL };
+
+	return begin(ctx, c, credential, len, op, from, &names);
+}
+
+int
+td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
+		    enum td_op op, const struct td_space_names *names)
+{
+	return begin(ctx, c, credential, len, op, TD_SPACE_CALLER, names);
 }
 
 int

@@ -75,6 +75,8 @@ static const struct config_key config_keys[] = {
 	    "seconds between two writes of one credential's last use"),
 	INT(pats_per_owner, 1, TD_PATS_PER_OWNER_LIMIT,
 	    "personal access tokens one personal access token may have made and alive"),
+	INT(leak_report_rate, 1, TD_RATE_LIMIT_MAX,
+	    "leak reports (POST /v1/credentials/revoke) per minute, per client address"),
 	INT(verify_cache_entries, 0, TD_VERIFY_CACHE_MAX,
 	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
@@ -122,6 +124,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->record_bytes_max = 16384;
 	cfg->pats_per_owner = 100;
 	cfg->last_used_interval = 60;
+	cfg->leak_report_rate = TD_LEAK_REPORT_RATE_DEFAULT;
 	cfg->verify_cache_entries = 65536;
 }
 

@@ -11,14 +11,15 @@
  *                     account:{id:"ACC-…"}}               td_swo_parse
  *   3  admin spaces   {"space": {...}}                    td_space_parse
  *   4  admin PATs     {"personal_access_token": {...}}    td_pat_parse
+ *   5  leak reports   {"credentials": ["td_…", …]}        td_leak_parse
  * The parsers check types only; the core's apply functions
  * (td_token_apply_change, td_space_apply_change, td_pat_apply_change)
  * judge values. A hostile body must not crash either (ASan/UBSan), and
  * must not get a value past them that the store, the verifier or another
  * dialect's renderer would then trust.
  *
- * Input: the first byte picks the dialect ((byte - '0') % 5, so seeds
- * start with '0'..'4'), the rest is the body. The body goes through
+ * Input: the first byte picks the dialect ((byte - '0') % 6, so seeds
+ * start with '0'..'5'), the rest is the body. The body goes through
  * td_json_parse with the server's depth cap (32), then the dialect's
  * parser, then the core's apply function: once as a create on a fresh
  * record, once as an update of a record already stored.
@@ -38,6 +39,9 @@
  *  - a space: id >= 1, min_cache and rate_limit in range; a PAT: at most
  *    TD_PAT_SPACES_MAX spaces each >= 1, scopes non-empty and known, full
  *    permission means all spaces and every scope;
+ *  - a leak report: n is the list's length, and each string kept (the
+ *    first TD_LEAK_CREDENTIALS_MAX) is the very bytes the body sent, its
+ *    length included (a string may hold NUL);
  *  - on failure, err.code is TD_ERR_INVALID or TD_ERR_MISSING and
  *    err.field and err.message are set (every dialect renders them).
  * Input size is bounded by libFuzzer's -max_len (make fuzz: 4096).
@@ -64,12 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define YEAR_3001 32535216000LL	/* 3001-01-01T00:00:00Z: past the latest time accepted */
 
-enum dialect { STORYBLOK, DATO, SWO, SPACE, PAT, NDIALECTS };
+enum dialect { STORYBLOK, DATO, SWO, SPACE, PAT, LEAK, NDIALECTS };
 
 static struct td_token tok;
 static struct td_token_change change;
 static struct td_space space;
 static struct td_pat pat;
+static struct td_leak_report leak;
 
 /* RFC 3629's table of well-formed sequences, written out by range (the
  * core decodes code points instead): 0 when s[0..len) is strict UTF-8,
@@ -365,6 +370,27 @@ parse_pat(struct json_object *doc)
 		check_time(&ch.expires_at, pat.expires_at);
 }
 
+static void
+parse_leak(struct json_object *doc)
+{
+	struct td_core_error err = { TD_OK, NULL, NULL };
+	struct json_object *list, *item;
+	size_t i;
+
+	if (td_leak_parse(doc, &leak, &err) != 0) {
+		check_error(&err);
+		return;
+	}
+	CHECK(json_object_object_get_ex(doc, "credentials", &list));
+	CHECK(leak.n == json_object_array_length(list));
+	for (i = 0; i < leak.n && i < TD_LEAK_CREDENTIALS_MAX; i++) {
+		item = json_object_array_get_idx(list, i);
+		CHECK(leak.creds[i].s != NULL);
+		CHECK(leak.creds[i].len == (size_t)json_object_get_string_len(item));
+		CHECK(memcmp(leak.creds[i].s, json_object_get_string(item), leak.creds[i].len) == 0);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -389,6 +415,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case SPACE:
 		parse_space(doc, 1);
 		parse_space(doc, 0);
+		break;
+	case LEAK:
+		parse_leak(doc);
 		break;
 	default:
 		parse_pat(doc);

@@ -1083,8 +1083,9 @@ def test_a_space_outside_the_caller_is_403(env, view):
 @pytest.mark.parametrize("who", ["admin", "all_spaces_pat"])
 @pytest.mark.parametrize("view", ["datocms", "softwareone"])
 def test_a_multi_space_caller_must_name_the_space(env, view, who):
-    """Rule: a caller reaching several spaces names one in X-Space-Id, or gets
-    the view's invalid-field error naming X-Space-Id."""
+    """Rule: a caller reaching several spaces names one in X-Space-Id (or, on a
+    SoftwareOne create, in the body's account.id), or gets the view's
+    invalid-field error naming where."""
     v = VIEW[view](env)
     s = new_space(env)
     cred = env["admin"] if who == "admin" else pat(
@@ -1092,7 +1093,8 @@ def test_a_multi_space_caller_must_name_the_space(env, view, who):
     assert v.list(cred, s).status_code == 200
     refused(view, v.list(cred, None), "invalid", "X-Space-Id")
     with unchanged(env, s):
-        refused(view, v.create(cred, None, name="x"), "invalid", "X-Space-Id")
+        refused(view, v.create(cred, None, name="x"), "invalid",
+                "account" if view == "softwareone" else "X-Space-Id")
 
 
 @pytest.mark.parametrize("view", TOKEN_VIEWS)

@@ -186,6 +186,113 @@ def test_other_account_is_forbidden(env):
     problem(env["client"].post(url(env, BASE), json=body), 403, "Forbidden")
 
 
+# --- the account a create body names (issue 15, item 2) ---------------------
+
+OTHER = 9043          # a second account, made by the first test that needs it
+
+
+def other_account(env):
+    r = env["s"].post(url(env, "/v1/spaces"), timeout=10,
+                      json={"space": {"id": OTHER, "name": "Other"}})
+    assert r.status_code in (201, 422), r.text       # 422: made by an earlier test
+    return OTHER
+
+
+def acc(n):
+    return "ACC-%04d-%04d" % (n // 10000, n % 10000)
+
+
+def as_pat(env, spaces):
+    """A PAT for spaces ("all" or ids) that may write tokens, without X-Space-Id
+    (one per module and spaces)."""
+    key = ("pat", str(spaces))
+    if key not in env:
+        env[key] = make_pat(env, spaces)
+    return env[key]
+
+
+def make_pat(env, spaces):
+    r = env["s"].post(url(env, "/v1/personal_access_tokens"), timeout=10, json={
+        "personal_access_token": {"name": "multi", "spaces": spaces,
+                                  "scopes": {"access_tokens": "write"}}})
+    assert r.status_code == 201, r.text
+    c = requests.Session()
+    c.headers.update({"Authorization": "Bearer " + r.json()["personal_access_token"]["token"]})
+    return c
+
+
+def account_total(env, account):
+    r = env["s"].get(url(env, BASE + "?limit=0"), headers={"X-Space-Id": str(account)})
+    assert r.status_code == 200, r.text
+    return r.json()["$meta"]["pagination"]["total"]
+
+
+@pytest.mark.parametrize("spaces", ["all", "several"])
+def test_body_account_selects_the_account_of_a_caller_that_reaches_several(env, spaces):
+    other = other_account(env)
+    c = as_pat(env, "all" if spaces == "all" else [ACCOUNT, other])
+    for target in (ACCOUNT, other):
+        before = account_total(env, target)
+        r = c.post(url(env, BASE), timeout=10, json={"account": {"id": acc(target)},
+                                                    "name": "b", "modules": []})
+        assert r.status_code == 201, r.text
+        assert r.json()["account"]["id"] == acc(target)
+        assert account_total(env, target) == before + 1
+        # X-Space-Id is still an alternative, and both may name the same account
+        r = c.post(url(env, BASE), timeout=10, headers={"X-Space-Id": str(target)},
+                   json={"name": "h", "modules": []})
+        assert r.status_code == 201 and r.json()["account"]["id"] == acc(target), r.text
+        r = c.post(url(env, BASE), timeout=10, headers={"X-Space-Id": str(target)},
+                   json={"account": {"id": acc(target)}, "name": "hb", "modules": []})
+        assert r.status_code == 201 and r.json()["account"]["id"] == acc(target), r.text
+        assert account_total(env, target) == before + 3
+
+
+def test_body_and_header_naming_different_accounts_is_400(env):
+    other = other_account(env)
+    for c in (as_pat(env, "all"), as_pat(env, [ACCOUNT, other]), env["client"]):
+        before = (account_total(env, ACCOUNT), account_total(env, other))
+        r = c.post(url(env, BASE), timeout=10, headers={"X-Space-Id": str(other)},
+                   json={"account": {"id": acc(ACCOUNT)}, "name": "x", "modules": []})
+        body = problem(r, 400, "Bad Request")
+        assert "X-Space-Id" in body["errors"]["account"][0], body
+        assert (account_total(env, ACCOUNT), account_total(env, other)) == before
+
+
+@pytest.mark.parametrize("bad", ["ACC-123-123", "ACC-0000-0000", "TKN-0000-9042", "9042", 9042,
+                                 None, ["ACC-0000-9042"]])
+def test_malformed_body_account_is_400_for_every_caller(env, bad):
+    other = other_account(env)
+    before = account_total(env, ACCOUNT)
+    for c in (as_pat(env, "all"), as_pat(env, [ACCOUNT, other]), env["client"]):
+        r = c.post(url(env, BASE), timeout=10,
+                   json={"account": {"id": bad}, "name": "x", "modules": []})
+        body = problem(r, 400, "Bad Request")
+        assert body["errors"]["account"] == ["account.id must look like ACC-1234-5678"], body
+    assert account_total(env, ACCOUNT) == before
+    r = env["client"].post(url(env, BASE), timeout=10, json={"account": "ACC-0000-9042", "name": "x"})
+    assert problem(r, 400, "Bad Request")["errors"]["account"]
+
+
+def test_unknown_body_account_is_404_or_403_outside_the_callers_reach(env):
+    other = other_account(env)
+    r = as_pat(env, "all").post(url(env, BASE), timeout=10,
+                                json={"account": {"id": "ACC-0000-7777"}, "name": "x"})
+    problem(r, 404, "Not Found")
+    r = as_pat(env, [ACCOUNT, other]).post(url(env, BASE), timeout=10,
+                                           json={"account": {"id": "ACC-0000-7777"}, "name": "x"})
+    problem(r, 403, "Forbidden")
+    assert env["redis"].cli("EXISTS", "{s:7777}:tokens").strip() == "0"
+
+
+def test_several_accounts_and_none_named_is_400_naming_the_body(env):
+    other = other_account(env)
+    r = as_pat(env, [ACCOUNT, other]).post(url(env, BASE), timeout=10,
+                                           json={"name": "x", "modules": []})
+    body = problem(r, 400, "Bad Request")
+    assert "account" in body["errors"] and "X-Space-Id" in body["errors"]["account"][0], body
+
+
 @pytest.mark.parametrize("bad_id", ["TKN-1", "TKN-0000-000x", "TKN-00000-0001", "ACC-0000-0001",
                                     "tkn-0000-0001", "TKN-0000-0001-2", "%00", "TKN-9999-9999"])
 def test_malformed_or_unknown_ids_are_404(env, bad_id):

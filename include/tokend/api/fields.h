@@ -32,12 +32,19 @@ int td_storyblok_parse(struct json_object *body, int creating, struct td_token_c
 /* *code: the DatoCMS error code of a document-shape error (INVALID_FORMAT, …). */
 int td_dato_parse(struct json_object *body, int creating, int64_t path_id,
 		  struct td_token_change *ch, struct td_core_error *err, const char **code);
-/* *account: the ACC-… id the body names (0 none). */
+/* *account: the ACC-… id the body names (0 none, TD_NAMED_MALFORMED when
+ * it names one that is no account id: also an error). */
 int td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,
 		 int64_t *account, struct td_core_error *err);
 int td_space_parse(struct json_object *obj, int creating, struct td_space_change *ch,
 		   struct td_core_error *err);
 int td_pat_parse(struct json_object *obj, struct td_pat_change *ch, struct td_core_error *err);
+
+/* {"credentials":["…", …]} into a leak report: an object whose
+ * "credentials" is a list of strings; how many and how long is the core's
+ * to judge (more than TD_LEAK_CREDENTIALS_MAX: n says how many). */
+int td_leak_parse(struct json_object *body, struct td_leak_report *report,
+		  struct td_core_error *err);
 
 /* "TKN-1234-5678" → 12345678 (groups 2) or "MOD-1756" (groups 1); -1 otherwise. */
 int td_swo_parse_id(const char *s, const char *prefix, int groups, int64_t *out);

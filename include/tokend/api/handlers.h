@@ -15,6 +15,15 @@
 int td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
 		 const char *resource, enum td_op op, enum td_space_from from, int64_t named);
 
+/* The same in TD_SPACE_CALLER mode, for a view whose body may name the
+ * space too: names->header is filled from X-Space-Id, the body's name is
+ * the view's (see td_core_begin_named). */
+int td_api_begin_named(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+		       const char *resource, enum td_op op, struct td_space_names *names);
+
+/* Sets X-RateLimit-Limit and -Remaining when c was counted. */
+void td_api_rate_headers(struct td_request *req, const struct td_call *c);
+
 /* Answers c->err in the route's dialect (status and code from the
  * dialect's table). Always returns 0: the handler is done. */
 int td_api_fail(struct td_request *req, const struct td_call *c);
@@ -70,6 +79,8 @@ int td_api_swo_enable(struct td_ctx *ctx, struct td_request *req);
 int td_api_swo_disable(struct td_ctx *ctx, struct td_request *req);
 int td_api_swo_modules(struct td_ctx *ctx, struct td_request *req);
 int td_api_swo_module(struct td_ctx *ctx, struct td_request *req);
+
+int td_api_leak_report(struct td_ctx *ctx, struct td_request *req);
 
 int td_api_verify_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_verify_post(struct td_ctx *ctx, struct td_request *req);

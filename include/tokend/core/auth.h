@@ -16,4 +16,11 @@
  * "Bearer ". NULL when absent or empty; *len gets its length. */
 const char *td_auth_bearer(const char *header, size_t *len);
 
+/* Whether ref (a parsed, tag-checked string) is the current value of the
+ * record it names: same key, kind and secret; for a PAT, the keyed hash of
+ * its secret. An older value (regenerated, another key) is not. */
+int td_auth_token_current(const struct td_token *t, const struct td_token_ref *ref);
+int td_auth_pat_current(const struct td_keyring *kr, const struct td_pat *p,
+			const struct td_token_ref *ref);
+
 #endif

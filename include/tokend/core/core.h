@@ -132,6 +132,23 @@ struct td_call {
 int td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 		  enum td_op op, enum td_space_from from, int64_t named);
 
+/* The spaces a request names in TD_SPACE_CALLER mode, each 0 (none),
+ * TD_NAMED_MALFORMED (named, but not a space id) or an id: the X-Space-Id
+ * header, and the body's own (SoftwareOne's account.id on create). */
+#define TD_NAMED_MALFORMED (-1)
+struct td_space_names {
+	int64_t header;
+	int64_t body;
+	const char *body_field;	/* the body's name for it, for errors ("account") */
+	const char *body_form;	/* what a malformed one is told ("must look like …") */
+};
+
+/* td_core_begin in TD_SPACE_CALLER mode with both names: a malformed body
+ * name, or body and header naming different spaces, is TD_ERR_INVALID
+ * (after 401); then as td_core_begin with the one named. */
+int td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential,
+			size_t len, enum td_op op, const struct td_space_names *names);
+
 /* Identifies a credential without a call (management auth only). 0, or
  * TD_ERR_UNAUTHENTICATED / TD_ERR_UNAVAILABLE. */
 int td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
@@ -283,7 +300,7 @@ int td_core_space_delete(struct td_call *c, const struct td_space **out);
 /* One entry of a space's activity trail. */
 struct td_activity {
 	char id[32];			/* the stream entry id, "<ms>-<seq>" */
-	char actor[48];
+	char actor[TD_ACTOR_MAX];
 	char action[48];
 	int64_t resource_id;
 };
@@ -313,6 +330,28 @@ struct td_role;
 typedef int (*td_core_role_cb)(const struct td_role *r, void *arg);
 int td_core_role_list(struct td_call *c, td_core_role_cb cb, void *arg);
 int td_core_role_get(struct td_call *c, int64_t id, const struct td_role **out);
+
+/* --- leak reports (GitHub's credential revocation API) --- */
+
+/* Strings a secret scanner found in public, as a view read them: n > TD_LEAK_CREDENTIALS_MAX
+ * means too many (only the first TD_LEAK_CREDENTIALS_MAX kept). */
+struct td_leak_report {
+	struct td_text creds[TD_LEAK_CREDENTIALS_MAX];
+	size_t n;
+};
+
+/* A leak report from address (the client's, as the web server saw it; NULL:
+ * unknown), needing no credential: counted against leak_report_rate per
+ * address, then each genuine credential among the strings, current value,
+ * is made unusable at once — a token disabled (a built-in one, which no view
+ * can enable again, gets a new value instead), a PAT revoked with all it
+ * minted — with an audit entry naming the address. A string that is no
+ * credential of this server costs no Redis I/O. The result never says which
+ * strings were genuine. 0, or TD_ERR_INVALID (too many or too long strings),
+ * TD_ERR_RATE_LIMITED, TD_ERR_UNAVAILABLE / TD_ERR_REFUSED; c gets the
+ * error and the rate (no one calls: c->who stays empty). */
+int td_core_leak_report(struct td_ctx *ctx, struct td_call *c, const char *address,
+			const struct td_leak_report *report);
 
 /* --- health --- */
 

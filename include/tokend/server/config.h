@@ -59,6 +59,7 @@ struct td_config {
 	int record_bytes_max;		/* one token record, as stored */
 	int pats_per_owner;		/* live PATs one PAT made */
 	int last_used_interval;		/* s between writes of one credential's last use */
+	int leak_report_rate;		/* leak reports per minute, per client address */
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.
