@@ -77,6 +77,9 @@ td_last_use_flush(struct td_last_use *lu, struct td_store *store, int64_t now_ms
 		s->written_ms = s->seen_ms;
 		lu->pending--;
 	}
+	/* the write barrier the next answer would pay (its PING) is paid
+	 * here, off every request's path */
+	td_store_write_barrier(store);
 	lu->flushed_ms = now_ms;
 	lu->due_ms = now_ms + FLUSH_PAUSE_MS;	/* a failed write waits as long */
 	return rc;

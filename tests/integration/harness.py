@@ -326,3 +326,10 @@ def docroot_with(workdir, files):
         for x in dirs + names:
             os.chmod(os.path.join(root, x), 0o755)
     return docroot
+
+
+def settle_last_use():
+    """Lets the workers' last-use writes go out (each worker writes what a
+    request noted at most a second later, from its loop): after this, the
+    Redis commands a refused request causes are its own."""
+    time.sleep(1.3)

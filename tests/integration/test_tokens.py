@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness import DEPLOY, TOKEND_BIN, make_keyring, running_stack, wait_until
+from harness import DEPLOY, TOKEND_BIN, make_keyring, running_stack, settle_last_use, wait_until
 
 NOT_FOUND = ["This record could not be found"]
 
@@ -349,6 +349,7 @@ def test_forged_token_is_refused_before_any_redis_io(env, admin):
     tampered_id[20] ^= 1      # another PAT id, same tag
     tampered = pat[:7] + base64.urlsafe_b64encode(bytes(tampered_id)).decode().rstrip("=")
     client = Client(env, None)
+    settle_last_use()
     for bad in (forged, tampered, "td_pat_" + "A" * 71):
         before = commands_executed(env["redis"])
         r = client.get("/v1/spaces", headers={"Authorization": bad})
