@@ -233,7 +233,7 @@ save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
 {
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (fits(c, t) != TD_OK || register_minted(c, t) != TD_OK ||
+	if (register_minted(c, t) != TD_OK ||
 	    td_fail_store(c, td_store_token_put(c->ctx->store, t), NOT_FOUND) != TD_OK)
 		return c->err.code;
 	td_audit(c, t->space_id, c->resource, verb, t->id);
@@ -273,10 +273,19 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 		if (td_rule_is_management(t) != was_management)
 			return td_fail(c, TD_ERR_SELF, "can_access_cma", "a credential cannot drop its "
 				       "own management right or that of the credential that made it");
+		/* a new role or modules would re-mint it under the caller: its
+		 * own maker, or a cycle of makers, and no one could call again */
+		if (td_rule_token_scopes(t) != old_scopes)
+			return td_fail(c, TD_ERR_SELF, "role", "a credential cannot change its own "
+				       "role or modules or those of the credential that made it");
 	}
 	if (bound_by_maker(c, t, was_management, old_scopes, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
 	stamp_status(c, t, was, td_now_ms());
+	/* only an update of its fields can outgrow the bound: a status change,
+	 * a regenerate or a delete of a token already too large still works */
+	if (ch->set & ~(unsigned)TD_TF_STATUS && fits(c, t) != TD_OK)
+		return c->err.code;
 	return save(c, t, space_mc, t->status == was ? "update"
 				    : t->status == TD_STATUS_ACTIVE ? "enable" : "disable", out);
 }
@@ -303,6 +312,10 @@ regenerate_once(struct td_call *c, int64_t id, int64_t grace_seconds, struct td_
 		return td_fail(c, TD_ERR_INVALID, "grace_seconds", "must be between 0 and 604800");
 	if (load_for_change(c, TD_OP_TOKEN_REGENERATE, id, &space_mc) != TD_OK)
 		return c->err.code;
+	/* its own value a credential may roll; a maker's it may not take over */
+	if (td_rule_upholds_caller_token(&c->who, t) && !td_rule_is_self_token(&c->who, t))
+		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot regenerate the "
+			       "credential that made it");
 	/* the replaced value works on for the window (an open window ends:
 	 * only the value replaced now is kept) */
 	td_token_keep_previous(t, grace_seconds > 0 ? td_now_ms() + grace_seconds * 1000 : 0);
@@ -376,11 +389,12 @@ delete_once(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
 		return td_fail(c, TD_ERR_SELF, c->resource, "a credential cannot delete itself "
 			       "or the credential that made it");
 	if (soft) {
-		/* kept for audit as Deleted: no view shows it, nothing accepts it */
+		/* kept for audit as Deleted: no view shows it, nothing accepts
+		 * it, and it no longer counts against the space's tokens */
 		t->status = TD_STATUS_DELETED;
 		t->updated_at_ms = td_now_ms();
 		memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-		rc = td_store_token_put(c->ctx->store, t);
+		rc = td_store_token_soft_delete(c->ctx->store, t);
 	} else {
 		rc = td_store_token_delete(c->ctx->store, c->space_id, id, t);
 	}

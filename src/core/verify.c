@@ -75,11 +75,12 @@ cdn_section(const struct td_target *uri, const char *what)
 {
 	int i;
 
-	/* in any case: an origin that ignores case must not serve a section
-	 * the rules did not see */
+	/* the first "cdn" names the section, as the origin routes it: a later
+	 * "cdn/assets" inside a story's slug is a slug (in any case: an origin
+	 * that ignores case must not serve a section the rules did not see) */
 	for (i = 0; i + 1 < uri->nsegments; i++)
-		if (strcasecmp(uri->segments[i], "cdn") == 0 && strcasecmp(uri->segments[i + 1], what) == 0)
-			return i;
+		if (strcasecmp(uri->segments[i], "cdn") == 0)
+			return strcasecmp(uri->segments[i + 1], what) == 0 ? i : -1;
 	return -1;
 }
 

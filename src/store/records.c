@@ -16,6 +16,7 @@
  *                          default (r, sk: the access's; ua, ub: ca, cb) is left out
  *   {s:<space>}:m:<id>     set of the credentials token <id> minted
  *   {s:<space>}:activities stream; {s:<space>}:rl:<caller> the rate limiter
+ *   {s:<space>}:deleted    ids of soft-deleted tokens (kept for audit)
  *   {spaces}:index, {spaces}:seq, {tokens}:seq
  *   {pats}:p:<id>          n, sp "all" or ids, sc scopes, f full, x, k, h secret hash
  *                          (hex), ca, cb, mb
@@ -424,7 +425,7 @@ done:
 int
 td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted)
 {
-	char key[64], idx[64], log[64], tokens[64], minted[64];
+	char key[64], idx[64], log[64], gone[64], tokens[64], minted[64];
 	redisReply *r = NULL;
 	struct args a;
 	int rc;
@@ -432,15 +433,17 @@ td_store_space_delete(struct td_store *store, int64_t id, struct td_space *delet
 	key_space(key, sizeof(key), id, "space");
 	key_space(idx, sizeof(idx), id, "tokens");
 	key_space(log, sizeof(log), id, "activities");
+	key_space(gone, sizeof(gone), id, "deleted");
 	key_space(tokens, sizeof(tokens), id, "t:");
 	key_space(minted, sizeof(minted), id, "m:");
 	args_init(&a);
 	arg_str(&a, key);
 	arg_str(&a, idx);
 	arg_str(&a, log);
+	arg_str(&a, gone);
 	arg_str(&a, tokens);
 	arg_str(&a, minted);
-	if ((rc = run(store, SCRIPT_SPACE_DELETE, 3, &a, &r, "space_delete")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_SPACE_DELETE, 4, &a, &r, "space_delete")) != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
 		rc = TD_STORE_NOT_FOUND;
@@ -727,6 +730,41 @@ td_store_token_put(struct td_store *store, struct td_token *t)
 	if ((rc = put_existing(store, key, t->revision, rec, 1, "token_put")) == TD_STORE_OK)
 		t->revision++;
 done:
+	free(rec);
+	return rc;
+}
+
+int
+td_store_token_soft_delete(struct td_store *store, struct td_token *t)
+{
+	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_soft_delete");
+	char key[80], idx[64], gone[64];
+	redisReply *r = NULL;
+	struct args a;
+	int rc = TD_STORE_DOWN;
+
+	if (rec == NULL)
+		goto done;
+	token_key(key, sizeof(key), t->space_id, t->id);
+	key_space(idx, sizeof(idx), t->space_id, "tokens");
+	key_space(gone, sizeof(gone), t->space_id, "deleted");
+	args_init(&a);
+	arg_str(&a, key);
+	arg_str(&a, idx);
+	arg_str(&a, gone);
+	arg_i64(&a, t->revision);
+	arg_i64(&a, t->id);
+	arg_i64(&a, rec->nset);
+	arg_record(&a, rec, 1);
+	if ((rc = run(store, SCRIPT_TOKEN_SOFT_DELETE, 3, &a, &r, "token_soft_delete")) != TD_STORE_OK)
+		goto done;
+	rc = r->type != REDIS_REPLY_INTEGER ? TD_STORE_DOWN
+	   : r->integer == 1 ? TD_STORE_OK
+	   : r->integer == -1 ? TD_STORE_CONFLICT : TD_STORE_NOT_FOUND;
+	if (rc == TD_STORE_OK)
+		t->revision++;
+done:
+	freeReplyObject(r);
 	free(rec);
 	return rc;
 }

@@ -60,10 +60,33 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	[SCRIPT_SPACE_DELETE] =
 	"local sp = redis.call('HGETALL', KEYS[1])\n"
 	"if #sp == 0 then return false end\n"
-	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
-	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end\n"
-	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+	"for _, index in ipairs({KEYS[2], KEYS[4]}) do\n"
+	"  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do\n"
+	"    redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id)\n"
+	"  end\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])\n"
 	"return sp\n",
+
+	/* A SoftwareOne soft delete: SCRIPT_PUT_EXISTING's compare-and-set
+	 * write of the record (status D), and its id moved from the space's
+	 * index (which counts against limits.tokens and lists read) to the
+	 * index of deleted tokens (kept for audit, deleted with the space).
+	 * KEYS[1] token hash, KEYS[2] index, KEYS[3] deleted index; ARGV[1]
+	 * revision read, ARGV[2] id, ARGV[3] = n, then n strings of pairs, then
+	 * fields to delete. 1, -1 (changed since read) or 0 (gone). */
+	[SCRIPT_TOKEN_SOFT_DELETE] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
+	"  return 0\n"
+	"end\n"
+	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local n = tonumber(ARGV[3])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 4, n + 3))\n"
+	"if #ARGV > n + 3 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 4)) end\n"
+	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
+	"redis.call('ZREM', KEYS[2], ARGV[2])\n"
+	"redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])\n"
+	"return 1\n",
 
 	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
 	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no

@@ -943,6 +943,30 @@ def test_a_token_cannot_delete_or_disable_its_maker(env, view):
     management_refuses(env, m3, s)
 
 
+def test_a_token_cannot_change_the_role_of_itself_or_its_maker(env):
+    """Rule: a management token cannot give itself or a maker above it another
+    role (it would be re-minted under the caller: its own maker, or a cycle,
+    and no one could call again), nor take over its maker by regenerating it."""
+    s = new_space(env)
+    m1_id, m1 = dato_manager(env, s, role="1", name="m1")
+    m2_id, m2 = dato_manager(env, s, cred=m1, role="1", name="m2", send_space=False)
+    dato = VIEW["datocms"](env)
+    for target in (m2_id, m1_id):
+        doc = {"data": {"type": "access_token", "id": str(target), "attributes": {},
+                        "relationships": {"role": {"data": {"type": "role", "id": "2"}}}}}
+        with unchanged(env, s):
+            refused("datocms", http(env, "PUT", f"/access_tokens/{target}", m2, doc,
+                                    dato.headers(s)), "self")
+    with unchanged(env, s):
+        refused("storyblok", VIEW["storyblok"](env).regenerate(m2, s, m1_id), "self")
+        refused("datocms", dato.regenerate(m2, s, m1_id), "self")
+    assert dato.list(m1, None).status_code == 200
+    assert dato.list(m2, None).status_code == 200
+    # rolling its own value is fine
+    r = VIEW["storyblok"](env).regenerate(m2, s, m2_id)
+    assert r.status_code == 200, r.text
+
+
 def test_a_pat_cannot_delete_its_maker(env):
     """Rule: a PAT cannot delete the PAT that made it, nor that one's maker."""
     s = new_space(env)

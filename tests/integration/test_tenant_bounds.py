@@ -172,3 +172,42 @@ def test_only_a_credential_for_all_spaces_moves_a_spaces_bounds(env):
                 {"tokens": 10 ** 7}):
         r = env["s"].put(url, timeout=10, json={"space": {"limits": bad}})
         assert r.status_code == 422, (bad, r.text)
+
+
+def test_a_token_over_a_lowered_bound_can_still_be_stopped(env):
+    """Lowering a space's record_bytes never traps a token: it can still be
+    disabled, regenerated and deleted (only an update of its fields must fit)."""
+    sid = space(env)
+    r = create(env, env["admin"], sid, "storyblok", description="d" * 2000,
+               story_ids=list(range(10 ** 15, 10 ** 15 + 100)))
+    assert r.status_code == 201, r.text
+    tid = r.json()["api_key"]["id"]
+    n = env["nginx"]
+    assert env["s"].put(n.url(f"/v1/spaces/{sid}"), timeout=10, json={
+        "space": {"limits": {"record_bytes": 2048}}}).status_code == 200
+    url = n.url(f"/v1/spaces/{sid}/api_keys/{tid}")
+    r = env["s"].put(url, timeout=10, json={"api_key": {"name": "grow"}})
+    assert r.status_code == 422 and "too large" in r.text, r.text
+    r = env["s"].put(url, timeout=10, json={"api_key": {"status": "disabled"}})
+    assert r.status_code == 200 and r.json()["api_key"]["status"] == "disabled", r.text
+    assert env["s"].post(url + "/regenerate", timeout=10).status_code == 200
+    assert env["s"].delete(url, timeout=10).status_code == 200
+
+
+def test_a_soft_delete_frees_its_place(env):
+    """SoftwareOne's soft delete keeps the record for audit but no longer
+    counts it against limits.tokens; the space's deletion takes it too."""
+    sid = space(env, tokens=3)
+    n = env["nginx"]
+    h = {"X-Space-Id": str(sid)}
+    made = [create(env, env["admin"], sid, "softwareone").json()["id"] for _ in range(2)]
+    assert create(env, env["admin"], sid, "softwareone").status_code == 400
+    for tid in made:
+        assert env["s"].delete(n.url(f"/public/v1/accounts/api-tokens/{tid}"), headers=h,
+                               timeout=10).status_code == 204
+    assert create(env, env["admin"], sid, "softwareone").status_code == 201
+    assert create(env, env["admin"], sid, "storyblok").status_code == 201
+    assert env["redis"].cli("ZCARD", f"{{s:{sid}}}:deleted") == "2"
+    assert env["s"].delete(n.url(f"/v1/spaces/{sid}"), timeout=10).status_code == 200
+    left = env["redis"].cli("KEYS", f"{{s:{sid}}}*").split()
+    assert [k for k in left if ":rl:" not in k] == []

@@ -593,6 +593,12 @@ test_rules_assets_spellings(void **state)
 	assert_int_equal(judge("/v2/cdn/assets/../stories", NULL), TD_VERIFY_ASSETS_ONLY);
 	assert_int_equal(judge("/v2/cdn/assets/%2e%2e/stories", NULL), TD_VERIFY_ASSETS_ONLY);
 	assert_int_equal(judge("/v2/cdn/assets/me", NULL), TD_VERIFY_OK);
+	/* the first "cdn" names the section: a later "cdn/assets" is a slug */
+	assert_int_equal(judge("/v2/cdn/stories/cdn/assets", NULL), TD_VERIFY_ASSETS_ONLY);
+	assert_int_equal(judge("/v2/cdn/stories/foo/cdn/assets", NULL), TD_VERIFY_ASSETS_ONLY);
+	assert_int_equal(judge("/v2/cdn/links/cdn/assets", NULL), TD_VERIFY_ASSETS_ONLY);
+	fresh(TD_ACCESS_PUBLIC);
+	assert_int_equal(judge("/v2/cdn/assets/cdn/stories", NULL), TD_VERIFY_ASSET_TOKEN_REQUIRED);
 }
 
 static void

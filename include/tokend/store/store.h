@@ -125,6 +125,10 @@ int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t
  * counted up); TD_STORE_CONFLICT if another write came in between,
  * NOT_FOUND if it is gone. The same for td_store_space_put. */
 int td_store_token_put(struct td_store *store, struct td_token *t);
+/* Writes t (status Deleted) as td_store_token_put does and moves it from
+ * the space's index to its index of deleted tokens: kept for audit, no
+ * longer listed nor counted against limits.tokens. */
+int td_store_token_soft_delete(struct td_store *store, struct td_token *t);
 /* Leaves the set of what the token minted for the caller to walk and drop. */
 int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);
