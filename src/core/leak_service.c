@@ -99,6 +99,8 @@ leak_token(struct td_ctx *ctx, const struct td_token_ref *ref, const char *actor
 	} while (rc == TD_STORE_CONFLICT && td_cas_again(++attempt));
 	if (rc == TD_STORE_NOT_FOUND)
 		return TD_STORE_OK;	/* deleted meanwhile: nothing left to disable */
+	if (rc == TD_STORE_CONFLICT)
+		rc = TD_STORE_DOWN;	/* kept changing: "try again" (503), as for a Redis fault */
 	if (rc == TD_STORE_OK &&
 	    td_store_activity_add(ctx->store, t->space_id, actor, "token.leak_reported", t->id) !=
 	    TD_STORE_OK)

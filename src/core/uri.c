@@ -15,7 +15,8 @@
 
 /* The parameters a verify rule reads (core/verify.c). */
 static const char *const rule_params[] = {
-	"token", "version", "by_ids", "id", "from_release", "branch_id",
+	"token", "version", "by_ids", "id", "from_release", "branch_id", "resolve_relations",
+	"resolve_links",
 };
 #define NRULE_PARAMS (sizeof(rule_params) / sizeof(rule_params[0]))
 
@@ -264,7 +265,7 @@ rule_param(const char *key)
 static int
 like_rule_param(const char *key)
 {
-	char norm[16];
+	char norm[32];
 	size_t k = 0;
 
 	while (*key == ' ' || *key == '+' || *key == '[' || *key == ']')
@@ -301,7 +302,7 @@ odd_name(const char *key)
 static int
 hides_rule_param(const char *v)
 {
-	char name[16];
+	char name[32];
 	size_t k;
 
 	while ((v = strchr(v, '&')) != NULL) {

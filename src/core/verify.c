@@ -96,6 +96,11 @@ check_stories(const struct td_token_facts *t, const struct td_target *uri)
 
 	if (t->nstory_ids == 0)
 		return TD_VERIFY_OK;
+	/* the content API embeds the stories these name in the answer: the
+	 * rules cannot see which, so a restricted token may not ask */
+	if (td_target_query(uri, "resolve_relations") != NULL ||
+	    td_target_query(uri, "resolve_links") != NULL)
+		return TD_VERIFY_STORY_NOT_ALLOWED;
 	at = cdn_section(uri, "stories");
 	if (at >= 0 && at + 2 < uri->nsegments) {
 		if (at + 3 != uri->nsegments ||

@@ -159,6 +159,9 @@ def test_future_expiry_still_passes(env):
     ("/v2/cdn/stories", {"id": "8"}, 403),
     ("/v2/cdn/stories", {}, 403),
     ("/v2/cdn/links", {}, 200),
+    # embedded stories the rules cannot see
+    ("/v2/cdn/stories/42", {"resolve_relations": "page.related"}, 403),
+    ("/v2/cdn/stories", {"by_ids": "42", "resolve_links": "url"}, 403),
 ])
 def test_story_restrictions(env, path, params, status):
     k = key(env, story_ids=[42, 7])

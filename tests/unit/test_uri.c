@@ -67,6 +67,10 @@ static const struct uri_case cases[] = {
 	BAD("/v2/cdn/stories?a%26version=draft"),
 	BAD("/v2/cdn/stories?x=1%26version%3Ddraft"),
 	BAD("/v2/cdn/stories?x=1%26by_ids%3D9"),
+	BAD("/v2/cdn/stories?resolve_relations=a&resolve_relations=b"),
+	BAD("/v2/cdn/stories?Resolve_Links=url"),
+	BAD("/v2/cdn/stories?resolve.relations=a"),
+	BAD("/v2/cdn/stories?resolve_relations[]=a"),
 	OK("/v2/cdn/stories?q=a%26b", "/v2/cdn/stories?q=a%26b", SEGS("v2", "cdn", "stories"),
 	   PARAMS("q=a&b")),
 	OK("/.a/a.b/..b", "/.a/a.b/..b", SEGS(".a", "a.b", "..b"), NULL),
@@ -552,6 +556,10 @@ test_rules_story_spellings(void **state)
 		"/v2/cdn/stories?by_ids=4%32,43",
 		"/v2/cdn/stories?%62y_ids=43",
 		"/v2/cdn/stories?id=%34%33",
+		/* stories embedded by the answer: the rules cannot see which */
+		"/v2/cdn/stories/42?resolve_relations=page.related",
+		"/v2/cdn/stories?by_ids=42&resolve_links=url",
+		"/v2/cdn/stories/42?resolve_links=story",
 		/* ids in one spelling: "042" may be a slug to the origin */
 		"/v2/cdn/stories/042",
 		"/v2/cdn/stories/%30%34%32",

@@ -20,7 +20,8 @@
  *     '.', '/' or '\' (fullwidth and the like), ".." above the root, more
  *     than TD_PATH_SEGMENTS_MAX segments at any point;
  *   - in the query: a raw ';' (a separator to some servers), a parameter
- *     that a rule reads (token, version, by_ids, id, from_release, branch_id)
+ *     that a rule reads (token, version, by_ids, id, from_release, branch_id,
+ *     resolve_relations, resolve_links)
  *     given twice, or spelled so that another server would read it as one
  *     (another case, "by.ids", "by ids", "version[]", " version", "[version]",
  *     "by[ids"), a name holding an escaped '%', '&', '=' or a control

@@ -21,6 +21,7 @@
  *   published (no version, or published)  the token may read published content        401
  *   /…/cdn/stories/<id>, by_ids=, id=     every id in story_ids (if the token has any)  403
  *   /…/cdn/stories without ids            not for a token with story_ids              403
+ *   resolve_relations=, resolve_links=    not for a token with story_ids              403
  *   from_release=<id>                     id in release_ids; with none, private only  403
  *   branch_id=<id>                        the token's branch_id, if it has one        403
  *   /…/cdn/assets…                        asset or private tokens only                403
