@@ -148,7 +148,10 @@ for _, k in ipairs(keys) do
     local line = k .. ' ' .. t
     if t == 'hash' then
       local h, kv = redis.call('HGETALL', k), {}
-      for i = 1, #h, 2 do kv[#kv + 1] = h[i] .. '=' .. h[i + 1] end
+      -- but "lu", the last use a worker writes after answering a call
+      for i = 1, #h, 2 do
+        if h[i] ~= 'lu' then kv[#kv + 1] = h[i] .. '=' .. h[i + 1] end
+      end
       table.sort(kv)
       line = line .. ' ' .. table.concat(kv, ' ')
     elseif t == 'zset' then

@@ -459,7 +459,11 @@ repeat
     out[#out + 1] = k
     local t = redis.call('TYPE', k).ok
     if t == 'hash' then
-      for _, v in ipairs(redis.call('HGETALL', k)) do out[#out + 1] = v end
+      -- but "lu", the last use a worker writes after answering a call
+      local h = redis.call('HGETALL', k)
+      for i = 1, #h, 2 do
+        if h[i] ~= 'lu' then out[#out + 1] = h[i]; out[#out + 1] = h[i + 1] end
+      end
     elseif t == 'zset' then
       for _, v in ipairs(redis.call('ZRANGE', k, 0, -1)) do out[#out + 1] = v end
     elseif t == 'string' then
