@@ -77,10 +77,7 @@ makers_act(struct td_ctx *ctx, const char *minted_by, struct td_principal *p)
 int
 td_auth_token_current(const struct td_token *t, const struct td_token_ref *ref)
 {
-	/* its value, or the one a regenerate replaced while its grace window lasts */
-	return td_token_value_is(t->kid, t->signed_kind, t->secret, ref) ||
-	       (t->prev_expires_at_ms > td_now_ms() &&
-		td_token_value_is(t->prev_kid, t->prev_kind, t->prev_secret, ref));
+	return td_token_accepts(t, ref);
 }
 
 int

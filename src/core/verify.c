@@ -259,9 +259,7 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	 * under another key or kind) no longer matches it, but for the one a
 	 * regenerate with a grace window replaced, until the window ends (to
 	 * the millisecond, whatever the cache holds) */
-	if (!td_token_value_is(t->kid, t->signed_kind, t->secret, &ref) &&
-	    !(t->prev_expires_at_ms > td_now_ms() &&
-	      td_token_value_is(t->prev_kid, t->prev_kind, t->prev_secret, &ref)))
+	if (!td_token_accepts(t, &ref))
 		return TD_VERIFY_REGENERATED;
 	out->have_token = 1;
 	out->token_id = t->id;

@@ -333,3 +333,15 @@ def settle_last_use():
     request noted at most a second later, from its loop): after this, the
     Redis commands a refused request causes are its own."""
     time.sleep(1.3)
+
+
+def admin_with_space(stack, space_id, **fields):
+    """A session authenticated as the stack's admin, and a space it made
+    (fields beyond id and name: rate_limit, limits, ...)."""
+    s = requests.Session()
+    s.headers["Authorization"] = stack["admin"]
+    r = s.post(stack["nginx"].url("/v1/spaces"), timeout=10,
+               json={"space": dict({"id": space_id, "name": f"s{space_id}"}, **fields)})
+    assert r.status_code == 201, r.text
+    return s
+

@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from harness import running_stack
+from harness import admin_with_space, running_stack
 
 ROUNDS = int(os.environ.get("TOKEND_CONCURRENCY_ROUNDS", "2"))
 WRITERS = 6
@@ -29,15 +29,9 @@ SWO = "/public/v1/accounts/api-tokens"
 @pytest.fixture(scope="module")
 def env():
     with running_stack() as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
-        n = stack["nginx"]
-        # a rate limit far above what the writers send
-        r = s.post(n.url("/v1/spaces"), timeout=10,
-                   json={"space": {"id": SPACE, "name": "race", "rate_limit": 1000000,
-                                   "limits": {"write_rate": 1000000}}})
-        assert r.status_code == 201, r.text
-        stack["s"] = s
+        # rate limits far above what the writers send
+        stack["s"] = admin_with_space(stack, SPACE, rate_limit=1000000,
+                                      limits={"write_rate": 1000000})
         yield stack
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from harness import running_stack
+from harness import admin_with_space, running_stack
 
 SPACE = 51
 SWO = "/public/v1/accounts/api-tokens"
@@ -16,11 +16,7 @@ SWO = "/public/v1/accounts/api-tokens"
 @pytest.fixture(scope="module")
 def env():
     with running_stack(tokend_env={"TOKEND_LAST_USED_INTERVAL": "1"}) as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
-        assert s.post(stack["nginx"].url("/v1/spaces"), timeout=10,
-                      json={"space": {"id": SPACE, "name": "lu"}}).status_code == 201
-        stack["s"] = s
+        stack["s"] = admin_with_space(stack, SPACE)
         yield stack
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from harness import running_stack
+from harness import admin_with_space, running_stack
 
 SPACE = 9
 SWO = "/public/v1/accounts/api-tokens"
@@ -16,13 +16,9 @@ SWO = "/public/v1/accounts/api-tokens"
 @pytest.fixture(scope="module")
 def env():
     with running_stack() as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
+        s = admin_with_space(stack, SPACE, rate_limit=1000000, limits={"write_rate": 1000000})
         s.headers["X-Space-Id"] = str(SPACE)
         n = stack["nginx"]
-        assert s.post(n.url("/v1/spaces"), timeout=10, json={
-            "space": {"id": SPACE, "name": "q", "rate_limit": 1000000,
-                      "limits": {"write_rate": 1000000}}}).status_code == 201
         for i in range(150):
             r = s.post(n.url(SWO), timeout=10, json={
                 "name": f"t{i}", "description": "a" * 2000, "modules": []})

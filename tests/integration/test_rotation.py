@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from harness import running_stack
+from harness import admin_with_space, running_stack
 
 SPACE = 31
 
@@ -16,12 +16,7 @@ SPACE = 31
 @pytest.fixture(scope="module")
 def env():
     with running_stack() as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
-        r = s.post(stack["nginx"].url("/v1/spaces"), timeout=10,
-                   json={"space": {"id": SPACE, "name": "roll"}})
-        assert r.status_code == 201, r.text
-        stack["s"] = s
+        stack["s"] = admin_with_space(stack, SPACE)
         yield stack
 
 

@@ -7,7 +7,7 @@ import concurrent.futures
 import pytest
 import requests
 
-from harness import running_stack
+from harness import admin_with_space, running_stack
 
 SPACE = 41
 
@@ -15,13 +15,8 @@ SPACE = 41
 @pytest.fixture(scope="module")
 def env():
     with running_stack() as stack:
-        s = requests.Session()
-        s.headers["Authorization"] = stack["admin"]
-        r = s.post(stack["nginx"].url("/v1/spaces"), timeout=10, json={"space": {
-            "id": SPACE, "name": "uses", "rate_limit": 1000000,
-            "limits": {"write_rate": 1000000}}})
-        assert r.status_code == 201, r.text
-        stack["s"] = s
+        stack["s"] = admin_with_space(stack, SPACE, rate_limit=1000000,
+                                      limits={"write_rate": 1000000})
         yield stack
 
 

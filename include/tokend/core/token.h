@@ -149,6 +149,14 @@ int td_token_regenerate(struct td_token *t, const struct td_keyring *kr);
  * value being replaced is kept. */
 void td_token_keep_previous(struct td_token *t, int64_t until_ms);
 
+/* Whether ref presents a value a token accepts: its current one, or the
+ * one a regenerate replaced while its grace window (prev_until_ms) lasts.
+ * The one rule for the verify path (token facts) and management auth. */
+#define td_token_accepts(t, ref)                                                        \
+	(td_token_value_is((t)->kid, (t)->signed_kind, (t)->secret, (ref)) ||            \
+	 ((t)->prev_expires_at_ms > td_now_ms() &&                                        \
+	  td_token_value_is((t)->prev_kid, (t)->prev_kind, (t)->prev_secret, (ref))))
+
 /* Whether ref presents the value (kid, kind, secret), compared in constant
  * time. */
 int td_token_value_is(uint32_t kid, enum td_token_kind kind, const unsigned char *secret,
