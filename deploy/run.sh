@@ -45,15 +45,16 @@ wait_for redis redis-cli -s "$var/redis/redis.sock" ping
 
 export TOKEND_CONFIG=$root/deploy/tokend.conf
 export TOKEND_LISTEN=$var/tokend.sock
+export TOKEND_VERIFY_LISTEN=$var/verify.sock
 export TOKEND_REDIS_URL=unix://$var/redis/redis.sock
 export TOKEND_KEYRING_FILE=$var/keyring
 # first start: a signing key (mode 0600)
 [ -s "$var/keyring" ] || build/tokend keys generate 2>/dev/null
 build/tokend serve 2>>"$var/tokend.log" &
 tokend_pid=$!
-wait_for tokend test -S "$var/tokend.sock"
+wait_for tokend test -S "$var/tokend.sock" -a -S "$var/verify.sock"
 
-deploy/nginx/render.sh "$var/nginx" "$port" "$var/tokend.sock"
+deploy/nginx/render.sh "$var/nginx" "$port" "$var/tokend.sock" "$var/verify.sock"
 nginx -p "$var/nginx" -e "$var/nginx/error.log" -c "$var/nginx/nginx.conf" &
 nginx_pid=$!
 wait_for nginx curl -sf "http://127.0.0.1:$port/v1/health"

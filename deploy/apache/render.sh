@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders a private Apache setup around a shipped recipe:
 #   render.sh fcgid DIR PORT TOKEND_BIN TOKEND_CONFIG
-#   render.sh proxy-fcgi DIR PORT SOCKET
+#   render.sh proxy-fcgi DIR PORT SOCKET VERIFY_SOCKET
 #   render.sh authorizer DIR PORT TOKEND_PORT DOCROOT
 # then: apache2 -f DIR/httpd.conf -DFOREGROUND
 set -euo pipefail
@@ -25,12 +25,13 @@ fcgid)
     grep -q "$bin virtual" "$dir/tokend-site.conf"
     ;;
 proxy-fcgi)
-    socket=$4
+    socket=$4 verify_socket=$5
     modules="LoadModule proxy_module $mods/mod_proxy.so"
     modules+=$'\n'"LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so"
     sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
+        -e "s|unix:/run/tokend/verify.sock|unix:$verify_socket|" \
         "$here/tokend-proxy-fcgi.conf" > "$dir/tokend-site.conf"
-    grep -q "unix:$socket|" "$dir/tokend-site.conf"
+    grep -q "unix:$socket|" "$dir/tokend-site.conf" && grep -q "unix:$verify_socket|" "$dir/tokend-site.conf"
     ;;
 authorizer)
     tport=$4 docroot=$5

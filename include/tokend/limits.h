@@ -29,6 +29,7 @@
 
 /* Process model. */
 #define TD_WORKERS_MAX          256
+#define TD_MANAGEMENT_NICE_DEFAULT 10	/* with a verify pool (config management_nice) */
 #define TD_WORKER_CONNS_DEFAULT  64  /* FastCGI connections one worker multiplexes */
 #define TD_WORKER_CONNS_MAX     512  /* keeps every fd far below FD_SETSIZE (libfcgi uses select) */
 #define TD_RESPAWN_BACKOFF_MAX_MS 5000

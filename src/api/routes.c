@@ -3,11 +3,18 @@
 #include "tokend/api/admin.h"
 #include "tokend/server/app.h"
 
-const struct td_route td_routes[] = {
-	{ "health", TD_METHOD_GET, "/v1/health", TD_DIALECT_ADMIN, td_api_health },
-	{ "version", TD_METHOD_GET, "/v1/version", TD_DIALECT_ADMIN, td_api_version },
-	{ "verify", TD_METHOD_GET, "/v1/verify", TD_DIALECT_VERIFY, td_api_verify_get },
+/* What the verify pool serves too (a load balancer's health check included). */
+#define VERIFY_POOL_ROUTES \
+	{ "health", TD_METHOD_GET, "/v1/health", TD_DIALECT_ADMIN, td_api_health }, \
+	{ "version", TD_METHOD_GET, "/v1/version", TD_DIALECT_ADMIN, td_api_version }, \
+	{ "verify", TD_METHOD_GET, "/v1/verify", TD_DIALECT_VERIFY, td_api_verify_get }, \
 	{ "verify.post", TD_METHOD_POST, "/v1/verify", TD_DIALECT_VERIFY, td_api_verify_post },
+
+const struct td_route td_verify_routes[] = { VERIFY_POOL_ROUTES };
+const size_t td_verify_routes_count = sizeof(td_verify_routes) / sizeof(td_verify_routes[0]);
+
+const struct td_route td_routes[] = {
+	VERIFY_POOL_ROUTES
 
 	{ "spaces.list", TD_METHOD_GET, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_list },
 	{ "spaces.create", TD_METHOD_POST, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_create },

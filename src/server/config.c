@@ -46,6 +46,9 @@ struct config_key {
 
 static const struct config_key config_keys[] = {
 	STR(listen, 0, "auto | stdin | unix:/path | /path | host:port"),
+	STR(verify_listen, 0, "the verify path's own pool: unix:/path | /path | host:port; empty = none"),
+	INT(verify_workers, 0, TD_WORKERS_MAX, "workers of the verify pool; 0 = one per core"),
+	INT(management_nice, 0, 19, "with a verify pool: niceness of the management workers"),
 	{ "socket_mode", KEY_MODE, offsetof(struct td_config, socket_mode), sizeof(int),
 	  0, 0777, 0, "octal mode of a Unix listening socket" },
 	STR(socket_owner, 0, "user[:group] of a Unix listening socket"),
@@ -104,6 +107,7 @@ td_config_defaults(struct td_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->listen, "auto");
+	cfg->management_nice = TD_MANAGEMENT_NICE_DEFAULT;
 	cfg->socket_mode = 0660;
 	cfg->workers = 0;
 	cfg->worker_connections = TD_WORKER_CONNS_DEFAULT;
@@ -340,20 +344,24 @@ fail:
 	return rc;
 }
 
+/* key names the setting in errors; fd0 allows "auto" and "stdin" (a pool
+ * that may take the socket a process manager hands over on fd 0). */
 static int
-parse_listen(struct td_config *cfg, char *err, size_t errlen)
+parse_listen(const char *key, const char *v, int fd0, struct td_listen_addr *out,
+	     char *err, size_t errlen)
 {
-	const char *v = cfg->listen, *colon, *path = NULL;
+	const char *colon, *path = NULL;
 	long long port;
 	size_t hostlen;
 
-	if (strcmp(v, "auto") == 0) {
-		cfg->listen_kind = TD_LISTEN_AUTO;
-		snprintf(cfg->listen_path, sizeof(cfg->listen_path), "/run/tokend/tokend.sock");
+	memset(out, 0, sizeof(*out));
+	if (fd0 && strcmp(v, "auto") == 0) {
+		out->kind = TD_LISTEN_AUTO;
+		snprintf(out->path, sizeof(out->path), "/run/tokend/tokend.sock");
 		return 0;
 	}
-	if (strcmp(v, "stdin") == 0 || strcmp(v, "fd:0") == 0) {
-		cfg->listen_kind = TD_LISTEN_INHERIT;
+	if (fd0 && (strcmp(v, "stdin") == 0 || strcmp(v, "fd:0") == 0)) {
+		out->kind = TD_LISTEN_INHERIT;
 		return 0;
 	}
 	if (strncmp(v, "unix:", 5) == 0)
@@ -361,18 +369,19 @@ parse_listen(struct td_config *cfg, char *err, size_t errlen)
 	else if (v[0] == '/' || v[0] == '.')
 		path = v;
 	if (path != NULL) {
-		if (path[0] == '\0' || strlen(path) >= sizeof(cfg->listen_path)) {
-			snprintf(err, errlen, "invalid value for listen: socket path empty or longer than %zu bytes",
-				 sizeof(cfg->listen_path) - 1);
+		if (path[0] == '\0' || strlen(path) >= sizeof(out->path)) {
+			snprintf(err, errlen, "invalid value for %s: socket path empty or longer than %zu bytes",
+				 key, sizeof(out->path) - 1);
 			return -1;
 		}
-		cfg->listen_kind = TD_LISTEN_UNIX;
-		memcpy(cfg->listen_path, path, strlen(path) + 1);
+		out->kind = TD_LISTEN_UNIX;
+		memcpy(out->path, path, strlen(path) + 1);
 		return 0;
 	}
 	colon = strrchr(v, ':');
 	if (colon == NULL || td_parse_int64(colon + 1, strlen(colon + 1), 1, 65535, &port) != 0) {
-		snprintf(err, errlen, "invalid value for listen: want auto, stdin, unix:/path or host:port");
+		snprintf(err, errlen, "invalid value for %s: want %sunix:/path or host:port", key,
+			 fd0 ? "auto, stdin, " : "");
 		return -1;
 	}
 	hostlen = (size_t)(colon - v);
@@ -380,14 +389,43 @@ parse_listen(struct td_config *cfg, char *err, size_t errlen)
 		v++;
 		hostlen -= 2;
 	}
-	if (hostlen == 0 || hostlen >= sizeof(cfg->listen_host)) {
-		snprintf(err, errlen, "invalid value for listen: missing host in host:port");
+	if (hostlen == 0 || hostlen >= sizeof(out->host)) {
+		snprintf(err, errlen, "invalid value for %s: missing host in host:port", key);
 		return -1;
 	}
-	memcpy(cfg->listen_host, v, hostlen);
-	cfg->listen_host[hostlen] = '\0';
-	cfg->listen_port = (int)port;
-	cfg->listen_kind = TD_LISTEN_TCP;
+	memcpy(out->host, v, hostlen);
+	out->host[hostlen] = '\0';
+	out->port = (int)port;
+	out->kind = TD_LISTEN_TCP;
+	return 0;
+}
+
+/* Two pools on one address would take each other's connections. */
+static int
+same_address(const struct td_listen_addr *a, const struct td_listen_addr *b)
+{
+	if (a->kind == TD_LISTEN_TCP && b->kind == TD_LISTEN_TCP)
+		return a->port == b->port;
+	if ((a->kind == TD_LISTEN_UNIX || a->kind == TD_LISTEN_AUTO) && b->kind == TD_LISTEN_UNIX)
+		return strcmp(a->path, b->path) == 0;
+	return 0;
+}
+
+static int
+resolve_listeners(struct td_config *cfg, char *err, size_t errlen)
+{
+	if (parse_listen("listen", cfg->listen, 1, &cfg->listen_at, err, errlen) != 0)
+		return -1;
+	memset(&cfg->verify_listen_at, 0, sizeof(cfg->verify_listen_at));
+	if (cfg->verify_listen[0] == '\0')
+		return 0;
+	if (parse_listen("verify_listen", cfg->verify_listen, 0, &cfg->verify_listen_at,
+			 err, errlen) != 0)
+		return -1;
+	if (same_address(&cfg->listen_at, &cfg->verify_listen_at)) {
+		snprintf(err, errlen, "invalid value for verify_listen: the same address as listen");
+		return -1;
+	}
 	return 0;
 }
 
@@ -420,14 +458,16 @@ td_config_finish(struct td_config *cfg, char *err, size_t errlen)
 	long cores;
 	int rc;
 
-	if (parse_listen(cfg, err, errlen) != 0)
+	if (resolve_listeners(cfg, err, errlen) != 0)
 		return -1;
 	if (cfg->socket_owner[0] != '\0' && check_owner(cfg->socket_owner, err, errlen) != 0)
 		return -1;
-	if (cfg->workers == 0) {
-		cores = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->workers = cores < 1 ? 1 : cores > TD_WORKERS_MAX ? TD_WORKERS_MAX : (int)cores;
-	}
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cores = cores < 1 ? 1 : cores > TD_WORKERS_MAX ? TD_WORKERS_MAX : cores;
+	if (cfg->workers == 0)
+		cfg->workers = (int)cores;
+	if (cfg->verify_workers == 0)
+		cfg->verify_workers = (int)cores;
 	if (cfg->redis_password_file[0] != '\0') {
 		if (read_small_file(cfg->redis_password_file, secret, sizeof(secret), &len,
 				    err, errlen) != 0)

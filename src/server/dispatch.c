@@ -202,8 +202,10 @@ parse_body(struct td_ctx *ctx, struct td_request *req, const char **code, char *
 }
 
 static void
-route_and_handle(struct td_ctx *ctx, struct td_request *req)
+route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind pool)
 {
+	const struct td_route *routes = pool == TD_POOL_VERIFY ? td_verify_routes : td_routes;
+	size_t nroutes = pool == TD_POOL_VERIFY ? td_verify_routes_count : td_routes_count;
 	char uribuf[TD_PATH_MAX + TD_QUERY_MAX + 2], msg[192];
 	enum td_target_status tst;
 	const char *uri, *method, *code = NULL, *cmsg = NULL;
@@ -241,10 +243,12 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req)
 			td_respond_error(req, 500, "internal", NULL, "internal error");
 		return;
 	}
-	switch (td_router_match(td_routes, td_routes_count, req->method, req->target.segments,
+	switch (td_router_match(routes, nroutes, req->method, req->target.segments,
 				req->target.nsegments, &req->match)) {
 	case TD_MATCH_NOT_FOUND:
-		td_respond_error(req, 404, "route_not_found", NULL, "no such endpoint");
+		td_respond_error(req, 404, "route_not_found", NULL,
+				 pool == TD_POOL_VERIFY ? "this listener serves the verify path only"
+							: "no such endpoint");
 		return;
 	case TD_MATCH_BAD_METHOD:
 		td_respond_error(req, 405, "method_not_allowed", NULL,
@@ -271,14 +275,15 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req)
 }
 
 void
-td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx)
+td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
+	    enum td_pool_kind pool)
 {
 	request_reset(req, fcgx);
 	req->before_response = td_store_write_barrier;
 	req->before_response_arg = ctx->store;
 	req->rate_limit = ctx->cfg->rate_limit_requests;
 	request_id_assign(req);
-	route_and_handle(ctx, req);
+	route_and_handle(ctx, req, pool);
 	if (!req->responded) {
 		td_log_error("route %s sent no response", req->route_name);
 		td_respond_error(req, 500, "internal", NULL, "internal error");

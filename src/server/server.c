@@ -35,13 +35,24 @@ struct slot {
 	int backoff_ms;
 };
 
+/* Workers sharing one listening socket. The verify pool, when configured,
+ * has its own socket and processes, so a verify never queues behind a
+ * management request a worker is busy with. */
+struct pool {
+	enum td_pool_kind kind;
+	const char *name;		/* in log lines */
+	int listen_fd;
+	int owns_path;			/* we created the Unix socket: unlink at exit */
+	char path[108];
+	struct slot slots[TD_WORKERS_MAX];
+	int nslots;
+};
+
 struct supervisor {
 	struct td_config cfg;
 	const struct td_config_source *src;
-	int listen_fd;
-	int owns_path;			/* we created the Unix socket: unlink at exit */
-	struct slot slots[TD_WORKERS_MAX];
-	int nslots;
+	struct pool pools[TD_POOL__MAX];
+	int npools;
 };
 
 static long long
@@ -89,7 +100,7 @@ apply_owner(const char *path, const char *owner)
 }
 
 static int
-listen_unix(struct supervisor *s)
+listen_unix(const struct td_config *cfg, const char *path, int *owns_path)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -98,7 +109,7 @@ listen_unix(struct supervisor *s)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->cfg.listen_path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -111,29 +122,29 @@ listen_unix(struct supervisor *s)
 		unlink(sa.sun_path);
 	}
 	/* bind under a umask so the socket never exists with a wider mode */
-	old_umask = umask(0777 & ~(mode_t)s->cfg.socket_mode);
+	old_umask = umask(0777 & ~(mode_t)cfg->socket_mode);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		umask(old_umask);
 		goto fail;
 	}
 	umask(old_umask);
-	s->owns_path = 1;
-	if (chmod(sa.sun_path, (mode_t)s->cfg.socket_mode) != 0)
+	*owns_path = 1;
+	if (chmod(sa.sun_path, (mode_t)cfg->socket_mode) != 0)
 		goto fail;
-	if (s->cfg.socket_owner[0] != '\0' && apply_owner(sa.sun_path, s->cfg.socket_owner) != 0)
+	if (cfg->socket_owner[0] != '\0' && apply_owner(sa.sun_path, cfg->socket_owner) != 0)
 		goto fail;
 	if (listen(fd, LISTEN_BACKLOG) != 0)
 		goto fail;
 	return fd;
 fail:
-	td_log_error("%s: %s", s->cfg.listen_path, strerror(errno));
+	td_log_error("%s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
 }
 
 static int
-listen_tcp(struct supervisor *s)
+listen_tcp(const struct td_listen_addr *at, const char *text)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
@@ -142,16 +153,16 @@ listen_tcp(struct supervisor *s)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%d", s->cfg.listen_port);
-	rc = getaddrinfo(s->cfg.listen_host, port, &hints, &res);
+	snprintf(port, sizeof(port), "%d", at->port);
+	rc = getaddrinfo(at->host, port, &hints, &res);
 	if (rc != 0) {
-		td_log_error("%s: %s", s->cfg.listen, gai_strerror(rc));
+		td_log_error("%s: %s", text, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
-		td_log_error("%s: %s", s->cfg.listen, strerror(errno));
+		td_log_error("%s: %s", text, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -161,17 +172,18 @@ listen_tcp(struct supervisor *s)
 }
 
 static int
-open_listener(struct supervisor *s)
+open_listener(const struct td_config *cfg, const struct td_listen_addr *at, const char *text,
+	      struct pool *p)
 {
 	int fd = -1, flags;
 
-	switch (s->cfg.listen_kind) {
+	switch (at->kind) {
 	case TD_LISTEN_AUTO:
 		if (td_fd_is_listening_socket(0)) {
 			fd = 0;
 			td_log_info("serving the listening socket inherited on fd 0");
 		} else {
-			fd = listen_unix(s);
+			fd = listen_unix(cfg, at->path, &p->owns_path);
 		}
 		break;
 	case TD_LISTEN_INHERIT:
@@ -182,10 +194,10 @@ open_listener(struct supervisor *s)
 		fd = 0;
 		break;
 	case TD_LISTEN_UNIX:
-		fd = listen_unix(s);
+		fd = listen_unix(cfg, at->path, &p->owns_path);
 		break;
 	case TD_LISTEN_TCP:
-		fd = listen_tcp(s);
+		fd = listen_tcp(at, text);
 		break;
 	case TD_LISTEN__MAX:
 		break;
@@ -196,14 +208,21 @@ open_listener(struct supervisor *s)
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
 		td_log_error("cannot make the listener non-blocking: %s", strerror(errno));
+		if (fd != 0)
+			close(fd);
 		return -1;
 	}
+	snprintf(p->path, sizeof(p->path), "%s", at->path);
+	td_log_info("%s workers listening on %s", p->name,
+		    fd == 0 ? "fd 0" : at->kind == TD_LISTEN_TCP ? text : at->path);
 	return fd;
 }
 
 static void
-start_worker(struct supervisor *s, struct slot *slot)
+start_worker(struct supervisor *s, struct pool *p, struct slot *slot)
 {
+	int i;
+
 	sigset_t none;
 	pid_t pid;
 
@@ -216,26 +235,50 @@ start_worker(struct supervisor *s, struct slot *slot)
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Verifies come first for the CPU: management work (a long list)
+		 * takes what they leave. Relative and only lowering: it needs no
+		 * privilege whatever niceness tokend was started with. */
+		errno = 0;
+		if (s->npools > TD_POOL_VERIFY && p->kind == TD_POOL_MAIN &&
+		    nice(s->cfg.management_nice) == -1 && errno != 0)
+			td_log_warn("management_nice: %s", strerror(errno));
+		/* a worker holds only its own pool's socket */
+		for (i = 0; i < s->npools; i++)
+			if (&s->pools[i] != p && s->pools[i].listen_fd >= 0)
+				close(s->pools[i].listen_fd);
 		/* exit, not _exit: LeakSanitizer checks a worker as it ends */
-		exit(td_worker_run(&s->cfg, s->src, s->listen_fd));
+		exit(td_worker_run(&s->cfg, s->src, p->listen_fd, p->kind));
 	}
 	slot->pid = pid;
 	slot->started_ms = now_ms();
 	slot->respawn_at_ms = 0;
 }
 
+static struct slot *
+find_slot(struct supervisor *s, pid_t pid, struct pool **pool)
+{
+	int i, j;
+
+	for (i = 0; i < s->npools; i++)
+		for (j = 0; j < TD_WORKERS_MAX; j++)
+			if (s->pools[i].slots[j].pid == pid) {
+				*pool = &s->pools[i];
+				return &s->pools[i].slots[j];
+			}
+	return NULL;
+}
+
 static void
 reap(struct supervisor *s, int stopping)
 {
 	struct slot *slot;
+	struct pool *p = NULL;
 	long long lived;
 	pid_t pid;
-	int status, i;
+	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0, slot = NULL; i < TD_WORKERS_MAX; i++)
-			if (s->slots[i].pid == pid)
-				slot = &s->slots[i];
+		slot = find_slot(s, pid, &p);
 		if (slot == NULL)
 			continue;
 		slot->pid = 0;
@@ -244,7 +287,7 @@ reap(struct supervisor *s, int stopping)
 		if (WIFSIGNALED(status))
 			td_log_error("worker %ld killed by signal %d; replacing it", (long)pid,
 				     WTERMSIG(status));
-		else if (slot - s->slots < s->nslots)
+		else if (slot - p->slots < p->nslots)
 			td_log_error("worker %ld exited with status %d; replacing it", (long)pid,
 				     WEXITSTATUS(status));
 		lived = now_ms() - slot->started_ms;
@@ -265,15 +308,21 @@ static int
 start_due(struct supervisor *s)
 {
 	long long now = now_ms(), wait = 1000;
-	int i;
+	struct slot *slot;
+	struct pool *p;
+	int i, j;
 
-	for (i = 0; i < s->nslots; i++) {
-		if (s->slots[i].pid != 0)
-			continue;
-		if (s->slots[i].respawn_at_ms <= now)
-			start_worker(s, &s->slots[i]);
-		else if (s->slots[i].respawn_at_ms - now < wait)
-			wait = s->slots[i].respawn_at_ms - now;
+	for (i = 0; i < s->npools; i++) {
+		p = &s->pools[i];
+		for (j = 0; j < p->nslots; j++) {
+			slot = &p->slots[j];
+			if (slot->pid != 0)
+				continue;
+			if (slot->respawn_at_ms <= now)
+				start_worker(s, p, slot);
+			else if (slot->respawn_at_ms - now < wait)
+				wait = slot->respawn_at_ms - now;
+		}
 	}
 	return (int)wait;
 }
@@ -281,11 +330,25 @@ start_due(struct supervisor *s)
 static void
 signal_workers(struct supervisor *s, int sig)
 {
+	int i, j;
+
+	for (i = 0; i < s->npools; i++)
+		for (j = 0; j < TD_WORKERS_MAX; j++)
+			if (s->pools[i].slots[j].pid != 0)
+				kill(s->pools[i].slots[j].pid, sig);
+}
+
+/* A reload changes a pool's size: extra workers finish their requests and
+ * go; new ones are started by start_due. */
+static void
+resize_pool(struct pool *p, int n)
+{
 	int i;
 
-	for (i = 0; i < TD_WORKERS_MAX; i++)
-		if (s->slots[i].pid != 0)
-			kill(s->slots[i].pid, sig);
+	for (i = n; i < p->nslots; i++)
+		if (p->slots[i].pid != 0)
+			kill(p->slots[i].pid, SIGTERM);
+	p->nslots = n;
 }
 
 static void
@@ -294,38 +357,43 @@ reload(struct supervisor *s)
 	static struct td_keyring check;
 	struct td_config next;
 	char err[512];
-	int i;
 
 	if (td_config_load(&next, s->src->path, s->src->explicit_path, err, sizeof(err)) != 0 ||
 	    td_keyring_load(&check, next.keyring_file, err, sizeof(err)) != 0) {
 		td_log_error("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	if (strcmp(next.listen, s->cfg.listen) != 0 || next.socket_mode != s->cfg.socket_mode ||
+	if (strcmp(next.listen, s->cfg.listen) != 0 ||
+	    strcmp(next.verify_listen, s->cfg.verify_listen) != 0 ||
+	    next.socket_mode != s->cfg.socket_mode ||
 	    strcmp(next.socket_owner, s->cfg.socket_owner) != 0 ||
 	    next.worker_connections != s->cfg.worker_connections)
-		td_log_warn("listen, socket and worker_connections changes take effect on restart");
+		td_log_warn("listen, verify_listen, socket and worker_connections changes take effect on restart");
 	td_keyring_wipe(&check);
-	/* Extra workers finish their requests and go; new ones start below. */
-	for (i = next.workers; i < s->nslots; i++)
-		if (s->slots[i].pid != 0)
-			kill(s->slots[i].pid, SIGTERM);
+	/* the sockets and the slot arrays were made at start; they stay */
 	snprintf(next.listen, sizeof(next.listen), "%s", s->cfg.listen);
+	next.listen_at = s->cfg.listen_at;
+	snprintf(next.verify_listen, sizeof(next.verify_listen), "%s", s->cfg.verify_listen);
+	next.verify_listen_at = s->cfg.verify_listen_at;
 	next.worker_connections = s->cfg.worker_connections;
 	s->cfg = next;
-	s->nslots = next.workers;
+	resize_pool(&s->pools[TD_POOL_MAIN], next.workers);
+	if (s->npools > TD_POOL_VERIFY)
+		resize_pool(&s->pools[TD_POOL_VERIFY], next.verify_workers);
 	signal_workers(s, SIGHUP);
-	td_log_info("configuration reloaded: %d workers", s->nslots);
+	td_log_info("configuration reloaded: %d workers%s", next.workers,
+		    s->npools > TD_POOL_VERIFY ? " and the verify pool's" : "");
 }
 
 static int
 any_running(const struct supervisor *s)
 {
-	int i;
+	int i, j;
 
-	for (i = 0; i < TD_WORKERS_MAX; i++)
-		if (s->slots[i].pid != 0)
-			return 1;
+	for (i = 0; i < s->npools; i++)
+		for (j = 0; j < TD_WORKERS_MAX; j++)
+			if (s->pools[i].slots[j].pid != 0)
+				return 1;
 	return 0;
 }
 
@@ -335,6 +403,7 @@ shutdown_workers(struct supervisor *s, const sigset_t *set)
 	long long deadline = now_ms() + s->cfg.shutdown_timeout_ms, left;
 	struct timespec ts;
 	siginfo_t info;
+	int i;
 
 	td_log_info("stopping: letting in-flight requests finish");
 	signal_workers(s, SIGTERM);
@@ -349,8 +418,64 @@ shutdown_workers(struct supervisor *s, const sigset_t *set)
 		signal_workers(s, SIGKILL);
 		while (any_running(s) && waitpid(-1, NULL, 0) > 0)
 			reap(s, 1);
-		memset(s->slots, 0, sizeof(s->slots));
+		for (i = 0; i < s->npools; i++)
+			memset(s->pools[i].slots, 0, sizeof(s->pools[i].slots));
 	}
+}
+
+/* spawn-fcgi, mod_fcgid: a socket handed over on fd 0 means the process
+ * manager owns the process model (mod_fcgid starts several of us, which
+ * could not share one verify socket), so there is no verify pool. */
+static int
+inherits_socket(const struct td_config *cfg)
+{
+	return cfg->listen_at.kind == TD_LISTEN_INHERIT ||
+	       (cfg->listen_at.kind == TD_LISTEN_AUTO && td_fd_is_listening_socket(0));
+}
+
+static int
+open_pools(struct supervisor *s)
+{
+	int split = s->cfg.verify_listen[0] != '\0' && !inherits_socket(&s->cfg);
+	struct pool *p = &s->pools[TD_POOL_MAIN];
+
+	if (s->cfg.verify_listen[0] != '\0' && !split)
+		td_log_info("verify_listen ignored: serving a socket handed over on fd 0");
+	p->kind = TD_POOL_MAIN;
+	p->name = split ? "management" : "all";
+	p->nslots = s->cfg.workers;
+	s->npools = 1;
+	if ((p->listen_fd = open_listener(&s->cfg, &s->cfg.listen_at, s->cfg.listen, p)) < 0)
+		return -1;
+	if (!split)
+		return 0;
+	p = &s->pools[TD_POOL_VERIFY];
+	p->kind = TD_POOL_VERIFY;
+	p->name = "verify";
+	p->nslots = s->cfg.verify_workers;
+	s->npools = 2;
+	p->listen_fd = open_listener(&s->cfg, &s->cfg.verify_listen_at, s->cfg.verify_listen, p);
+	return p->listen_fd < 0 ? -1 : 0;
+}
+
+static void
+close_pools(struct supervisor *s)
+{
+	int i;
+
+	for (i = 0; i < s->npools; i++)
+		if (s->pools[i].listen_fd >= 0)
+			close(s->pools[i].listen_fd);
+}
+
+static void
+unlink_sockets(struct supervisor *s)
+{
+	int i;
+
+	for (i = 0; i < s->npools; i++)
+		if (s->pools[i].owns_path)
+			unlink(s->pools[i].path);
 }
 
 int
@@ -360,12 +485,13 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 	struct timespec ts;
 	siginfo_t info;
 	sigset_t set;
-	int sig, wait_ms;
+	int sig, wait_ms, i;
 
 	memset(&s, 0, sizeof(s));
+	for (i = 0; i < TD_POOL__MAX; i++)
+		s.pools[i].listen_fd = -1;
 	s.cfg = *cfg;
 	s.src = src;
-	s.nslots = cfg->workers;
 	td_log_set_role("supervisor");
 
 	sigemptyset(&set);
@@ -376,13 +502,16 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s.listen_fd = open_listener(&s);
-	if (s.listen_fd < 0)
+	if (open_pools(&s) != 0) {
+		close_pools(&s);
+		unlink_sockets(&s);
 		return 1;
-	td_log_info("tokend listening on %s with %d workers",
-		    s.listen_fd == 0 ? "fd 0" : s.cfg.listen_kind == TD_LISTEN_TCP ? s.cfg.listen
-										: s.cfg.listen_path,
-		    s.nslots);
+	}
+	if (s.npools > TD_POOL_VERIFY)
+		td_log_info("tokend started: %d management workers, %d verify workers",
+			    s.pools[TD_POOL_MAIN].nslots, s.pools[TD_POOL_VERIFY].nslots);
+	else
+		td_log_info("tokend started: %d workers", s.pools[TD_POOL_MAIN].nslots);
 	for (;;) {
 		wait_ms = start_due(&s);
 		ts.tv_sec = wait_ms / 1000;
@@ -394,10 +523,9 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 			reload(&s);
 		reap(&s, 0);
 	}
-	close(s.listen_fd);
+	close_pools(&s);
 	shutdown_workers(&s, &set);
-	if (s.owns_path)
-		unlink(s.cfg.listen_path);
+	unlink_sockets(&s);
 	td_log_info("stopped");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ struct worker {
 	struct td_ctx ctx;
 	struct td_request req;
 	int listen_fd;
+	enum td_pool_kind pool;
 	FCGX_Request *conns;		/* cfg.worker_connections slots; ipcFd < 0 = free */
 	int nconns;
 	struct pollfd *pfds;
@@ -134,7 +136,7 @@ serve_one(struct worker *w, FCGX_Request *conn)
 		conn->ipcFd = -1;
 		return;
 	}
-	td_dispatch(&w->ctx, &w->req, conn);
+	td_dispatch(&w->ctx, &w->req, conn, w->pool);
 	if (w->req.close_connection)
 		conn->keepConnection = 0;
 	FCGX_Finish_r(conn);
@@ -285,14 +287,19 @@ poll_round(struct worker *w, const sigset_t *wait_mask, int accepting, int timeo
 }
 
 int
-td_worker_run(const struct td_config *cfg, const struct td_config_source *src, int listen_fd)
+td_worker_run(const struct td_config *cfg, const struct td_config_source *src, int listen_fd,
+	      enum td_pool_kind pool)
 {
 	static struct worker w;		/* one per process; too large for the stack */
 	sigset_t wait_mask;
 	int i, rc = 1;
 
 	memset(&w, 0, sizeof(w));
-	td_log_set_role("worker");
+	w.pool = pool;
+	td_log_set_role(pool == TD_POOL_VERIFY ? "verify-worker" : "worker");
+	/* ps, top and the tests tell the pools apart by the process name */
+	if (pool == TD_POOL_VERIFY)
+		(void)prctl(PR_SET_NAME, "tokend-verify", 0, 0, 0);
 	if (install_signals(&wait_mask) != 0 || worker_init(&w, cfg, src, listen_fd) != 0) {
 		td_log_error("worker setup failed: %s", strerror(errno));
 		goto done;

@@ -59,6 +59,7 @@ struct td_store {
 	long long next_tracking_ms;	/* monotonic; no new setup before this */
 	int tracking_reported;		/* log a refusal once */
 	int barrier_pending;		/* a record changed; no round trip since */
+	long long last_use_ms;		/* monotonic; when a command last began */
 };
 
 long long store_now_ms(void);

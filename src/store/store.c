@@ -7,6 +7,7 @@
  * request while Redis is down.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,13 +200,40 @@ fail:
 	return NULL;
 }
 
+/* A connection idle this long is checked before use: Redis closes its
+ * clients when it restarts (or times them out), and a command sent into a
+ * closed connection fails the request that sent it. Busy connections skip
+ * the check (no syscall on the hot path). */
+#define STORE_IDLE_CHECK_MS 100
+
+/* 1 when the peer closed an idle connection: nothing is owed on it (no
+ * reply pending, invalidations arrive on their own connection), so
+ * anything readable is the end of the stream or an error. */
+static int
+idle_connection_closed(struct td_store *store, long long now)
+{
+	struct pollfd pfd = { .fd = store->redis->fd, .events = POLLIN };
+
+	if (now - store->last_use_ms < STORE_IDLE_CHECK_MS)
+		return 0;
+	return poll(&pfd, 1, 0) != 0;
+}
+
 int
 td_store_connect(struct td_store *store)
 {
+	long long now = store_now_ms();
 	char why[128];
 
-	if (store->redis != NULL)
-		return 0;
+	if (store->redis != NULL) {
+		if (!idle_connection_closed(store, now)) {
+			store->last_use_ms = now;
+			return 0;
+		}
+		td_log_info("redis closed an idle connection; reconnecting");
+		store_disconnect(store);
+	}
+	store->last_use_ms = now;
 	if (store_now_ms() < store->next_attempt_ms)
 		return -1;
 	if ((store->redis = store_open(store, why, sizeof(why))) == NULL) {

@@ -38,7 +38,7 @@ def tokend(workdir, redis):
 
 @pytest.fixture
 def nginx(workdir, tokend):
-    n = Nginx(workdir, tokend.socket).start()
+    n = Nginx(workdir, tokend.socket, tokend.verify_socket).start()
     yield n
     n.stop()
 
@@ -50,7 +50,7 @@ def stack():
     os.chmod(d, 0o755)
     r = Redis(d).start()
     t = Tokend(d, r.url).start()
-    n = Nginx(d, t.socket).start()
+    n = Nginx(d, t.socket, t.verify_socket).start()
     yield {"redis": r, "tokend": t, "nginx": n, "dir": d}
     n.stop()
     t.stop()

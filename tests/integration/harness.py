@@ -50,6 +50,27 @@ def children(pid):
         return []
 
 
+def process_name(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def reachable(address):
+    """A Unix socket path or host:port that accepts a connection."""
+    if address.startswith("/"):
+        if not os.path.exists(address):
+            return False
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(address)
+        return True
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=1):
+        return True
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -114,13 +135,23 @@ def create_admin_pat(workdir, redis_url):
 
 
 class Tokend:
-    """tokend serve with the shipped deploy/tokend.conf and TOKEND_* overrides."""
+    """tokend serve with the shipped deploy/tokend.conf and TOKEND_* overrides:
+    as shipped, the verify path has its own pool (verify.sock, 2 workers)
+    unless listen is TCP or env sets TOKEND_VERIFY_LISTEN (empty: no pool)."""
 
     def __init__(self, workdir, redis_url, workers=2, listen=None, env=None, config=None):
         self.workdir = workdir
         self.redis_url = redis_url
         self.socket = os.path.join(workdir, "tokend.sock")
         self.listen = listen or self.socket
+        env = dict(env or {})
+        if "TOKEND_VERIFY_LISTEN" not in env:
+            env["TOKEND_VERIFY_LISTEN"] = (os.path.join(workdir, "verify.sock")
+                                           if self.listen.startswith("/") else "")
+        env.setdefault("TOKEND_VERIFY_WORKERS", "2")
+        # where the verify path is served: the verify pool's address, else the main one
+        self.verify_listen = env["TOKEND_VERIFY_LISTEN"] or self.listen
+        self.verify_socket = self.verify_listen if self.verify_listen.startswith("/") else None
         self.log_path = os.path.join(workdir, "tokend.log")
         self.env = dict(os.environ)
         self.env.update({
@@ -139,7 +170,7 @@ class Tokend:
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1",
         })
-        self.env.update(env or {})
+        self.env.update(env)
         self.proc = None
 
     def start(self, wait=True):
@@ -151,22 +182,18 @@ class Tokend:
         return self
 
     def listening(self):
-        if self.listen.startswith("/"):
-            if not os.path.exists(self.listen):
-                return False
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(self.listen)
-            return True
-        host, port = self.listen.rsplit(":", 1)
-        with socket.create_connection((host, int(port)), timeout=1):
-            return True
+        return reachable(self.listen) and reachable(self.verify_listen)
 
     @property
     def pid(self):
         return self.proc.pid
 
     def workers(self):
-        return children(self.proc.pid)
+        """The workers of the main pool (all but the verify path's)."""
+        return [p for p in children(self.proc.pid) if process_name(p) != "tokend-verify"]
+
+    def verify_workers(self):
+        return [p for p in children(self.proc.pid) if process_name(p) == "tokend-verify"]
 
     def signal(self, sig):
         self.proc.send_signal(sig)
@@ -193,16 +220,18 @@ class Tokend:
 class Nginx:
     """nginx with deploy/nginx/tokend.conf, rendered by deploy/nginx/render.sh."""
 
-    def __init__(self, workdir, socket_path):
+    def __init__(self, workdir, socket_path, verify_socket=None):
         self.dir = os.path.join(workdir, "nginx")
         self.port = free_port()
         self.socket = socket_path
+        # upstream tokend_verify: tokend's verify pool, else the same socket
+        self.verify_socket = verify_socket or socket_path
         self.proc = None
         self.base = f"http://127.0.0.1:{self.port}"
 
     def start(self, *extra_ports):
         subprocess.run([os.path.join(DEPLOY, "nginx", "render.sh"), self.dir, str(self.port),
-                        self.socket, *map(str, extra_ports)], check=True)
+                        self.socket, self.verify_socket, *map(str, extra_ports)], check=True)
         self.before_launch()
         self.proc = subprocess.Popen(
             ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
@@ -291,7 +320,7 @@ def running_stack(nginx_class=None, tokend_env=None):
     try:
         admin = create_admin_pat(d, r.url)
         t = Tokend(d, r.url, env=tokend_env).start()
-        n = (nginx_class or Nginx)(d, t.socket).start()
+        n = (nginx_class or Nginx)(d, t.socket, t.verify_socket).start()
         yield {"dir": d, "redis": r, "tokend": t, "nginx": n, "admin": admin}
     finally:
         if n is not None:
@@ -305,10 +334,12 @@ def running_stack(nginx_class=None, tokend_env=None):
 
 
 def start_authorizer(workdir, redis_url):
-    """A tokend on a TCP port for Apache's FastCGI authorizer (mod_authnz_fcgi
-    speaks only TCP), logging to its own file: (port, tokend)."""
+    """A tokend whose verify pool listens on a TCP port for Apache's FastCGI
+    authorizer (mod_authnz_fcgi speaks only TCP), as the recipe says, logging
+    to its own file: (port, tokend)."""
     port = free_port()
-    authz = Tokend(workdir, redis_url, listen=f"127.0.0.1:{port}")
+    authz = Tokend(workdir, redis_url, listen=os.path.join(workdir, "authz.sock"),
+                   env={"TOKEND_VERIFY_LISTEN": f"127.0.0.1:{port}"})
     authz.log_path = os.path.join(workdir, "authorizer.log")
     authz.start()
     return port, authz

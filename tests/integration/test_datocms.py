@@ -263,7 +263,7 @@ def test_rate_limit_headers_on_every_answer_and_429(workdir, redis):
     admin = create_admin_pat(workdir, redis.url)
     t = Tokend(workdir, redis.url, env={"TOKEND_RATE_LIMIT_REQUESTS": "5",
                                         "TOKEND_RATE_LIMIT_WINDOW_MS": "60000"}).start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     env = {"nginx": n, "admin": admin}
     try:
         requests.post(n.url("/v1/spaces"), headers={"Authorization": admin}, timeout=10,

@@ -107,7 +107,7 @@ def test_apache_mod_fcgid(workdir, redis):
 def test_apache_mod_proxy_fcgi(workdir, redis):
     env = {"TOKEND_SOCKET_OWNER": "nobody:nogroup"} if IS_ROOT else {"TOKEND_SOCKET_MODE": "0666"}
     tokend = Tokend(workdir, redis.url, env=env).start()
-    apache = Apache(workdir, "proxy-fcgi", tokend.socket)
+    apache = Apache(workdir, "proxy-fcgi", tokend.socket, tokend.verify_socket)
     try:
         wait_until(lambda: requests.get(apache.url("/v1/health"), timeout=5).status_code == 200,
                    timeout=15, what="Apache + mod_proxy_fcgi")

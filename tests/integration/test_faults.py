@@ -68,7 +68,7 @@ class Load:
 def stack(workdir, redis, **env):
     admin = create_admin_pat(workdir, redis.url)
     t = Tokend(workdir, redis.url, env=env).start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     h = {"Authorization": admin}
     requests.post(n.url("/v1/spaces"), headers=h, json={"space": {"id": 1, "name": "f", "limits": {
         "write_rate": 1000000, "tokens": 1000000}}}, timeout=5)

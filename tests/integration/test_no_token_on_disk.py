@@ -106,7 +106,7 @@ def disk():
         tport, authz = start_authorizer(d, redis.url)
         docroot = docroot_with(d, {"v2/cdn/stories": '{"stories":[]}'})
         apaches = {"apache-authorizer": Apache(d, "authorizer", str(tport), docroot),
-                   "apache-proxy-fcgi": Apache(d, "proxy-fcgi", tokend.socket)}
+                   "apache-proxy-fcgi": Apache(d, "proxy-fcgi", tokend.socket, tokend.verify_socket)}
         if not SANITIZED:     # Apache runs its own copy of tokend: the plain build
             import pwd
             owner = pwd.getpwnam("nobody").pw_uid if IS_ROOT else None

@@ -53,7 +53,7 @@ def test_unresponsive_redis_times_out(workdir, redis):
     black_hole.listen(16)
     port = black_hole.getsockname()[1]
     t = Tokend(workdir, f"redis://127.0.0.1:{port}/0").start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     try:
         started = time.monotonic()
         r = health(n)
@@ -143,7 +143,7 @@ def test_sighup_reloads_without_dropping_requests(workdir, redis):
     with open(conf, "w") as f:
         f.write(shipped)
     t = Tokend(workdir, redis.url, config=conf).start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     try:
         payload = json.dumps({"pad": "x" * 200})
         big = lambda: requests.get(n.url("/v1/version"), data=payload, timeout=5,  # noqa: E731
@@ -187,7 +187,7 @@ def test_one_worker_many_kept_connections(workdir, redis):
     """nginx keeps up to 32 idle connections per nginx worker; one tokend
     worker must serve all of them, not block on an idle one."""
     t = Tokend(workdir, redis.url, workers=1).start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     try:
         def burst(_):
             with requests.Session() as s:

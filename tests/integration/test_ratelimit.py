@@ -10,7 +10,7 @@ def test_rate_limits_across_dialects_and_spaces(workdir, redis):
     admin = create_admin_pat(workdir, redis.url)
     t = Tokend(workdir, redis.url, workers=2, env={"TOKEND_RATE_LIMIT_REQUESTS": "3",
                                                    "TOKEND_RATE_LIMIT_WINDOW_MS": "60000"}).start()
-    n = Nginx(workdir, t.socket).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
     try:
         h = {"Authorization": admin}
         # creating spaces counts against the admin's bucket of "no one space" (0)

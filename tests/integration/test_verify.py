@@ -276,7 +276,7 @@ def test_verify_never_logs_the_token(env):
 def test_redis_outage_fails_closed_by_default_and_open_on_request(workdir, redis):
     admin = create_admin_pat(workdir, redis.url)
     closed = Tokend(workdir, redis.url).start()
-    n = Nginx(workdir, closed.socket).start()
+    n = Nginx(workdir, closed.socket, closed.verify_socket).start()
     s = requests.Session()
     s.headers["Authorization"] = admin
     s.post(n.url("/v1/spaces"), json={"space": {"id": 1, "name": "x"}}, timeout=10)
@@ -290,7 +290,7 @@ def test_redis_outage_fails_closed_by_default_and_open_on_request(workdir, redis
     n.stop()
     closed.stop()
     opened = Tokend(workdir, redis.url, env={"TOKEND_VERIFY_FAIL_OPEN": "on"}).start()
-    n = Nginx(workdir, opened.socket).start()
+    n = Nginx(workdir, opened.socket, opened.verify_socket).start()
     try:
         r = requests.get(n.url("/v1/verify"), headers=hdr, timeout=10)
         assert r.status_code == 200 and r.headers["X-Tokend-Degraded"] == "1"
@@ -311,7 +311,7 @@ def test_apache_fastcgi_authorizer(workdir, redis):
     from test_deploy import Apache
     admin = create_admin_pat(workdir, redis.url)
     sock = Tokend(workdir, redis.url).start()          # management API over nginx
-    n = Nginx(workdir, sock.socket).start()
+    n = Nginx(workdir, sock.socket, sock.verify_socket).start()
     tport, authz = start_authorizer(workdir, redis.url)
     docroot = docroot_with(workdir, {"v2/cdn/stories": '{"stories":[]}'})
     apache = Apache(workdir, "authorizer", str(tport), docroot)

@@ -31,7 +31,7 @@ test_defaults(void **state)
 {
 	(void)state;
 	assert_int_equal(parse(""), 0);
-	assert_int_equal(cfg.listen_kind, TD_LISTEN_AUTO);
+	assert_int_equal(cfg.listen_at.kind, TD_LISTEN_AUTO);
 	assert_int_equal(cfg.body_max_bytes, 1048576);
 	assert_int_equal(cfg.json_max_depth, 32);
 	assert_int_equal(cfg.socket_mode, 0660);
@@ -47,9 +47,9 @@ test_values_comments_quotes(void **state)
 	assert_int_equal(parse("# comment\n\n  workers = 3  \nlisten = \"127.0.0.1:9000\"\r\n"
 			       "socket_mode = 600\naccess_log = off\nbody_max_bytes=0\n"), 0);
 	assert_int_equal(cfg.workers, 3);
-	assert_int_equal(cfg.listen_kind, TD_LISTEN_TCP);
-	assert_string_equal(cfg.listen_host, "127.0.0.1");
-	assert_int_equal(cfg.listen_port, 9000);
+	assert_int_equal(cfg.listen_at.kind, TD_LISTEN_TCP);
+	assert_string_equal(cfg.listen_at.host, "127.0.0.1");
+	assert_int_equal(cfg.listen_at.port, 9000);
 	assert_int_equal(cfg.socket_mode, 0600);
 	assert_int_equal(cfg.access_log, 0);
 	assert_int_equal(cfg.body_max_bytes, 0);
@@ -60,15 +60,42 @@ test_listen_modes(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("listen = unix:/tmp/t.sock\n"), 0);
-	assert_int_equal(cfg.listen_kind, TD_LISTEN_UNIX);
-	assert_string_equal(cfg.listen_path, "/tmp/t.sock");
+	assert_int_equal(cfg.listen_at.kind, TD_LISTEN_UNIX);
+	assert_string_equal(cfg.listen_at.path, "/tmp/t.sock");
 	assert_int_equal(parse("listen = /run/x.sock\n"), 0);
-	assert_string_equal(cfg.listen_path, "/run/x.sock");
+	assert_string_equal(cfg.listen_at.path, "/run/x.sock");
 	assert_int_equal(parse("listen = [::1]:9001\n"), 0);
-	assert_string_equal(cfg.listen_host, "::1");
-	assert_int_equal(cfg.listen_port, 9001);
+	assert_string_equal(cfg.listen_at.host, "::1");
+	assert_int_equal(cfg.listen_at.port, 9001);
 	assert_int_equal(parse("listen = stdin\n"), 0);
-	assert_int_equal(cfg.listen_kind, TD_LISTEN_INHERIT);
+	assert_int_equal(cfg.listen_at.kind, TD_LISTEN_INHERIT);
+}
+
+static void
+test_verify_listen(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_string_equal(cfg.verify_listen, "");	/* no verify pool unless asked */
+	assert_int_equal(cfg.verify_workers, (int)sysconf(_SC_NPROCESSORS_ONLN));
+	assert_int_equal(parse("listen = /run/a.sock\nverify_listen = unix:/run/v.sock\n"
+			       "verify_workers = 3\n"), 0);
+	assert_int_equal(cfg.verify_listen_at.kind, TD_LISTEN_UNIX);
+	assert_string_equal(cfg.verify_listen_at.path, "/run/v.sock");
+	assert_int_equal(cfg.verify_workers, 3);
+	assert_int_equal(parse("listen = /run/a.sock\nverify_listen = 127.0.0.1:9000\n"), 0);
+	assert_int_equal(cfg.verify_listen_at.kind, TD_LISTEN_TCP);
+	assert_int_equal(cfg.verify_listen_at.port, 9000);
+	/* a pool of its own: never fd 0, never the main pool's address */
+	assert_int_equal(parse("verify_listen = stdin\n"), -1);
+	assert_non_null(strstr(err, "verify_listen"));
+	assert_int_equal(parse("verify_listen = auto\n"), -1);
+	assert_int_equal(parse("listen = /run/a.sock\nverify_listen = unix:/run/a.sock\n"), -1);
+	assert_non_null(strstr(err, "the same address as listen"));
+	assert_int_equal(parse("verify_listen = /run/tokend/tokend.sock\n"), -1);
+	assert_int_equal(parse("listen = 127.0.0.1:9000\nverify_listen = [::1]:9000\n"), -1);
+	assert_int_equal(parse("verify_workers = 257\n"), -1);
+	assert_non_null(strstr(err, "verify_workers"));
 }
 
 /* Each bad value fails and the error names the key at fault. */
@@ -181,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_comments_quotes),
 		cmocka_unit_test(test_listen_modes),
+		cmocka_unit_test(test_verify_listen),
 		cmocka_unit_test(test_invalid_values_are_named),
 		cmocka_unit_test(test_env_overrides_file),
 		cmocka_unit_test(test_password_file_and_redaction),

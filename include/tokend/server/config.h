@@ -20,14 +20,28 @@ enum td_listen_kind {
 	TD_LISTEN__MAX
 };
 
+/* Where a pool of workers accepts connections, parsed from its key. */
+struct td_listen_addr {
+	enum td_listen_kind kind;
+	char path[108];			/* sizeof(sun_path) */
+	char host[256];
+	int port;
+};
+
 struct td_config {
 	char path[TD_CONFIG_STR_MAX];	/* the file read, "" when none */
 
 	char listen[TD_CONFIG_STR_MAX];
-	enum td_listen_kind listen_kind;
-	char listen_path[108];		/* sizeof(sun_path) */
-	char listen_host[256];
-	int listen_port;
+	struct td_listen_addr listen_at;
+	/* The verify path's own listener and pool, so a verify never waits
+	 * behind management work; "" = the verify path is served by the
+	 * workers above, with everything else. */
+	char verify_listen[TD_CONFIG_STR_MAX];
+	struct td_listen_addr verify_listen_at;
+	int verify_workers;		/* resolved: 0 in the file means one per core */
+	/* niceness of the management pool when there is a verify pool: the
+	 * CPU goes to verifies first when both have work */
+	int management_nice;
 	int socket_mode;
 	char socket_owner[TD_CONFIG_STR_MAX];
 

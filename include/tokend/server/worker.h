@@ -10,6 +10,14 @@
 
 #include "tokend/server/config.h"
 
+/* What a worker's listener is for: everything (or all but the verify path,
+ * when it has a pool of its own), or the verify path alone. */
+enum td_pool_kind {
+	TD_POOL_MAIN,
+	TD_POOL_VERIFY,
+	TD_POOL__MAX
+};
+
 struct td_config_source {
 	const char *path;
 	int explicit_path;
@@ -18,6 +26,6 @@ struct td_config_source {
 /* Runs until SIGTERM/SIGINT (then finishes what it has and returns 0).
  * SIGHUP makes it re-read the configuration from src between requests. */
 int td_worker_run(const struct td_config *cfg, const struct td_config_source *src,
-		  int listen_fd);
+		  int listen_fd, enum td_pool_kind pool);
 
 #endif
