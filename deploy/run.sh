@@ -8,6 +8,16 @@ var=${TOKEND_VAR_DIR:-$root/var}
 port=${PORT:-8080}
 mkdir -p "$var/redis" "$var/nginx"
 
+# One run per folder: a second would bind the same Redis socket, write the
+# same AOF and RDB files, and remove the first one's sockets when it ends.
+# The lock is held as long as this script or a service it started lives.
+exec 9>>"$var/run.lock"
+if ! flock -n 9; then
+    echo "make run: tokend is already running from $var at $(cat "$var/run.url" 2>/dev/null || echo "an unknown URL"); nothing was started or changed" >&2
+    trap - EXIT
+    exit 1
+fi
+
 stop() {
     trap - INT TERM EXIT
     echo
@@ -19,6 +29,7 @@ stop() {
     # redis last: tokend may still be finishing requests against it
     [ -n "${redis_pid:-}" ] && kill -TERM "$redis_pid" 2>/dev/null || true
     [ -n "${redis_pid:-}" ] && wait "$redis_pid" 2>/dev/null || true
+    rm -f "$var/run.url"
     echo "stopped."
     exit "${1:-0}"
 }
@@ -70,6 +81,7 @@ if ! admin_ok; then
     mv "$var/admin.token.new" "$var/admin.token"
 fi
 admin=$(cat "$var/admin.token")
+echo "http://127.0.0.1:$port" > "$var/run.url"
 
 cat <<EOT
 

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,6 +219,7 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 		return td_fail(c, rc, NULL, "storage unavailable");
 	if (rc != TD_OK)
 		return td_fail(c, TD_ERR_UNAUTHENTICATED, NULL, "Unauthorized");
+	memcpy(ctx->actor, c->who.actor, sizeof(ctx->actor));
 	if ((rc = resolve_space(c, from, names)) != TD_OK)
 		return rc;
 	if ((c->space_id > 0 && !td_rule_reaches(&c->who, c->space_id)) ||

@@ -17,9 +17,10 @@
 #include <openssl/rand.h>
 
 #include "tokend/server/parse.h"
+#include "tokend/limits.h"
 #include "tokend/core/sign.h"
 
-#define KEYRING_FILE_MAX 16384
+
 #define KEY_B64_MAX 64
 
 static const char *const kind_prefixes[TD_KIND__MAX] = {
@@ -282,8 +283,8 @@ td_keyring_move(struct td_keyring *dst, struct td_keyring *src)
 	OPENSSL_cleanse(src, sizeof(*src));
 }
 
-static int
-read_keyring_text(const char *path, char *buf, size_t size, size_t *len, char *err, size_t errlen)
+int
+td_keyring_read_text(const char *path, char *buf, size_t size, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
@@ -365,13 +366,13 @@ keyring_add_line(struct td_keyring *kr, const char *line, size_t len, int lineno
 int
 td_keyring_load(struct td_keyring *kr, const char *path, char *err, size_t errlen)
 {
-	static char text[KEYRING_FILE_MAX];
+	static char text[TD_KEYRING_FILE_MAX];
 	const char *p, *end, *nl;
 	size_t len;
 	int lineno = 0, rc = -1;
 
 	memset(kr, 0, sizeof(*kr));
-	if (read_keyring_text(path, text, sizeof(text), &len, err, errlen) != 0)
+	if (td_keyring_read_text(path, text, sizeof(text), &len, err, errlen) != 0)
 		return -1;
 	for (p = text, end = text + len; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));

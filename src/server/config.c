@@ -213,7 +213,32 @@ trim_end(const char *start, const char *p)
 	return p;
 }
 
-/* One "key = value" line; blank lines and '#' comments are skipped. */
+/* The value of a line, between v and end: "quoted" (kept whole, '#'
+ * included), or bare up to a '#' that follows a space (a trailing comment).
+ * *out_end is where the value stops; -1 when text other than a comment
+ * follows a closing quote. */
+static int
+value_bounds(const char *v, const char *end, const char **out_v, const char **out_end)
+{
+	const char *p, *q;
+
+	if (v < end && *v == '"' && (q = memchr(v + 1, '"', (size_t)(end - v - 1))) != NULL) {
+		p = skip_space(q + 1, end);
+		if (p < end && *p != '#' && *p != '\r')
+			return -1;
+		*out_v = v + 1;
+		*out_end = q;
+		return 0;
+	}
+	for (p = v; p < end; p++)
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+			break;
+	*out_v = v;
+	*out_end = trim_end(v, p);
+	return 0;
+}
+
+/* One "key = value [# comment]" line; blank lines and '#' lines are skipped. */
 static int
 parse_line(struct td_config *cfg, const char *line, const char *end, int lineno,
 	   unsigned char *seen, char *err, size_t errlen)
@@ -244,11 +269,9 @@ parse_line(struct td_config *cfg, const char *line, const char *end, int lineno,
 		snprintf(err, errlen, "%s: duplicate key %s", origin, key->name);
 		return -1;
 	}
-	v = skip_space(eq + 1, end);
-	v_end = trim_end(v, end);
-	if (v_end - v >= 2 && *v == '"' && v_end[-1] == '"') {
-		v++;
-		v_end--;
+	if (value_bounds(skip_space(eq + 1, end), trim_end(eq + 1, end), &v, &v_end) != 0) {
+		snprintf(err, errlen, "%s: text after the quoted value of %s", origin, key->name);
+		return -1;
 	}
 	vlen = (size_t)(v_end - v);
 	if (vlen >= sizeof(value) || memchr(v, '\0', vlen) != NULL) {
@@ -260,30 +283,46 @@ parse_line(struct td_config *cfg, const char *line, const char *end, int lineno,
 	return key_set(cfg, key, value, origin, err, errlen);
 }
 
+/* Appends one line's error to err ("; " between them), so a file with
+ * several mistakes is fixed in one round. */
+static void
+add_error(char *err, size_t errlen, const char *line_err)
+{
+	size_t used = strlen(err);
+
+	if (used + 2 < errlen)
+		snprintf(err + used, errlen - used, "%s%s", used ? "; " : "", line_err);
+}
+
 int
 td_config_parse_text(struct td_config *cfg, const char *text, size_t len,
 		     char *err, size_t errlen)
 {
 	unsigned char seen[CONFIG_KEYS_N];
 	const char *p = text, *end = text + len, *nl;
-	int lineno = 0;
+	char line_err[256];
+	int lineno = 0, rc = 0;
 
 	memset(seen, 0, sizeof(seen));
+	if (errlen > 0)
+		err[0] = '\0';
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
 		lineno++;
 		if (nl - p >= TD_CONFIG_LINE_MAX) {
-			snprintf(err, errlen, "line %d: longer than %d bytes", lineno,
+			snprintf(line_err, sizeof(line_err), "line %d: longer than %d bytes", lineno,
 				 TD_CONFIG_LINE_MAX - 1);
-			return -1;
+			add_error(err, errlen, line_err);
+			rc = -1;
+		} else if (parse_line(cfg, p, nl, lineno, seen, line_err, sizeof(line_err)) != 0) {
+			add_error(err, errlen, line_err);
+			rc = -1;
 		}
-		if (parse_line(cfg, p, nl, lineno, seen, err, errlen) != 0)
-			return -1;
 		p = nl + 1;
 	}
-	return 0;
+	return rc;
 }
 
 int
@@ -492,7 +531,7 @@ td_config_load(struct td_config *cfg, const char *path, int explicit_path,
 	       char *err, size_t errlen)
 {
 	static char text[TD_CONFIG_FILE_MAX];
-	char ferr[256];
+	char ferr[512];
 	size_t len = 0;
 
 	td_config_defaults(cfg);
@@ -510,41 +549,50 @@ td_config_load(struct td_config *cfg, const char *path, int explicit_path,
 	return td_config_finish(cfg, err, errlen);
 }
 
-/* Prints a Redis URL with any password replaced. */
-static void
-print_redacted_url(const char *url, FILE *out)
+/* Prints a Redis URL without its credentials ("user:password@"); 1 when
+ * there were some. */
+static int
+print_url_without_credentials(const char *url, FILE *out)
 {
 	const char *scheme_end = strstr(url, "://");
 	const char *at, *start;
 
 	if (scheme_end == NULL || (at = strchr(scheme_end + 3, '@')) == NULL) {
-		fprintf(out, "%s", url);
-		return;
+		fprintf(out, "\"%s\"", url);
+		return 0;
 	}
 	start = scheme_end + 3;
-	fprintf(out, "%.*s***@%s", (int)(start - url), url, at + 1);
+	fprintf(out, "\"%.*s%s\"", (int)(start - url), url, at + 1);
+	return 1;
 }
 
+/* A loadable config file: every value quoted, secrets as comments. */
 void
 td_config_print(const struct td_config *cfg, FILE *out)
 {
 	const struct config_key *key;
 	const char *field;
+	const char *note = "";
 	size_t i;
 
 	fprintf(out, "# config file: %s\n", cfg->path[0] ? cfg->path : "(none)");
-	for (i = 0; i < CONFIG_KEYS_N; i++) {
+	for (i = 0; i < CONFIG_KEYS_N; i++, note = "") {
 		key = &config_keys[i];
 		field = (const char *)cfg + key->offset;
+		if (key->type == KEY_STRING && key->secret && field[0] != '\0' &&
+		    strcmp(key->name, "redis_url") != 0) {
+			fprintf(out, "# %s = (redacted)\t# %s\n", key->name, key->help);
+			continue;
+		}
 		fprintf(out, "%s = ", key->name);
 		switch (key->type) {
 		case KEY_STRING:
-			if (strcmp(key->name, "redis_url") == 0)
-				print_redacted_url(field, out);
-			else if (key->secret)
-				fprintf(out, "%s", field[0] ? "(redacted)" : "");
-			else
-				fprintf(out, "%s", field);
+			if (strcmp(key->name, "redis_url") == 0) {
+				if (print_url_without_credentials(field, out))
+					note = " (its credentials are set and left out here)";
+			} else {
+				fprintf(out, "\"%s\"", field);
+			}
 			break;
 		case KEY_INT:
 			fprintf(out, "%d", *(const int *)(const void *)field);
@@ -558,6 +606,6 @@ td_config_print(const struct td_config *cfg, FILE *out)
 		case KEY__MAX:
 			break;
 		}
-		fprintf(out, "\t# %s\n", key->help);
+		fprintf(out, "\t# %s%s\n", key->help, note);
 	}
 }

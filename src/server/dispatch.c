@@ -279,6 +279,7 @@ td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 	    enum td_pool_kind pool)
 {
 	request_reset(req, fcgx);
+	ctx->actor[0] = '\0';
 	req->before_response = td_store_write_barrier;
 	req->before_response_arg = ctx->store;
 	req->rate_limit = ctx->cfg->rate_limit_requests;
@@ -295,5 +296,6 @@ td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 	req->json = NULL;
 	if (ctx->cfg->access_log)
 		td_log_access(req->method_name, req->route_name, req->status,
-			      td_now_us() - req->started_us, req->request_id);
+			      td_now_us() - req->started_us, req->request_id,
+			      td_request_param(req, "REMOTE_ADDR"), ctx->actor);
 }

@@ -77,9 +77,22 @@ td_log(enum td_log_level level, const char *func, const char *fmt, ...)
 	log_emit(buf, len, sizeof(buf));
 }
 
+/* An IPv4 or IPv6 address's characters only, at most INET6_ADDRSTRLEN: a
+ * REMOTE_ADDR is the web server's word, but never copied blindly. */
+static const char *
+printable_address(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || s[0] == '\0')
+		return "-";
+	n = strspn(s, "0123456789abcdefABCDEF:.");
+	return n == strlen(s) && n < 46 ? s : "-";
+}
+
 void
 td_log_access(const char *method, const char *route, int status,
-	      long long micros, const char *request_id)
+	      long long micros, const char *request_id, const char *client, const char *actor)
 {
 	char buf[TD_LOG_LINE_MAX];
 	size_t len;
@@ -87,8 +100,9 @@ td_log_access(const char *method, const char *route, int status,
 
 	len = log_prefix(buf, sizeof(buf));
 	n = snprintf(buf + len, sizeof(buf) - len,
-		     "access method=%s route=%s status=%d us=%lld rid=%s",
-		     method, route, status, micros, request_id);
+		     "access method=%s route=%s status=%d us=%lld rid=%s client=%s cred=%s",
+		     method, route, status, micros, request_id, printable_address(client),
+		     actor != NULL && actor[0] != '\0' ? actor : "-");
 	if (n > 0)
 		len += (size_t)n < sizeof(buf) - len ? (size_t)n : sizeof(buf) - len - 1;
 	log_emit(buf, len, sizeof(buf));

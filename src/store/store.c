@@ -71,6 +71,12 @@ td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t 
 		}
 		return 0;
 	}
+	if (strncmp(url, "rediss://", 9) == 0) {
+		snprintf(err, errlen, "invalid value for redis_url: rediss:// (TLS) is not available: "
+			 "Debian 12's hiredis (0.14) has no TLS; reach a remote Redis through a "
+			 "local TLS tunnel (stunnel, see the README) at redis://127.0.0.1:PORT");
+		return -1;
+	}
 	if (strncmp(url, "redis://", 8) != 0) {
 		snprintf(err, errlen, "invalid value for redis_url: want redis:// or unix://");
 		return -1;
@@ -78,12 +84,14 @@ td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t 
 	p = url + 8;
 	at = strrchr(p, '@');
 	if (at != NULL) {
-		/* userinfo is [user]:password; Redis 6 ACL users are not used */
+		/* userinfo is [user]:password, both percent-encoded; a user
+		 * names a Redis 6 ACL user (AUTH user password) */
 		colon = memchr(p, ':', (size_t)(at - p));
 		if (colon == NULL ||
+		    td_percent_decode(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
 		    td_percent_decode(colon + 1, (size_t)(at - colon - 1), out->password,
 				      sizeof(out->password)) < 0) {
-			snprintf(err, errlen, "invalid value for redis_url: bad password part");
+			snprintf(err, errlen, "invalid value for redis_url: bad user:password part");
 			return -1;
 		}
 		p = at + 1;
@@ -188,7 +196,11 @@ store_open(const struct td_store *store, char *why, size_t whylen)
 	}
 	if (!store->url.is_unix)
 		redisEnableKeepAlive(c);
-	if (store->url.password[0] != '\0' &&
+	if (store->url.user[0] != '\0' &&
+	    setup_command(c, why, whylen, "AUTH refused", "AUTH %s %s", store->url.user,
+			  store->url.password) != 0)
+		goto fail;
+	if (store->url.user[0] == '\0' && store->url.password[0] != '\0' &&
 	    setup_command(c, why, whylen, "AUTH refused", "AUTH %s", store->url.password) != 0)
 		goto fail;
 	if (store->url.db != 0 &&

@@ -218,6 +218,40 @@ def test_make_run_twice_in_a_row(workdir):
                 proc.wait()
 
 
+def test_make_run_a_second_time_in_the_same_folder_touches_nothing(workdir):
+    var = os.path.join(workdir, "var")
+    port, port2 = free_port(), free_port()
+    out_path = os.path.join(workdir, "first.out")
+    out_file = open(out_path, "wb")
+    first = subprocess.Popen([os.path.join(DEPLOY, "run.sh")], cwd=ROOT,
+                             env=dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var),
+                             stdout=out_file, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: b"tokend is running" in open(out_path, "rb").read(), timeout=20,
+                   what="the first make run")
+        files = {p: os.stat(os.path.join(var, p)).st_mtime_ns
+                 for p in ("tokend.sock", "verify.sock", "redis/redis.sock", "keyring",
+                           "admin.token")}
+        second = subprocess.run([os.path.join(DEPLOY, "run.sh")], cwd=ROOT, timeout=30,
+                                env=dict(os.environ, PORT=str(port2), TOKEND_VAR_DIR=var),
+                                capture_output=True, text=True)
+        assert second.returncode == 1
+        assert "already running" in second.stderr and f"http://127.0.0.1:{port}" in second.stderr
+        assert {p: os.stat(os.path.join(var, p)).st_mtime_ns for p in files} == files
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port2}/v1/health", timeout=2)
+        assert requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200
+    finally:
+        first.send_signal(signal.SIGTERM)
+        try:
+            first.wait(timeout=30)
+        finally:
+            out_file.close()
+            if first.poll() is None:
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait()
+
+
 def descendants(pid):
     out = []
     for c in children(pid):

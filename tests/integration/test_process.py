@@ -253,10 +253,11 @@ def test_check_config_prints_effective_values_redacted(workdir):
     assert r.returncode == 0, r.stderr
     lines = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
     assert lines["workers"].split("\t")[0] == "3"
-    assert lines["listen"].split("\t")[0] == "auto"
+    assert lines["listen"].split("\t")[0] == '"auto"'
     assert "hunter2" not in r.stdout and "urlsecret" not in r.stdout
-    assert lines["redis_password"].startswith("(redacted)")
-    assert lines["redis_url"].startswith("redis://***@127.0.0.1:6379/1")
+    assert lines["# redis_password"].startswith("(redacted)")
+    assert lines["redis_url"].startswith('"redis://127.0.0.1:6379/1"\t')
+    assert "credentials are set and left out" in lines["redis_url"]
     assert "# keyring: 1 key(s), signing with key id 1" in r.stdout
     key_line = open(make_keyring(workdir)).read().split()[1]
     assert key_line not in r.stdout                     # the key itself is never printed
@@ -288,7 +289,7 @@ def test_check_config_names_bad_file_keys(workdir):
 def test_secrets_never_from_argv():
     r = subprocess.run([TOKEND_BIN, "serve", "--redis-password", "x"], capture_output=True,
                        text=True, timeout=5)
-    assert r.returncode == 2 and "usage" in r.stderr
+    assert r.returncode == 2 and "unknown option '--redis-password'" in r.stderr
 
 
 def test_redis_password_and_database_from_url(workdir, redis):
@@ -305,15 +306,50 @@ def test_redis_password_and_database_from_url(workdir, redis):
         assert "db=3" in clients
     finally:
         t.stop()
-    wrong = Tokend(workdir, f"redis://:wrong@127.0.0.1:{redis.port}/0")
-    wrong.log_path = os.path.join(workdir, "wrong.log")
+    try:
+        log = refused_auth(workdir, f"redis://:wrong@127.0.0.1:{redis.port}/0", "wrong.log")
+        assert "pw-for-test" not in log and "wrong" not in log.replace("wrong.log", "")
+    finally:
+        redis.cli("-a", "pw-for-test", "--no-auth-warning", "CONFIG", "SET", "requirepass", "")
+
+
+def refused_auth(workdir, url, log_name):
+    """A tokend whose Redis credentials are refused: 503, and its log says
+    why without them. Returns the log."""
+    wrong = Tokend(workdir, url)
+    wrong.log_path = os.path.join(workdir, log_name)
     wrong.start()
     try:
-        status, _, body = fcgi_request(wrong.socket)
-        assert status == 503
-        assert "AUTH refused" in wrong.log_text()
-        assert "pw-for-test" not in wrong.log_text() and "wrong" not in wrong.log_text().replace(
-            wrong.log_path, "")
+        status, _, _ = fcgi_request(wrong.socket)
+        assert status == 503 and "AUTH refused" in wrong.log_text()
+        return wrong.log_text()
     finally:
         wrong.stop()
-        redis.cli("-a", "pw-for-test", "--no-auth-warning", "CONFIG", "SET", "requirepass", "")
+
+
+def test_redis_acl_user_from_url(workdir, redis):
+    """redis://user:password@host: AUTH with the ACL user, not the default one."""
+    redis.cli("ACL", "SETUSER", "tokend-acl", "on", ">acl-pw", "~*", "&*", "+@all")
+    t = Tokend(workdir, f"redis://tokend-acl:acl-pw@127.0.0.1:{redis.port}/0").start()
+    try:
+        status, _, body = fcgi_request(t.socket)
+        assert status == 200, body
+        clients = redis.cli("CLIENT", "LIST")
+        assert "user=tokend-acl" in clients
+        r = run_check_config({"TOKEND_REDIS_URL": f"redis://tokend-acl:acl-pw@127.0.0.1:{redis.port}/0"},
+                             workdir=workdir)
+        assert r.returncode == 0 and "acl-pw" not in r.stdout and "tokend-acl" not in r.stdout
+    finally:
+        t.stop()
+    try:
+        log = refused_auth(workdir, f"redis://tokend-acl:nope@127.0.0.1:{redis.port}/0",
+                           "wrong-acl.log")
+        assert "nope" not in log
+    finally:
+        redis.cli("ACL", "DELUSER", "tokend-acl")
+
+
+def test_rediss_is_refused_naming_the_reason(workdir):
+    r = run_check_config({"TOKEND_REDIS_URL": "rediss://:pw@redis.example:6380/0"}, workdir=workdir)
+    assert r.returncode != 0
+    assert "TLS" in r.stderr and "stunnel" in r.stderr and "pw" not in r.stderr.replace("stunnel", "")

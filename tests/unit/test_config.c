@@ -182,10 +182,58 @@ test_password_file_and_redaction(void **state)
 	fclose(f);
 	assert_null(strstr(out, "s3cret-pw"));
 	assert_null(strstr(out, "urlpass"));
-	assert_non_null(strstr(out, "redis_url = redis://***@127.0.0.1:6380/2"));
-	assert_non_null(strstr(out, "redis_password = (redacted)"));
+	assert_non_null(strstr(out, "redis_url = \"redis://127.0.0.1:6380/2\"\t# "));
+	assert_non_null(strstr(out, "credentials are set and left out"));
+	assert_non_null(strstr(out, "\n# redis_password = (redacted)"));
 	assert_non_null(strstr(out, "workers = "));
 	unlink(path);
+}
+
+/* check-config's output is a config file that loads back to the same
+ * effective values (secrets aside, which it leaves out). */
+static void
+test_printed_config_loads_back(void **state)
+{
+	static char out[8192], again[8192];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse("workers = 3\nlisten = \"127.0.0.1:9000\" # tcp\n"
+			       "socket_owner = \"\"\nverify_listen = /run/v#1.sock\n"
+			       "access_log = off\nsocket_mode = 0600\n"), 0);
+	assert_string_equal(cfg.verify_listen, "/run/v#1.sock");	/* '#' inside a value */
+	f = fmemopen(out, sizeof(out), "w");
+	td_config_print(&cfg, f);
+	fclose(f);
+	assert_int_equal(parse(out), 0);
+	assert_int_equal(cfg.workers, 3);
+	assert_int_equal(cfg.listen_at.port, 9000);
+	assert_int_equal(cfg.socket_mode, 0600);
+	assert_int_equal(cfg.access_log, 0);
+	assert_string_equal(cfg.verify_listen, "/run/v#1.sock");
+	f = fmemopen(again, sizeof(again), "w");
+	td_config_print(&cfg, f);
+	fclose(f);
+	assert_string_equal(out, again);
+}
+
+/* A trailing comment follows whitespace; every bad line is named at once. */
+static void
+test_comments_and_every_error(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("workers = 2 # two\nbody_max_bytes = 100\t# small\n"
+			       "keyring_file = \"/k#1\"   # quoted keeps it\n"), 0);
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.body_max_bytes, 100);
+	assert_string_equal(cfg.keyring_file, "/k#1");
+	assert_int_equal(parse("workers = two\nnope = 1\nlisten = auto\njson_max_depth = 0\n"
+			       "keyring_file = \"/k\" junk\n"), -1);
+	assert_non_null(strstr(err, "line 1: invalid value for workers"));
+	assert_non_null(strstr(err, "line 2: unknown key 'nope'"));
+	assert_non_null(strstr(err, "line 4: invalid value for json_max_depth"));
+	assert_non_null(strstr(err, "line 5: text after the quoted value of keyring_file"));
+	assert_null(strstr(err, "line 3"));
 }
 
 static void
@@ -212,6 +260,8 @@ main(void)
 		cmocka_unit_test(test_invalid_values_are_named),
 		cmocka_unit_test(test_env_overrides_file),
 		cmocka_unit_test(test_password_file_and_redaction),
+		cmocka_unit_test(test_printed_config_loads_back),
+		cmocka_unit_test(test_comments_and_every_error),
 		cmocka_unit_test(test_line_too_long),
 	};
 

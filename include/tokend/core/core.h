@@ -149,6 +149,19 @@ struct td_space_names {
 int td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential,
 			size_t len, enum td_op op, const struct td_space_names *names);
 
+/* A call by the operator at the host's command line: a principal above
+ * every credential (full, all spaces, actor "cli"), not rate-limited. */
+int td_core_begin_operator(struct td_ctx *ctx, struct td_call *c, enum td_op op);
+
+/* How many live tokens and PATs each key signs (u[i].kid filled in): what
+ * retiring a key would revoke. Reads every space; for the CLI, not for
+ * requests. TD_OK or TD_ERR_UNAVAILABLE. */
+struct td_key_usage {
+	uint32_t kid;
+	long long tokens, pats;
+};
+int td_core_key_usage(struct td_ctx *ctx, struct td_key_usage *u, int n);
+
 /* Identifies a credential without a call (management auth only). 0, or
  * TD_ERR_UNAUTHENTICATED / TD_ERR_UNAVAILABLE. */
 int td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
@@ -254,6 +267,9 @@ struct td_ctx {
 	struct td_token_change change;		/* a view's parsed request */
 	struct td_canon_uri verify_uri;		/* a verify's original URI, canonical */
 	struct td_last_use *last_use;		/* credentials' last use, to be written */
+	char actor[TD_ACTOR_MAX];		/* the management credential a request
+						   acted as ("pat:3"), for the access
+						   log; "" before one is identified */
 };
 
 /* --- results --- */

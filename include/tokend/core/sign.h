@@ -85,6 +85,14 @@ enum td_token_check {
 const char *td_token_kind_prefix(enum td_token_kind kind);
 
 int td_keyring_load(struct td_keyring *kr, const char *path, char *err, size_t errlen);
+/* The keyring file's text (checked 0600 or stricter) into buf; the caller
+ * erases it after use. */
+int td_keyring_read_text(const char *path, char *buf, size_t size, size_t *len,
+			 char *err, size_t errlen);
+/* Removes key kid from the file (written anew and renamed over it, 0600):
+ * every token and PAT it signed stops working at the next start or SIGHUP.
+ * Refuses the signing (newest) key and a key id not in the file. */
+int td_keyring_retire(const char *path, uint32_t kid, char *err, size_t errlen);
 /* Appends a fresh random key with the next id; creates the file 0600. */
 int td_keyring_generate(const char *path, uint32_t *kid, char *err, size_t errlen);
 const struct td_key *td_keyring_find(const struct td_keyring *kr, uint32_t kid);

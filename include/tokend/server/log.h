@@ -16,8 +16,11 @@ enum td_log_level {
 void td_log_set_role(const char *role);
 void td_log(enum td_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* client: the web server's REMOTE_ADDR (printed only when it looks like an
+ * address); actor: the management credential's id ("pat:3"), or "". */
 void td_log_access(const char *method, const char *route, int status,
-		   long long micros, const char *request_id);
+		   long long micros, const char *request_id, const char *client,
+		   const char *actor);
 
 #define td_log_error(...) td_log(TD_LOG_ERROR, __func__, __VA_ARGS__)
 #define td_log_warn(...)  td_log(TD_LOG_WARN, __func__, __VA_ARGS__)

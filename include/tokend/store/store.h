@@ -25,10 +25,12 @@ struct td_redis_url {
 	int port;
 	char path[108];
 	int db;
+	char user[TD_REDIS_USER_MAX];	/* a Redis 6 ACL user; "" = default */
 	char password[TD_SECRET_MAX];
 };
 
-/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
+/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N];
+ * rediss:// (TLS) is refused, naming why (no TLS in Debian 12's hiredis). */
 int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen);
 
 struct td_store;
