@@ -6,8 +6,8 @@ set -euo pipefail
 
 build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev)
 run=(redis-server redis-tools nginx)
-test=(libcmocka-dev python3 python3-pytest python3-requests apache2 libapache2-mod-fcgid
-      spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk)
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-prometheus-client apache2
+      libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk)
 bench=(valgrind)
 
 case "${1:-all}" in

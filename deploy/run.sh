@@ -57,6 +57,8 @@ wait_for redis redis-cli -s "$var/redis/redis.sock" ping
 export TOKEND_CONFIG=$root/deploy/tokend.conf
 export TOKEND_LISTEN=$var/tokend.sock
 export TOKEND_VERIFY_LISTEN=$var/verify.sock
+metrics_port=${METRICS_PORT:-$((port + 1000))}
+export TOKEND_METRICS_LISTEN=127.0.0.1:$metrics_port
 export TOKEND_REDIS_URL=unix://$var/redis/redis.sock
 export TOKEND_KEYRING_FILE=$var/keyring
 # first start: a signing key (mode 0600)
@@ -86,6 +88,7 @@ echo "http://127.0.0.1:$port" > "$var/run.url"
 cat <<EOT
 
 tokend is running: http://127.0.0.1:$port   (Ctrl-C stops Redis, tokend and nginx)
+  metrics:       http://127.0.0.1:$metrics_port/metrics   (Prometheus)
   data and logs: $var   (tokend.log, nginx/, redis/)
   admin token:   $admin
                  (also in $var/admin.token)

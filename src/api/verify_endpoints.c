@@ -15,6 +15,7 @@
 
 #include "tokend/api/handlers.h"
 #include "tokend/core/verify.h"
+#include "tokend/server/metrics.h"
 
 /* The token a content request presents: ?token= of its URI, else
  * Authorization (raw or Bearer), else X-Token. NULL when none. */
@@ -41,6 +42,8 @@ respond_result(struct td_request *req, int status, const struct td_verify_result
 	char body[256];
 	int n;
 
+	if ((int)v->reason < TD_METRICS_REASONS_MAX)
+		td_metric_bump(&td_metrics_mine->verify[v->reason]);
 	if (v->have_token)
 		n = snprintf(body, sizeof(body),
 			     "{\"valid\":%s,\"reason\":\"%s\",\"token\":{\"id\":%" PRId64

@@ -9,6 +9,7 @@
 #include "tokend/store/store.h"
 #include "tokend/core/verify.h"
 #include "tokend/core/verify_cache.h"
+#include "tokend/server/metrics.h"
 
 static const struct {
 	const char *name;
@@ -201,8 +202,12 @@ load_facts(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_token_f
 	int rc, space_mc = 0, tracked = 0;
 	int cache = ctx->verify_cache != NULL && td_store_tracking_sync(ctx->store);
 
-	if (cache && td_verify_cache_get(ctx->verify_cache, ref->space_id, ref->id, facts))
+	if (cache && td_verify_cache_get(ctx->verify_cache, ref->space_id, ref->id, facts)) {
+		td_metric_count(TD_M_CACHE_HIT);
 		return *facts != NULL ? TD_STORE_OK : TD_STORE_NOT_FOUND;
+	}
+	if (ctx->verify_cache != NULL)
+		td_metric_count(TD_M_CACHE_MISS);
 	rc = td_store_token_get_tracked(ctx->store, ref->space_id, ref->id, t, &space_mc,
 					cache ? &tracked : NULL);
 	if (rc == TD_STORE_OK)

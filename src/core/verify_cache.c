@@ -5,6 +5,7 @@
 
 #include "tokend/store/store.h"
 #include "tokend/core/verify_cache.h"
+#include "tokend/server/metrics.h"
 
 struct slot {
 	int64_t space_id, id;		/* id 0: empty (token ids start at 1) */
@@ -176,6 +177,8 @@ td_verify_cache_invalidate(void *cache, enum td_invalidate what, int64_t space_i
 {
 	struct td_verify_cache *c = cache;
 
+	td_metric_count(what == TD_INVALIDATE_TOKEN || what == TD_INVALIDATE_SPACE
+			 ? TD_M_CACHE_INVALIDATION : TD_M_CACHE_FLUSH);
 	if (what == TD_INVALIDATE_TOKEN)
 		td_verify_cache_drop(c, space_id, id);
 	else if (what == TD_INVALIDATE_SPACE)

@@ -48,6 +48,7 @@ static const struct config_key config_keys[] = {
 	STR(listen, 0, "auto | stdin | unix:/path | /path | host:port"),
 	STR(verify_listen, 0, "the verify path's own pool: unix:/path | /path | host:port; empty = none"),
 	INT(verify_workers, 0, TD_WORKERS_MAX, "workers of the verify pool; 0 = one per core"),
+	STR(metrics_listen, 0, "Prometheus metrics over HTTP: host:port | unix:/path; empty = off"),
 	INT(management_nice, 0, 19, "with a verify pool: niceness of the management workers"),
 	{ "socket_mode", KEY_MODE, offsetof(struct td_config, socket_mode), sizeof(int),
 	  0, 0777, 0, "octal mode of a Unix listening socket" },
@@ -450,22 +451,41 @@ same_address(const struct td_listen_addr *a, const struct td_listen_addr *b)
 	return 0;
 }
 
+/* An extra listener (verify, metrics): its own address, never fd 0, never
+ * one of the listeners before it. */
+static int
+resolve_extra(const char *key, const char *v, struct td_listen_addr *at,
+	      const struct td_listen_addr *const *others, char *err, size_t errlen)
+{
+	memset(at, 0, sizeof(*at));
+	if (v[0] == '\0')
+		return 0;
+	if (parse_listen(key, v, 0, at, err, errlen) != 0)
+		return -1;
+	for (; *others != NULL; others++)
+		if ((*others)->port != 0 || (*others)->path[0] != '\0')
+			if (same_address(*others, at) || same_address(at, *others)) {
+				snprintf(err, errlen, "invalid value for %s: the same address as "
+					 "another listener", key);
+				return -1;
+			}
+	return 0;
+}
+
 static int
 resolve_listeners(struct td_config *cfg, char *err, size_t errlen)
 {
+	const struct td_listen_addr *before_verify[] = { &cfg->listen_at, NULL };
+	const struct td_listen_addr *before_metrics[] = { &cfg->listen_at, &cfg->verify_listen_at,
+							  NULL };
+
 	if (parse_listen("listen", cfg->listen, 1, &cfg->listen_at, err, errlen) != 0)
 		return -1;
-	memset(&cfg->verify_listen_at, 0, sizeof(cfg->verify_listen_at));
-	if (cfg->verify_listen[0] == '\0')
-		return 0;
-	if (parse_listen("verify_listen", cfg->verify_listen, 0, &cfg->verify_listen_at,
-			 err, errlen) != 0)
+	if (resolve_extra("verify_listen", cfg->verify_listen, &cfg->verify_listen_at,
+			  before_verify, err, errlen) != 0)
 		return -1;
-	if (same_address(&cfg->listen_at, &cfg->verify_listen_at)) {
-		snprintf(err, errlen, "invalid value for verify_listen: the same address as listen");
-		return -1;
-	}
-	return 0;
+	return resolve_extra("metrics_listen", cfg->metrics_listen, &cfg->metrics_listen_at,
+			     before_metrics, err, errlen);
 }
 
 static int

@@ -16,6 +16,7 @@
 #include "tokend/server/app.h"
 #include "tokend/server/body.h"
 #include "tokend/server/log.h"
+#include "tokend/server/metrics.h"
 #include "tokend/server/parse.h"
 #include "tokend/store/store.h"
 
@@ -274,10 +275,26 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind p
 		td_respond_error(req, 500, "internal", NULL, "internal error");
 }
 
+/* The route's index for the metrics: its place in td_routes (the verify
+ * pool's table is td_routes' first entries), then "authorize", then "-". */
+static int
+metrics_route(const struct td_request *req, enum td_pool_kind pool)
+{
+	const struct td_route *r = req->match.route;
+
+	if (req->fcgx->role == FCGI_AUTHORIZER)
+		return (int)td_routes_count;
+	if (r == NULL)
+		return (int)td_routes_count + 1;
+	return (int)(pool == TD_POOL_VERIFY ? r - td_verify_routes : r - td_routes);
+}
+
 void
 td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 	    enum td_pool_kind pool)
 {
+	long long micros;
+
 	request_reset(req, fcgx);
 	ctx->actor[0] = '\0';
 	req->before_response = td_store_write_barrier;
@@ -294,8 +311,10 @@ td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 		drain_input(req);
 	json_object_put(req->json);
 	req->json = NULL;
+	micros = td_now_us() - req->started_us;
+	td_metrics_request(metrics_route(req, pool), req->status,
+			   req->dialect == TD_DIALECT_VERIFY ? TD_LAT_VERIFY : TD_LAT_MANAGEMENT, micros);
 	if (ctx->cfg->access_log)
-		td_log_access(req->method_name, req->route_name, req->status,
-			      td_now_us() - req->started_us, req->request_id,
-			      td_request_param(req, "REMOTE_ADDR"), ctx->actor);
+		td_log_access(req->method_name, req->route_name, req->status, micros,
+			      req->request_id, td_request_param(req, "REMOTE_ADDR"), ctx->actor);
 }

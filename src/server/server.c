@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tokend/server/log.h"
+#include "tokend/server/metrics.h"
 #include "tokend/server/server.h"
 #include "tokend/core/sign.h"
 
@@ -51,9 +52,16 @@ struct pool {
 struct supervisor {
 	struct td_config cfg;
 	const struct td_config_source *src;
-	struct pool pools[TD_POOL__MAX];
-	int npools;
+	struct pool pools[TD_POOL__MAX];	/* by kind; one not configured has no
+						   socket (listen_fd -1) and no slots */
+	struct td_metrics *metrics;		/* shared with every process, or NULL */
 };
+
+static int
+has_verify_pool(const struct supervisor *s)
+{
+	return s->pools[TD_POOL_VERIFY].listen_fd >= 0;
+}
 
 static long long
 now_ms(void)
@@ -239,14 +247,17 @@ start_worker(struct supervisor *s, struct pool *p, struct slot *slot)
 		 * takes what they leave. Relative and only lowering: it needs no
 		 * privilege whatever niceness tokend was started with. */
 		errno = 0;
-		if (s->npools > TD_POOL_VERIFY && p->kind == TD_POOL_MAIN &&
+		if (has_verify_pool(s) && p->kind == TD_POOL_MAIN &&
 		    nice(s->cfg.management_nice) == -1 && errno != 0)
 			td_log_warn("management_nice: %s", strerror(errno));
 		/* a worker holds only its own pool's socket */
-		for (i = 0; i < s->npools; i++)
+		for (i = 0; i < TD_POOL__MAX; i++)
 			if (&s->pools[i] != p && s->pools[i].listen_fd >= 0)
 				close(s->pools[i].listen_fd);
 		/* exit, not _exit: LeakSanitizer checks a worker as it ends */
+		if (p->kind == TD_POOL_METRICS)
+			exit(td_metrics_serve(p->listen_fd, s->metrics));
+		td_metrics_use(s->metrics, (int)p->kind * TD_WORKERS_MAX + (int)(slot - p->slots));
 		exit(td_worker_run(&s->cfg, s->src, p->listen_fd, p->kind));
 	}
 	slot->pid = pid;
@@ -259,7 +270,7 @@ find_slot(struct supervisor *s, pid_t pid, struct pool **pool)
 {
 	int i, j;
 
-	for (i = 0; i < s->npools; i++)
+	for (i = 0; i < TD_POOL__MAX; i++)
 		for (j = 0; j < TD_WORKERS_MAX; j++)
 			if (s->pools[i].slots[j].pid == pid) {
 				*pool = &s->pools[i];
@@ -284,6 +295,7 @@ reap(struct supervisor *s, int stopping)
 		slot->pid = 0;
 		if (stopping)
 			continue;
+		td_metric_count(TD_M_WORKER_RESTART);
 		if (WIFSIGNALED(status))
 			td_log_error("worker %ld killed by signal %d; replacing it", (long)pid,
 				     WTERMSIG(status));
@@ -312,7 +324,7 @@ start_due(struct supervisor *s)
 	struct pool *p;
 	int i, j;
 
-	for (i = 0; i < s->npools; i++) {
+	for (i = 0; i < TD_POOL__MAX; i++) {
 		p = &s->pools[i];
 		for (j = 0; j < p->nslots; j++) {
 			slot = &p->slots[j];
@@ -332,7 +344,7 @@ signal_workers(struct supervisor *s, int sig)
 {
 	int i, j;
 
-	for (i = 0; i < s->npools; i++)
+	for (i = 0; i < TD_POOL__MAX; i++)
 		for (j = 0; j < TD_WORKERS_MAX; j++)
 			if (s->pools[i].slots[j].pid != 0)
 				kill(s->pools[i].slots[j].pid, sig);
@@ -378,11 +390,11 @@ reload(struct supervisor *s)
 	next.worker_connections = s->cfg.worker_connections;
 	s->cfg = next;
 	resize_pool(&s->pools[TD_POOL_MAIN], next.workers);
-	if (s->npools > TD_POOL_VERIFY)
+	if (has_verify_pool(s))
 		resize_pool(&s->pools[TD_POOL_VERIFY], next.verify_workers);
 	signal_workers(s, SIGHUP);
 	td_log_info("configuration reloaded: %d workers%s", next.workers,
-		    s->npools > TD_POOL_VERIFY ? " and the verify pool's" : "");
+		    has_verify_pool(s) ? " and the verify pool's" : "");
 }
 
 static int
@@ -390,7 +402,7 @@ any_running(const struct supervisor *s)
 {
 	int i, j;
 
-	for (i = 0; i < s->npools; i++)
+	for (i = 0; i < TD_POOL__MAX; i++)
 		for (j = 0; j < TD_WORKERS_MAX; j++)
 			if (s->pools[i].slots[j].pid != 0)
 				return 1;
@@ -418,7 +430,7 @@ shutdown_workers(struct supervisor *s, const sigset_t *set)
 		signal_workers(s, SIGKILL);
 		while (any_running(s) && waitpid(-1, NULL, 0) > 0)
 			reap(s, 1);
-		for (i = 0; i < s->npools; i++)
+		for (i = 0; i < TD_POOL__MAX; i++)
 			memset(s->pools[i].slots, 0, sizeof(s->pools[i].slots));
 	}
 }
@@ -433,29 +445,42 @@ inherits_socket(const struct td_config *cfg)
 	       (cfg->listen_at.kind == TD_LISTEN_AUTO && td_fd_is_listening_socket(0));
 }
 
+/* One pool: its socket opened, nslots processes to start. */
+static int
+open_pool(struct supervisor *s, enum td_pool_kind kind, const char *name, int nslots,
+	  const struct td_listen_addr *at, const char *text)
+{
+	struct pool *p = &s->pools[kind];
+
+	p->kind = kind;
+	p->name = name;
+	p->nslots = nslots;
+	p->listen_fd = open_listener(&s->cfg, at, text, p);
+	return p->listen_fd < 0 ? -1 : 0;
+}
+
 static int
 open_pools(struct supervisor *s)
 {
-	int split = s->cfg.verify_listen[0] != '\0' && !inherits_socket(&s->cfg);
-	struct pool *p = &s->pools[TD_POOL_MAIN];
+	const struct td_config *c = &s->cfg;
+	int extra = c->verify_listen[0] != '\0' || c->metrics_listen[0] != '\0';
+	int split = extra && !inherits_socket(c);
 
-	if (s->cfg.verify_listen[0] != '\0' && !split)
-		td_log_info("verify_listen ignored: serving a socket handed over on fd 0");
-	p->kind = TD_POOL_MAIN;
-	p->name = split ? "management" : "all";
-	p->nslots = s->cfg.workers;
-	s->npools = 1;
-	if ((p->listen_fd = open_listener(&s->cfg, &s->cfg.listen_at, s->cfg.listen, p)) < 0)
+	if (extra && !split)
+		td_log_info("verify_listen and metrics_listen ignored: serving a socket handed over "
+			    "on fd 0");
+	if (open_pool(s, TD_POOL_MAIN, split && c->verify_listen[0] ? "management" : "all",
+		      c->workers, &c->listen_at, c->listen) != 0)
 		return -1;
-	if (!split)
-		return 0;
-	p = &s->pools[TD_POOL_VERIFY];
-	p->kind = TD_POOL_VERIFY;
-	p->name = "verify";
-	p->nslots = s->cfg.verify_workers;
-	s->npools = 2;
-	p->listen_fd = open_listener(&s->cfg, &s->cfg.verify_listen_at, s->cfg.verify_listen, p);
-	return p->listen_fd < 0 ? -1 : 0;
+	if (split && c->verify_listen[0] != '\0' &&
+	    open_pool(s, TD_POOL_VERIFY, "verify", c->verify_workers, &c->verify_listen_at,
+		      c->verify_listen) != 0)
+		return -1;
+	if (split && c->metrics_listen[0] != '\0' &&
+	    open_pool(s, TD_POOL_METRICS, "metrics", 1, &c->metrics_listen_at,
+		      c->metrics_listen) != 0)
+		return -1;
+	return 0;
 }
 
 static void
@@ -463,7 +488,7 @@ close_pools(struct supervisor *s)
 {
 	int i;
 
-	for (i = 0; i < s->npools; i++)
+	for (i = 0; i < TD_POOL__MAX; i++)
 		if (s->pools[i].listen_fd >= 0)
 			close(s->pools[i].listen_fd);
 }
@@ -473,7 +498,7 @@ unlink_sockets(struct supervisor *s)
 {
 	int i;
 
-	for (i = 0; i < s->npools; i++)
+	for (i = 0; i < TD_POOL__MAX; i++)
 		if (s->pools[i].owns_path)
 			unlink(s->pools[i].path);
 }
@@ -492,6 +517,10 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 		s.pools[i].listen_fd = -1;
 	s.cfg = *cfg;
 	s.src = src;
+	/* before any fork: every process shares these pages */
+	if ((s.metrics = td_metrics_map()) == NULL)
+		td_log_warn("metrics: no shared memory; counting privately");
+	td_metrics_use(s.metrics, TD_METRICS_SUPERVISOR_SLOT);
 	td_log_set_role("supervisor");
 
 	sigemptyset(&set);
@@ -507,7 +536,7 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 		unlink_sockets(&s);
 		return 1;
 	}
-	if (s.npools > TD_POOL_VERIFY)
+	if (has_verify_pool(&s))
 		td_log_info("tokend started: %d management workers, %d verify workers",
 			    s.pools[TD_POOL_MAIN].nslots, s.pools[TD_POOL_VERIFY].nslots);
 	else
@@ -527,5 +556,6 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 	shutdown_workers(&s, &set);
 	unlink_sockets(&s);
 	td_log_info("stopped");
+	td_metrics_unmap(s.metrics);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "tokend/server/log.h"
+#include "tokend/server/metrics.h"
 #include "tokend/server/parse.h"
 #include "internal.h"
 #include "scripts.h"
@@ -137,6 +138,7 @@ store_disconnect(struct td_store *store)
 void
 store_mark_down(struct td_store *store, const char *why)
 {
+	td_metric_count(TD_M_REDIS_ERROR);
 	if (!store->reported_down)
 		td_log_error("redis unavailable: %s", why);
 	store->reported_down = 1;
@@ -252,6 +254,7 @@ td_store_connect(struct td_store *store)
 		store_mark_down(store, why);
 		return -1;
 	}
+	td_metric_count(TD_M_REDIS_CONNECT);
 	if (store->reported_down)
 		td_log_info("redis reachable again");
 	store->reported_down = 0;

@@ -149,6 +149,8 @@ class Tokend:
             env["TOKEND_VERIFY_LISTEN"] = (os.path.join(workdir, "verify.sock")
                                            if self.listen.startswith("/") else "")
         env.setdefault("TOKEND_VERIFY_WORKERS", "2")
+        # the shipped file's metrics port would clash between test instances
+        env.setdefault("TOKEND_METRICS_LISTEN", "")
         # where the verify path is served: the verify pool's address, else the main one
         self.verify_listen = env["TOKEND_VERIFY_LISTEN"] or self.listen
         self.verify_socket = self.verify_listen if self.verify_listen.startswith("/") else None
@@ -178,8 +180,16 @@ class Tokend:
         self.proc = subprocess.Popen([TOKEND_BIN, "serve"], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         if wait:
-            wait_until(lambda: len(self.workers()) >= 1 and self.listening(), what="tokend")
+            wait_until(lambda: self.listening() and self.all_workers_named(), what="tokend")
         return self
+
+    def all_workers_named(self):
+        """Every worker of both pools started and named (a verify worker is
+        "tokend-verify" only once it has set its name)."""
+        want_verify = int(self.env["TOKEND_VERIFY_WORKERS"]) if self.env["TOKEND_VERIFY_LISTEN"] \
+            else 0
+        return (len(self.verify_workers()) == want_verify and
+                len(self.workers()) == int(self.env["TOKEND_WORKERS"]))
 
     def listening(self):
         return reachable(self.listen) and reachable(self.verify_listen)
@@ -189,8 +199,10 @@ class Tokend:
         return self.proc.pid
 
     def workers(self):
-        """The workers of the main pool (all but the verify path's)."""
-        return [p for p in children(self.proc.pid) if process_name(p) != "tokend-verify"]
+        """The workers of the main pool (not the verify pool's, nor the
+        metrics process)."""
+        return [p for p in children(self.proc.pid)
+                if process_name(p) not in ("tokend-verify", "tokend-metrics")]
 
     def verify_workers(self):
         return [p for p in children(self.proc.pid) if process_name(p) == "tokend-verify"]

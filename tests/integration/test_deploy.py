@@ -190,8 +190,8 @@ def test_make_run_twice_in_a_row(workdir):
     stops all three services on SIGTERM; the second run works the same."""
     var = os.path.join(workdir, "var")
     for attempt in range(2):
-        port = free_port()
-        env = dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var)
+        port, metrics_port = free_port(), free_port()
+        env = dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var, METRICS_PORT=str(metrics_port))
         out_path = os.path.join(workdir, f"run{attempt}.out")
         out_file = open(out_path, "wb")
         proc = subprocess.Popen([os.path.join(DEPLOY, "run.sh")], env=env, cwd=ROOT,
@@ -203,6 +203,10 @@ def test_make_run_twice_in_a_row(workdir):
                        what=f"make run #{attempt + 1}")
             assert requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200
             assert b"curl -s http://127.0.0.1:%d/v1/health" % port in output()
+            # the metrics URL it prints answers Prometheus's scrape
+            assert b"http://127.0.0.1:%d/metrics" % metrics_port in output()
+            m = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+            assert m.status_code == 200 and 'route="health",status="200"' in m.text
             services = descendants(proc.pid)
             assert len(services) >= 3
             proc.send_signal(signal.SIGTERM)
@@ -224,7 +228,8 @@ def test_make_run_a_second_time_in_the_same_folder_touches_nothing(workdir):
     out_path = os.path.join(workdir, "first.out")
     out_file = open(out_path, "wb")
     first = subprocess.Popen([os.path.join(DEPLOY, "run.sh")], cwd=ROOT,
-                             env=dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var),
+                             env=dict(os.environ, PORT=str(port), TOKEND_VAR_DIR=var,
+                                      METRICS_PORT=str(free_port())),
                              stdout=out_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: b"tokend is running" in open(out_path, "rb").read(), timeout=20,
@@ -233,7 +238,8 @@ def test_make_run_a_second_time_in_the_same_folder_touches_nothing(workdir):
                  for p in ("tokend.sock", "verify.sock", "redis/redis.sock", "keyring",
                            "admin.token")}
         second = subprocess.run([os.path.join(DEPLOY, "run.sh")], cwd=ROOT, timeout=30,
-                                env=dict(os.environ, PORT=str(port2), TOKEND_VAR_DIR=var),
+                                env=dict(os.environ, PORT=str(port2), TOKEND_VAR_DIR=var,
+                                         METRICS_PORT=str(free_port())),
                                 capture_output=True, text=True)
         assert second.returncode == 1
         assert "already running" in second.stderr and f"http://127.0.0.1:{port}" in second.stderr

@@ -91,7 +91,7 @@ test_verify_listen(void **state)
 	assert_non_null(strstr(err, "verify_listen"));
 	assert_int_equal(parse("verify_listen = auto\n"), -1);
 	assert_int_equal(parse("listen = /run/a.sock\nverify_listen = unix:/run/a.sock\n"), -1);
-	assert_non_null(strstr(err, "the same address as listen"));
+	assert_non_null(strstr(err, "the same address as another listener"));
 	assert_int_equal(parse("verify_listen = /run/tokend/tokend.sock\n"), -1);
 	assert_int_equal(parse("listen = 127.0.0.1:9000\nverify_listen = [::1]:9000\n"), -1);
 	assert_int_equal(parse("verify_workers = 257\n"), -1);

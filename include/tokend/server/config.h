@@ -39,6 +39,10 @@ struct td_config {
 	char verify_listen[TD_CONFIG_STR_MAX];
 	struct td_listen_addr verify_listen_at;
 	int verify_workers;		/* resolved: 0 in the file means one per core */
+	/* Prometheus scrapes (HTTP, GET /metrics) answered by a process of
+	 * their own; "" = none */
+	char metrics_listen[TD_CONFIG_STR_MAX];
+	struct td_listen_addr metrics_listen_at;
 	/* niceness of the management pool when there is a verify pool: the
 	 * CPU goes to verifies first when both have work */
 	int management_nice;

@@ -15,6 +15,7 @@
 enum td_pool_kind {
 	TD_POOL_MAIN,
 	TD_POOL_VERIFY,
+	TD_POOL_METRICS,	/* one process answering Prometheus (metrics_http.c) */
 	TD_POOL__MAX
 };
 
