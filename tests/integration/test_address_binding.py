@@ -558,25 +558,38 @@ def test_a_credential_cannot_bind_itself_away_from_where_it_calls(env):
 
 # --- the shipped configs pass the client's address -----------------------------------
 
-def locations(text):
-    """(header, body) of each location block, braces matched."""
-    for m in re.finditer(r"location\s+([^{]*)\{", text):
+def blocks(text, opener):
+    """(header, body, start, end) of each `opener ... {` block, braces matched."""
+    for m in re.finditer(opener + r"\s*([^{;]*)\{", text):
         depth, i = 1, m.end()
         while depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        yield m.group(1).strip(), text[m.end():i - 1]
+        yield m.group(1).strip(), text[m.end():i - 1], m.start(), i
+
+
+PASSES_ADDR = r"fastcgi_param\s+REMOTE_ADDR\s+\$remote_addr\s*;"
 
 
 def test_every_nginx_location_reaching_tokend_passes_remote_addr():
+    """A location's fastcgi_param lines replace its server's, so each location
+    reaching tokend passes REMOTE_ADDR itself, or sets no fastcgi_param and
+    inherits a server that does."""
     checked = 0
     for name in sorted(os.listdir(os.path.join(DEPLOY, "nginx"))):
         if not name.endswith(".conf"):
             continue
         text = re.sub(r"#[^\n]*", "", open(os.path.join(DEPLOY, "nginx", name)).read())
-        for header, body in locations(text):
-            if "fastcgi_pass" in body:
+        for _, server, _, _ in blocks(text, r"\bserver"):
+            locs = list(blocks(server, r"\blocation"))
+            outside = server
+            for _, _, a, b in reversed(locs):
+                outside = outside[:a] + outside[b:]
+            for header, body, _, _ in locs:
+                if "fastcgi_pass" not in body:
+                    continue
                 checked += 1
-                assert re.search(r"fastcgi_param\s+REMOTE_ADDR\s+\$remote_addr\s*;", body), \
+                params = body if "fastcgi_param" in body else outside
+                assert re.search(PASSES_ADDR, params), \
                     f"{name}: location {header} does not pass REMOTE_ADDR"
-    assert checked >= 2
+    assert checked >= 3
