@@ -472,10 +472,19 @@ def test_bad_ranges_are_refused_in_every_dialect(env, bad):
         assert r.status_code == 422 and r.json()["field"] == "allowed_cidrs", r.text[:300]
 
 
-def test_sixty_four_ranges_fit(env):
+def test_sixty_four_ranges_fit_and_count_towards_the_record_bound(env):
     many = [f"10.0.{i}.0/24" for i in range(64)]
     k = key(env, allowed_cidrs=many)
     assert len(k["allowed_cidrs"]) == 64 and k["allowed_cidrs"][63] == "10.0.63.0/24"
+    # 64 ranges of 43 characters outgrow a space bound to 2048 bytes a record
+    small = admin_with_space(env, SPACE + 1, limits={"record_bytes": 2048})
+    wide = [f"2001:db8:1234:5678:9abc:def0:1234:{i:04x}/128" for i in range(64)]
+    url = env["api"] + f"/v1/spaces/{SPACE + 1}/api_keys"
+    r = small.post(url, json={"api_key": {"access": "public", "allowed_cidrs": wide}}, timeout=10)
+    assert r.status_code == 422 and "too large" in r.json()["base"][0], r.text
+    r = small.post(url, json={"api_key": {"access": "public", "allowed_cidrs": wide[:8]}},
+                   timeout=10)
+    assert r.status_code == 201, r.text
 
 
 # --- minted credentials stay within their maker's ranges ----------------------------
