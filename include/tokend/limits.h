@@ -75,6 +75,12 @@
 #define TD_CAS_ATTEMPTS    16       /* a change re-read and re-applied when
                                        another write came in between */
 #define TD_ACTIVITY_LIST_MAX 1000   /* entries one activities call returns */
+#define TD_CIDRS_MAX         64     /* allowed_cidrs of one token or PAT, and
+                                       trusted_proxies; more is 422 */
+#define TD_ADDR_TEXT_MAX     45     /* an IP address as text: the longest
+                                       IPv6 spelling with an IPv4 tail */
+#define TD_CIDR_TEXT_MAX     49     /* one range as text, "/128" included;
+                                       longer is 422 unread */
 
 /* Leak reports (POST /v1/credentials/revoke, unauthenticated). */
 #define TD_LEAK_CREDENTIALS_MAX  1000  /* strings in one report; more is 422 */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "tokend/api/handlers.h"
+#include "tokend/server/config.h"
+#include "tokend/server/json_write.h"
 #include "tokend/server/log.h"
 #include "tokend/server/parse.h"
 
@@ -19,6 +21,7 @@ struct error_map {
 #define ROWS(forbidden, invalid, missing, builtin, self, unauth, unauth_msg, conflict, quota) { \
 	[TD_ERR_UNAUTHENTICATED] = { 401, unauth, unauth_msg }, \
 	[TD_ERR_FORBIDDEN] = { 403, forbidden, NULL }, \
+	[TD_ERR_ADDRESS] = { 403, "address_not_allowed", NULL }, \
 	[TD_ERR_EXCEEDS] = { 403, forbidden, NULL }, \
 	[TD_ERR_NOT_FOUND] = { 404, "not_found", NULL }, \
 	[TD_ERR_INVALID] = invalid, \
@@ -117,19 +120,33 @@ td_api_fail_parse(struct td_request *req, const struct td_core_error *err)
 	return td_api_fail(req, &c);
 }
 
+const struct td_addr *
+td_api_client(const struct td_ctx *ctx, const struct td_request *req, struct td_addr *buf)
+{
+	const struct td_cidr_list *trusted = &ctx->cfg->trusted_proxies;
+
+	/* X-Forwarded-For is looked up only where some peer may speak for a client */
+	return td_client_address(trusted, td_request_param(req, "REMOTE_ADDR"),
+				 trusted->n > 0 ? td_request_header(req, "X-Forwarded-For") : NULL,
+				 buf) == 0 ? buf : NULL;
+}
+
 /* The call begun (names NULL: from and named), or its error answered. */
 static int
 begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char *resource,
       enum td_op op, enum td_space_from from, int64_t named, const struct td_space_names *names)
 {
+	const struct td_addr *client;
+	struct td_addr buf;
 	const char *cred;
 	size_t len = 0;
 	int rc;
 
 	c->resource = resource;
+	client = td_api_client(ctx, req, &buf);
 	cred = td_auth_bearer(td_request_header(req, "Authorization"), &len);
-	rc = names != NULL ? td_core_begin_named(ctx, c, cred, len, op, names)
-			   : td_core_begin(ctx, c, cred, len, op, from, named);
+	rc = names != NULL ? td_core_begin_named(ctx, c, cred, len, client, op, names)
+			   : td_core_begin(ctx, c, cred, len, client, op, from, named);
 	if (rc != TD_OK)
 		return td_api_fail(req, c), -1;
 	td_api_rate_headers(req, c);
@@ -172,6 +189,36 @@ td_body_member(const struct td_request *req, const char *key)
 	    !json_object_is_type(v, json_type_object))
 		return NULL;
 	return v;
+}
+
+struct json_object *
+td_json_cidrs(const struct td_cidr_list *l)
+{
+	struct json_object *a = json_object_new_array();
+	char one[TD_CIDR_TEXT_MAX + 1];
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		td_cidr_format(&l->r[i], one, sizeof(one));
+		json_object_array_add(a, json_object_new_string(one));
+	}
+	return a;
+}
+
+void
+td_write_cidrs(struct printbuf *pb, const struct td_cidr_list *l)
+{
+	char one[TD_CIDR_TEXT_MAX + 1];
+	int i;
+
+	td_jw_raw(pb, "[");
+	for (i = 0; i < l->n; i++) {
+		td_cidr_format(&l->r[i], one, sizeof(one));
+		if (i > 0)
+			td_jw_raw(pb, ",");
+		td_jw_str(pb, one);
+	}
+	td_jw_raw(pb, "]");
 }
 
 struct json_object *

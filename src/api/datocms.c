@@ -90,6 +90,7 @@ access_token_json(const struct td_token_view *v)
 	json_object_object_add(a, "hardcoded_type", hard ? json_object_new_string(hard) : NULL);
 	json_object_object_add(a, "last_cma_access", json_object_new_string("never"));
 	json_object_object_add(a, "last_cda_access", json_object_new_string("never"));
+	json_object_object_add(a, "allowed_cidrs", td_json_cidrs(&t->allowed_cidrs));
 	if (t->role_id != 0) {
 		link = json_object_new_object();
 		json_object_object_add(link, "type", json_object_new_string("role"));
@@ -162,6 +163,11 @@ td_dato_parse(struct json_object *body, int creating, int64_t path_id,
 		if (td_field_bool(v, flags[i].name, (int *)((char *)ch + flags[i].offset), err) != 0)
 			return -1;
 		ch->set |= flags[i].bit;
+	}
+	if (attrs != NULL && json_object_object_get_ex(attrs, "allowed_cidrs", &v)) {
+		if (td_field_cidrs(v, "allowed_cidrs", &ch->allowed_cidrs, err) != 0)
+			return -1;
+		ch->set |= TD_TF_ALLOWED_CIDRS;
 	}
 	if (json_object_object_get_ex(data, "relationships", &rel) &&
 	    json_object_is_type(rel, json_type_object) &&

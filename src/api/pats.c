@@ -54,6 +54,7 @@ pat_json(const struct td_pat *p)
 	json_object_object_add(o, "last_used_at", td_json_time_ms(p->last_used_ms));
 	json_object_object_add(o, "created_by",
 			       p->created_by[0] ? json_object_new_string(p->created_by) : NULL);
+	json_object_object_add(o, "allowed_cidrs", td_json_cidrs(&p->allowed_cidrs));
 	return o;
 }
 
@@ -125,6 +126,11 @@ td_pat_parse(struct json_object *body, struct td_pat_change *ch, struct td_core_
 		if (td_field_text(v, "expires_at", &ch->expires_at, err) != 0)
 			return -1;
 		ch->has_expires = 1;
+	}
+	if (json_object_object_get_ex(obj, "allowed_cidrs", &v)) {
+		if (td_field_cidrs(v, "allowed_cidrs", &ch->allowed_cidrs, err) != 0)
+			return -1;
+		ch->has_cidrs = 1;
 	}
 	return 0;
 }

@@ -26,12 +26,22 @@
 #define SWO_LIMIT_DEFAULT 100
 #define SWO_LIMIT_MAX     100
 #define SWO_ORDER_MAX     8
+#define SWO_CIDRS         "allowedCidrs"	/* camelCase, as lastAccessAt */
 
 static int
 problem(struct td_request *req, int status, const char *field, const char *message)
 {
 	td_respond_error(req, status, status == 404 ? "not_found" : "bad_request", field, message);
 	return 0;
+}
+
+/* A core error, under this view's name for the field when it has its own. */
+static int
+fail(struct td_request *req, struct td_call *c)
+{
+	if (c->err.field != NULL && strcmp(c->err.field, "allowed_cidrs") == 0)
+		c->err.field = SWO_CIDRS;
+	return td_api_fail(req, c);
 }
 
 /* "TKN-1234-5678" → 12345678; anything else is -1 (a 404 for a path id). */
@@ -137,6 +147,8 @@ api_token_json(const struct td_token_view *v)
 	/* when it was last accepted; absent while never (no nulls here) */
 	if (t->last_used_ms > 0)
 		json_object_object_add(o, "lastAccessAt", td_json_time_ms(t->last_used_ms));
+	/* where it may be used from: [] anywhere (no nulls here) */
+	json_object_object_add(o, "allowedCidrs", td_json_cidrs(&t->allowed_cidrs));
 	json_object_object_add(acc, "id", prefixed_json("ACC", sp->id));
 	json_object_object_add(acc, "name", json_object_new_string(sp->name));
 	json_object_object_add(acc, "type", json_object_new_string("Client"));
@@ -205,7 +217,7 @@ projection_set(struct projection *p, const char *field, int omit)
 
 static const char *const top_fields[] = {
 	"id", "href", "name", "description", "icon", "status", "token", "account", "modules",
-	"audit", "lastAccessAt",
+	"audit", "lastAccessAt", "allowedCidrs",
 };
 
 static const char *
@@ -555,6 +567,11 @@ td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,
 		}
 		ch->set |= TD_TF_MODULES;
 	}
+	if (json_object_object_get_ex(body, "allowedCidrs", &v)) {
+		if (td_field_cidrs(v, SWO_CIDRS, &ch->allowed_cidrs, err) != 0)
+			return -1;
+		ch->set |= TD_TF_ALLOWED_CIDRS;
+	}
 	/* the account is set on create, then immutable; one the body names
 	 * but that is no account id is TD_NAMED_MALFORMED, for the core to refuse */
 	if (creating && json_object_object_get_ex(body, "account", &acc) &&
@@ -587,7 +604,7 @@ td_api_swo_create(struct td_ctx *ctx, struct td_request *req)
 	if (parsed != 0)
 		return td_api_fail_parse(req, &perr);
 	if (td_core_token_create(&c, ch, &v) != TD_OK)
-		return td_api_fail(req, &c);
+		return fail(req, &c);
 	return respond_token(req, 201, &v, NULL);
 }
 
@@ -602,7 +619,7 @@ td_api_swo_update(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_swo_parse(req->json, 0, &ctx->change, &account, &c.err) != 0 ||
 	    td_core_token_update(&c, path_id(req), &ctx->change, &v) != TD_OK)
-		return td_api_fail(req, &c);
+		return fail(req, &c);
 	return respond_token(req, 200, &v, NULL);
 }
 

@@ -64,6 +64,9 @@ api_key_write(struct printbuf *pb, const struct td_token_view *v)
 		td_jw_int(pb, t->remaining_uses);
 	else
 		td_jw_raw(pb, "null");
+	/* where it may be used from: [] anywhere */
+	td_jw_raw(pb, ",\"allowed_cidrs\":");
+	td_write_cidrs(pb, &t->allowed_cidrs);
 	/* a regenerate's grace window: until when the replaced value works */
 	td_jw_raw(pb, ",\"previous_expires_at\":");
 	td_jw_time_ms(pb, t->prev_expires_at_ms > td_now_ms() ? t->prev_expires_at_ms : 0);
@@ -207,6 +210,11 @@ td_storyblok_parse(struct json_object *body, int creating, struct td_token_chang
 		if (td_field_ids(v, "release_ids", &ch->release_ids, err) != 0)
 			return -1;
 		ch->set |= TD_TF_RELEASE_IDS;
+	}
+	if (json_object_object_get_ex(obj, "allowed_cidrs", &v)) {
+		if (td_field_cidrs(v, "allowed_cidrs", &ch->allowed_cidrs, err) != 0)
+			return -1;
+		ch->set |= TD_TF_ALLOWED_CIDRS;
 	}
 	return 0;
 }

@@ -4,8 +4,8 @@
  *                     X-Original-URI (else this request's own URI); answers
  *                     only 200, 401 or 403, with X-Tokend-* headers, the
  *                     canonical URI (without the token) in X-Tokend-Uri
- *   POST /v1/verify   for programs: {"token","uri","method"} → 200
- *                     {"valid","reason","token"}
+ *   POST /v1/verify   for programs: {"token","uri","method","remote_addr"} →
+ *                     200 {"valid","reason","token"}
  *   the FastCGI Authorizer role (Apache mod_authnz_fcgi, lighttpd): the
  *   same decision on the request itself, with Variable-TOKEND_* headers
  */
@@ -107,11 +107,14 @@ bad_uri(struct td_verify_result *v)
 	v->status = 403;
 }
 
-/* Canonicalizes the content request's URI and judges the token it presents. */
+/* Canonicalizes the content request's URI and judges the token it
+ * presents, from the address the content request came from (nginx passes
+ * the main request's $remote_addr to the auth_request subrequest). */
 static void
 judge(struct td_ctx *ctx, struct td_request *req, const char *raw, struct td_verify_result *v)
 {
 	struct td_canon_uri *uri = &ctx->verify_uri;
+	struct td_addr client;
 	const char *tok;
 	size_t len = 0;
 
@@ -121,7 +124,7 @@ judge(struct td_ctx *ctx, struct td_request *req, const char *raw, struct td_ver
 		return;
 	}
 	tok = token_of(req, &uri->t, &len);
-	td_verify(ctx, tok, len, &uri->t, v);
+	td_verify(ctx, tok, len, &uri->t, td_api_client(ctx, req, &client), v);
 }
 
 /* GET /v1/verify */
@@ -140,9 +143,11 @@ td_api_verify_get(struct td_ctx *ctx, struct td_request *req)
 int
 td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 {
-	struct json_object *tok = NULL, *uri = NULL, *method = NULL;
+	struct json_object *tok = NULL, *uri = NULL, *method = NULL, *addr = NULL;
 	struct td_canon_uri *canon = &ctx->verify_uri;
 	struct td_verify_result v;
+	const struct td_addr *from;
+	struct td_addr client;
 	const char *uri_s = "/";
 	size_t uri_len = 1;
 
@@ -166,8 +171,21 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 					"delivery tokens only read: GET or HEAD"), 0;
 	if (td_uri_canonicalize(uri_s, uri_len, canon) != TD_URI_OK)
 		return td_respond_error(req, 422, "invalid_field", "uri", canon->why), 0;
+	/* a program verifying for its own client names that client's address;
+	 * else the address is the program's own */
+	if (json_object_object_get_ex(req->json, "remote_addr", &addr) &&
+	    !json_object_is_type(addr, json_type_null)) {
+		if (!json_object_is_type(addr, json_type_string) ||
+		    td_addr_parse(json_object_get_string(addr),
+				  (size_t)json_object_get_string_len(addr), &client) < 0)
+			return td_respond_error(req, 422, "invalid_field", "remote_addr",
+						"must be an IP address"), 0;
+		from = &client;
+	} else {
+		from = td_api_client(ctx, req, &client);
+	}
 	td_verify(ctx, json_object_get_string(tok), (size_t)json_object_get_string_len(tok),
-		  &canon->t, &v);
+		  &canon->t, from, &v);
 	return respond_result(req, 200, &v);
 }
 

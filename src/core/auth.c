@@ -4,7 +4,10 @@
  * role's and modules' scopes, in its own space only). Missing, malformed,
  * forged, unknown, revoked or expired: TD_ERR_UNAUTHENTICATED, with no
  * Redis I/O for a string whose tag does not verify. A minted credential
- * works only while every credential above it works.
+ * works only while every credential above it works. A credential bound to
+ * address ranges (allowed_cidrs), or minted by one, is refused
+ * (TD_ERR_ADDRESS) from any other address: the one place management
+ * checks where a call comes from.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,17 +35,29 @@ token_acts(const struct td_token *t)
 	return t->status == TD_STATUS_ACTIVE && td_rule_is_management(t) && !expired(t->expires_at);
 }
 
+/* Whether a credential bound to l may act from client; a refusal is
+ * TD_ERR_ADDRESS (403: the credential is good, the place is not). */
+static int
+from_allowed(const struct td_cidr_list *l, const struct td_addr *client)
+{
+	return td_cidr_allows(l->r, l->n, client) ? TD_OK : TD_ERR_ADDRESS;
+}
+
 /*
  * The revocation cascade deletes what a credential minted, but it can be
  * cut short (Redis gone half way, TD_MINTED_MAX reached). So a minted
  * credential is checked at use as well: each maker above it must still
- * exist and act. One read per maker, at most TD_MINT_DEPTH_MAX (minting
- * deeper is refused, see td_rule_may_mint); the records read land in the
- * identify scratch, whose caller's fields are already copied into p.
+ * exist and act, from this address too (a maker whose ranges were narrowed
+ * after it minted binds what it minted at once). One read per maker, at
+ * most TD_MINT_DEPTH_MAX (minting deeper is refused, see td_rule_may_mint);
+ * the records read land in the identify scratch, whose caller's fields are
+ * already copied into p.
  */
 static int
-makers_act(struct td_ctx *ctx, const char *minted_by, struct td_principal *p)
+makers_act(struct td_ctx *ctx, const char *minted_by, const struct td_addr *client,
+	   struct td_principal *p)
 {
+	const struct td_cidr_list *bound = NULL;
 	char ref[TD_CRED_REF_MAX];
 	struct td_cred_ref r;
 	int rc, mc;
@@ -57,21 +72,35 @@ makers_act(struct td_ctx *ctx, const char *minted_by, struct td_principal *p)
 			rc = td_store_pat_get(ctx->store, r.id, &ctx->scratch_pat);
 			if (rc == TD_STORE_OK && expired(ctx->scratch_pat.expires_at))
 				rc = TD_STORE_NOT_FOUND;
-			if (rc == TD_STORE_OK)
+			if (rc == TD_STORE_OK) {
 				snprintf(ref, sizeof(ref), "%s", ctx->scratch_pat.minted_by);
+				bound = &ctx->scratch_pat.allowed_cidrs;
+			}
 		} else {
 			rc = td_store_token_get(ctx->store, r.space_id, r.id, &ctx->auth_token, &mc);
 			if (rc == TD_STORE_OK && !token_acts(&ctx->auth_token))
 				rc = TD_STORE_NOT_FOUND;
-			if (rc == TD_STORE_OK)
+			if (rc == TD_STORE_OK) {
 				snprintf(ref, sizeof(ref), "%s", ctx->auth_token.minted_by);
+				bound = &ctx->auth_token.allowed_cidrs;
+			}
 		}
 		if (rc < 0)
 			return TD_ERR_UNAVAILABLE;
 		if (rc != TD_STORE_OK)
 			return TD_ERR_UNAUTHENTICATED;
+		if (from_allowed(bound, client) != TD_OK)
+			return TD_ERR_ADDRESS;
 	}
 	return TD_OK;
+}
+
+/* p's own binding, before its makers are read into the same scratch. */
+static void
+bind_principal(struct td_principal *p, const struct td_cidr_list *l)
+{
+	p->cidrs.n = l->n;
+	memcpy(p->cidrs.r, l->r, sizeof(l->r[0]) * (size_t)l->n);
 }
 
 int
@@ -95,9 +124,11 @@ td_auth_pat_current(const struct td_keyring *kr, const struct td_pat *p,
 	return ok;
 }
 
-/* A space token: current value, active, not expired, with the management right. */
+/* A space token: current value, active, not expired, with the management
+ * right, used from where it may be (and its makers may). */
 static int
-identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_principal *p)
+identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, const struct td_addr *client,
+	       struct td_principal *p)
 {
 	struct td_token *t = &ctx->auth_token;
 	int rc, mc;
@@ -117,11 +148,15 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_pri
 	p->expires_at = t->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "token:%" PRId64, t->id);
 	td_cred_ref_token(t->space_id, t->id, p->ref);
-	return makers_act(ctx, t->minted_by, p);
+	bind_principal(p, &t->allowed_cidrs);
+	if (from_allowed(&p->cidrs, client) != TD_OK)
+		return TD_ERR_ADDRESS;
+	return makers_act(ctx, t->minted_by, client, p);
 }
 
 static int
-identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_principal *p)
+identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, const struct td_addr *client,
+	     struct td_principal *p)
 {
 	struct td_pat *pat = &ctx->scratch_pat;
 	int rc;
@@ -143,11 +178,15 @@ identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, struct td_princ
 	p->expires_at = pat->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "pat:%" PRId64, pat->id);
 	td_cred_ref_pat(pat->id, p->ref);
-	return makers_act(ctx, pat->minted_by, p);
+	bind_principal(p, &pat->allowed_cidrs);
+	if (from_allowed(&p->cidrs, client) != TD_OK)
+		return TD_ERR_ADDRESS;
+	return makers_act(ctx, pat->minted_by, client, p);
 }
 
 int
-td_core_identify(struct td_ctx *ctx, const char *credential, size_t len, struct td_principal *p)
+td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
+		 const struct td_addr *client, struct td_principal *p)
 {
 	struct td_token_ref ref;
 	int rc;
@@ -155,7 +194,8 @@ td_core_identify(struct td_ctx *ctx, const char *credential, size_t len, struct 
 	if (credential == NULL || len == 0 ||
 	    td_token_parse(ctx->keyring, credential, len, &ref) != TD_TOKEN_OK)
 		return TD_ERR_UNAUTHENTICATED;
-	rc = ref.kind == TD_KIND_PAT ? identify_pat(ctx, &ref, p) : identify_token(ctx, &ref, p);
+	rc = ref.kind == TD_KIND_PAT ? identify_pat(ctx, &ref, client, p)
+				     : identify_token(ctx, &ref, client, p);
 	if (rc == TD_OK && ctx->last_use != NULL)
 		td_last_use_note(ctx->last_use, ref.kind == TD_KIND_PAT ? 0 : ref.space_id, ref.id,
 				 td_now_ms());

@@ -200,7 +200,8 @@ rate_limit(struct td_call *c)
 
 static int
 begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
-      enum td_op op, enum td_space_from from, const struct td_space_names *names)
+      const struct td_addr *client, enum td_op op, enum td_space_from from,
+      const struct td_space_names *names)
 {
 	int rc;
 
@@ -214,9 +215,15 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	c->err.field = c->err.message = NULL;
 	if (c->resource == NULL)
 		c->resource = "token";
-	rc = td_core_identify(ctx, credential, len, &c->who);
+	c->has_client = client != NULL;
+	if (client != NULL)
+		c->client = *client;
+	rc = td_core_identify(ctx, credential, len, client, &c->who);
 	if (rc == TD_ERR_UNAVAILABLE)
 		return td_fail(c, rc, NULL, "storage unavailable");
+	if (rc == TD_ERR_ADDRESS)
+		return td_fail(c, rc, NULL, "this credential may not be used from this address "
+			       "(allowed_cidrs)");
 	if (rc != TD_OK)
 		return td_fail(c, TD_ERR_UNAUTHENTICATED, NULL, "Unauthorized");
 	memcpy(ctx->actor, c->who.actor, sizeof(ctx->actor));
@@ -236,18 +243,19 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 
 int
 td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
-	      enum td_op op, enum td_space_from from, int64_t named)
+	      const struct td_addr *client, enum td_op op, enum td_space_from from, int64_t named)
 {
 	struct td_space_names names = { named, 0, NULL, NULL };
 
-	return begin(ctx, c, credential, len, op, from, &names);
+	return begin(ctx, c, credential, len, client, op, from, &names);
 }
 
 int
 td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
-		    enum td_op op, const struct td_space_names *names)
+		    const struct td_addr *client, enum td_op op,
+		    const struct td_space_names *names)
 {
-	return begin(ctx, c, credential, len, op, TD_SPACE_CALLER, names);
+	return begin(ctx, c, credential, len, client, op, TD_SPACE_CALLER, names);
 }
 
 int

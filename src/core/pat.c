@@ -74,5 +74,7 @@ td_pat_apply_change(struct td_pat *p, const struct td_pat_change *ch, struct td_
 	}
 	if (ch->has_expires && td_time_parse(&ch->expires_at, &p->expires_at, &msg) != 0)
 		FAIL(TD_ERR_INVALID, "expires_at", msg);
+	if (ch->has_cidrs && td_cidrs_apply(&ch->allowed_cidrs, &p->allowed_cidrs, &msg) != 0)
+		FAIL(TD_ERR_INVALID, "allowed_cidrs", msg);
 	return 0;
 }

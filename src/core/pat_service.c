@@ -106,6 +106,9 @@ td_core_pat_create(struct td_call *c, const struct td_pat_change *ch, const stru
 		return c->err.code;
 	if (!td_rule_pat_within(&c->who, p))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL, "a credential cannot grant more than it holds");
+	if (!td_rule_cidrs_within(&c->who, &p->allowed_cidrs))
+		return td_fail(c, TD_ERR_EXCEEDS, "allowed_cidrs", "must each lie within the "
+			       "allowed_cidrs of the credential acting");
 	if (!td_rule_may_mint(&c->who))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL,
 			       "a credential this far down its chain of makers cannot mint another");

@@ -47,6 +47,9 @@ td_rule_token_within(const struct td_principal *who, const struct td_token *t)
 	 * credential that expires */
 	if (who->expires_at != 0 && (t->expires_at == 0 || t->expires_at > who->expires_at))
 		return 0;
+	/* nor is usable from where the caller is not */
+	if (!td_rule_cidrs_within(who, &t->allowed_cidrs))
+		return 0;
 	return (td_rule_token_scopes(t) & ~who->scopes) == 0;
 }
 
@@ -102,6 +105,12 @@ int
 td_rule_may_mint(const struct td_principal *maker)
 {
 	return maker->depth < TD_MINT_DEPTH_MAX;
+}
+
+int
+td_rule_cidrs_within(const struct td_principal *maker, const struct td_cidr_list *cidrs)
+{
+	return td_cidr_list_within(cidrs, &maker->cidrs);
 }
 
 int

@@ -120,6 +120,7 @@ td_token_defaults(struct td_token *t)
 	memset(t, 0, offsetof(struct td_token, name));
 	t->name[0] = t->description[0] = t->icon[0] = '\0';
 	t->story_ids.n = t->release_ids.n = 0;
+	t->allowed_cidrs.n = 0;
 	t->access = TD_ACCESS__MAX;	/* unset: create requires it */
 	t->status = TD_STATUS_ACTIVE;
 }
@@ -279,11 +280,28 @@ ids_apply(const struct td_change_ids *in, struct td_id_list *out)
 	return 0;
 }
 
+int
+td_cidrs_apply(const struct td_change_cidrs *in, struct td_cidr_list *out, const char **msg)
+{
+	size_t i;
+
+	if (in->n > TD_CIDRS_MAX) {
+		*msg = "is too long (maximum is 64 ranges)";
+		return -1;
+	}
+	for (i = 0; i < in->n; i++)
+		if (td_cidr_parse(in->items[i].s, in->items[i].len, &out->r[i], msg) != 0)
+			return -1;	/* a null item too: td_cidr_parse refuses it */
+	out->n = (int)in->n;
+	return 0;
+}
+
 void
 td_token_change_init(struct td_token_change *ch, enum td_token_shape shape)
 {
 	memset(ch, 0, offsetof(struct td_token_change, story_ids));
 	ch->story_ids.n = ch->release_ids.n = 0;
+	ch->allowed_cidrs.n = 0;
 	ch->shape = shape;
 }
 
@@ -369,6 +387,9 @@ td_token_apply_change(struct td_token *t, const struct td_token_change *ch, int 
 	if ((ch->set & TD_TF_RELEASE_IDS) && ids_apply(&ch->release_ids, &t->release_ids) != 0)
 		FAIL(TD_ERR_INVALID, "release_ids", ch->release_ids.n > TD_IDS_MAX
 			 ? "is too long (maximum is 1000 ids)" : "must be an array of ids");
+	if ((ch->set & TD_TF_ALLOWED_CIDRS) && td_cidrs_apply(&ch->allowed_cidrs, &t->allowed_cidrs,
+							       &msg) != 0)
+		FAIL(TD_ERR_INVALID, "allowed_cidrs", msg);
 	if (ch->set & TD_TF_MIN_CACHE) {
 		if (ch->min_cache_null) {
 			t->has_min_cache = 0;

@@ -112,8 +112,9 @@ load_for_change(struct td_call *c, enum td_op op, int64_t id, int *space_mc)
 }
 
 /* A token that is (or becomes) a management credential is bounded by the
- * credential that makes it so: no more scopes, no later expiry; it records
- * its maker, whose revocation revokes it. */
+ * credential that makes it so: no more scopes, no later expiry, no address
+ * the maker may not call from; it records its maker, whose revocation
+ * revokes it. */
 static int
 bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
 	       unsigned old_scopes, int expiry_given)
@@ -125,6 +126,11 @@ bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
 	if ((td_rule_token_scopes(t) & ~c->who.scopes) != 0)
 		return td_fail(c, TD_ERR_EXCEEDS, "role",
 			       "a credential cannot grant more than it holds");
+	/* checked on every change, not only a mint: a bound caller may not
+	 * widen or drop the binding of a management token it reaches */
+	if (!td_rule_cidrs_within(&c->who, &t->allowed_cidrs))
+		return td_fail(c, TD_ERR_EXCEEDS, "allowed_cidrs", "must each lie within the "
+			       "allowed_cidrs of the credential acting");
 	mints = !was_management || td_rule_token_scopes(t) != old_scopes;
 	if (mints && !td_rule_may_mint(&c->who))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL,
@@ -278,6 +284,12 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 		if (td_rule_token_scopes(t) != old_scopes)
 			return td_fail(c, TD_ERR_SELF, "role", "a credential cannot change its own "
 				       "role or modules or those of the credential that made it");
+		/* the next call would come from here and be refused */
+		if (!td_cidr_allows(t->allowed_cidrs.r, t->allowed_cidrs.n,
+				    c->has_client ? &c->client : NULL))
+			return td_fail(c, TD_ERR_SELF, "allowed_cidrs", "a credential cannot bind "
+				       "itself or the credential that made it away from the address "
+				       "it calls from");
 	}
 	if (bound_by_maker(c, t, was_management, old_scopes, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;

@@ -34,6 +34,7 @@ static const struct {
 	[TD_VERIFY_ASSETS_ONLY] = { "assets_only", 403 },
 	[TD_VERIFY_THEME_TOKEN_REQUIRED] = { "theme_token_required", 403 },
 	[TD_VERIFY_USES_EXHAUSTED] = { "uses_exhausted", 403 },
+	[TD_VERIFY_ADDRESS_NOT_ALLOWED] = { "address_not_allowed", 403 },
 	[TD_VERIFY_BAD_URI] = { "bad_uri", 403 },
 	[TD_VERIFY_STORE_UNAVAILABLE] = { "store_unavailable", 403 },
 };
@@ -230,7 +231,7 @@ note_use(struct td_ctx *ctx, const struct td_token_ref *ref)
 /* Everything up to the rules; fills out's token fields once the record is loaded. */
 static enum td_verify_reason
 check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_target *target,
-      struct td_verify_result *out)
+      const struct td_addr *client, struct td_verify_result *out)
 {
 	const struct td_token_facts *t;
 	struct td_token_facts scratch;
@@ -266,6 +267,10 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 	 * the millisecond, whatever the cache holds) */
 	if (!td_token_accepts(t, &ref))
 		return TD_VERIFY_REGENERATED;
+	/* before anything about the token is told: from elsewhere, a bound
+	 * token's status, restrictions and uses are no one's business */
+	if (!td_cidr_allows(t->cidrs, t->ncidrs, client))
+		return TD_VERIFY_ADDRESS_NOT_ALLOWED;
 	out->have_token = 1;
 	out->token_id = t->id;
 	out->space_id = t->space_id;
@@ -295,10 +300,10 @@ check(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_t
 
 void
 td_verify(struct td_ctx *ctx, const char *token, size_t token_len, const struct td_target *uri,
-	  struct td_verify_result *out)
+	  const struct td_addr *client, struct td_verify_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->reason = check(ctx, token, token_len, uri, out);
+	out->reason = check(ctx, token, token_len, uri, client, out);
 	out->status = reasons[out->reason].status;
 }
 

@@ -11,7 +11,11 @@ struct slot {
 	int64_t space_id, id;		/* id 0: empty (token ids start at 1) */
 	int present;			/* else the record is absent */
 	struct td_token_facts facts;
-	int64_t *ids;			/* owned copy of both lists, NULL when empty */
+	/* owned copy of the story and release ids, then the address ranges
+	 * (all 64 fit: made when the slot is filled, so a hit allocates
+	 * nothing and an unbound token's slot grows by nothing); NULL when
+	 * all are empty */
+	void *owned;
 };
 
 struct td_verify_cache {
@@ -43,6 +47,8 @@ td_token_facts_of(const struct td_token *t, int space_min_cache, struct td_token
 	out->nstory_ids = t->story_ids.n;
 	out->release_ids = t->release_ids.ids;
 	out->nrelease_ids = t->release_ids.n;
+	out->cidrs = t->allowed_cidrs.r;
+	out->ncidrs = t->allowed_cidrs.n;
 }
 
 static uint64_t
@@ -61,7 +67,7 @@ slot_clear(struct td_verify_cache *c, struct slot *s)
 {
 	if (s->id == 0)
 		return;
-	free(s->ids);
+	free(s->owned);
 	OPENSSL_cleanse(s, sizeof(*s));
 	c->used--;
 }
@@ -112,27 +118,37 @@ td_verify_cache_put(struct td_verify_cache *c, int64_t space_id, int64_t id,
 		    const struct td_token_facts *facts)
 {
 	struct slot *s = &c->slots[slot_of(c, space_id, id)];
+	size_t nids = 0, bytes = 0;
 	int64_t *ids = NULL;
-	size_t n = 0;
+	struct td_cidr *cidrs;
 
 	if (id == 0)
 		return -1;
-	if (facts != NULL && (n = (size_t)facts->nstory_ids + (size_t)facts->nrelease_ids) > 0) {
-		if ((ids = malloc(n * sizeof(*ids))) == NULL)
-			return -1;
+	if (facts != NULL) {
+		nids = (size_t)facts->nstory_ids + (size_t)facts->nrelease_ids;
+		bytes = nids * sizeof(*ids) + (size_t)facts->ncidrs * sizeof(*cidrs);
+	}
+	/* int64_t ids first: the ranges (bytes only) need no alignment after them */
+	if (bytes > 0 && (ids = malloc(bytes)) == NULL)
+		return -1;
+	cidrs = ids != NULL ? (struct td_cidr *)(void *)(ids + nids) : NULL;
+	if (nids > 0) {
 		memcpy(ids, facts->story_ids, (size_t)facts->nstory_ids * sizeof(*ids));
 		memcpy(ids + facts->nstory_ids, facts->release_ids,
 		       (size_t)facts->nrelease_ids * sizeof(*ids));
 	}
+	if (facts != NULL && facts->ncidrs > 0)
+		memcpy(cidrs, facts->cidrs, (size_t)facts->ncidrs * sizeof(*cidrs));
 	slot_clear(c, s);
 	s->space_id = space_id;
 	s->id = id;
 	s->present = facts != NULL;
 	if (facts != NULL) {
 		s->facts = *facts;
-		s->ids = ids;
-		s->facts.story_ids = ids;
-		s->facts.release_ids = ids != NULL ? ids + facts->nstory_ids : NULL;
+		s->owned = ids;
+		s->facts.story_ids = nids > 0 ? ids : NULL;
+		s->facts.release_ids = nids > 0 ? ids + facts->nstory_ids : NULL;
+		s->facts.cidrs = facts->ncidrs > 0 ? cidrs : NULL;
 	}
 	c->used++;
 	return 0;

@@ -85,6 +85,9 @@ static const struct config_key config_keys[] = {
 	    "per-worker verify cache slots, exact by Redis tracking; 0 = off"),
 	{ "verify_fail_open", KEY_BOOL, offsetof(struct td_config, verify_fail_open), sizeof(int),
 	  0, 1, 0, "Redis down: off = verify refuses (403), on = tag-valid tokens pass" },
+	{ "trusted_proxies", KEY_STRING, offsetof(struct td_config, trusted_proxies_text),
+	  sizeof(((struct td_config *)0)->trusted_proxies_text), 0, 0, 0,
+	  "comma-separated ranges whose X-Forwarded-For names the client; empty = none" },
 };
 
 #define CONFIG_KEYS_N (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -513,12 +516,18 @@ td_config_finish(struct td_config *cfg, char *err, size_t errlen)
 {
 	char secret[TD_SECRET_MAX];
 	struct td_redis_url url;
+	const char *why;
 	size_t len;
 	long cores;
 	int rc;
 
 	if (resolve_listeners(cfg, err, errlen) != 0)
 		return -1;
+	if (td_cidr_list_parse(cfg->trusted_proxies_text, strlen(cfg->trusted_proxies_text),
+			       &cfg->trusted_proxies, &why) != 0) {
+		snprintf(err, errlen, "invalid value for trusted_proxies: %s", why);
+		return -1;
+	}
 	if (cfg->socket_owner[0] != '\0' && check_owner(cfg->socket_owner, err, errlen) != 0)
 		return -1;
 	cores = sysconf(_SC_NPROCESSORS_ONLN);

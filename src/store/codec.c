@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tokend/core/cidr.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/space.h"
@@ -33,6 +34,8 @@ enum kind {
 	K_BOOL,		/* int: "1" or "0"; anything but "1" reads as 0 */
 	K_RAW,		/* bytes[size] written raw; read raw, or hex as written once */
 	K_HEX,		/* bytes[size] as lowercase hex */
+	K_CIDRS,	/* struct td_cidr_list: "10.0.0.0/8,::1/128", each range in
+			   its one spelling (core/cidr.h), read back as strictly */
 };
 
 /* How a field is left out when it holds its default, and read back when
@@ -139,6 +142,8 @@ static const struct field token_fields[] = {
 	  .rules = OMIT_EMPTY | STORE_OWNED },
 	{ "lu", K_NUM,    AT(td_token, last_used_ms), BOUNDS(0, INT64_MAX),
 	  .rules = OMIT_EMPTY | STORE_OWNED },
+	/* where it may be used from; absent (every record before it): anywhere */
+	{ "ac", K_CIDRS,  AT(td_token, allowed_cidrs), .rules = OMIT_EMPTY },
 };
 
 /* Every field is written (as it always was), but for the creator. */
@@ -169,6 +174,7 @@ static const struct field pat_fields[] = {
 	{ "cb", K_TEXT, AT(td_pat, created_by), .rules = OMIT_EMPTY },
 	{ "mb", K_REF,  AT(td_pat, minted_by), .rules = OMIT_EMPTY },
 	{ "lu", K_NUM,  AT(td_pat, last_used_ms), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY | STORE_OWNED },
+	{ "ac", K_CIDRS, AT(td_pat, allowed_cidrs), .rules = OMIT_EMPTY },
 };
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -285,6 +291,12 @@ text_at(const struct field *f, const void *rec)
 	return (const char *)rec + f->off;
 }
 
+static const struct td_cidr_list *
+cidrs_at(const struct field *f, const void *rec)
+{
+	return (const struct td_cidr_list *)(const void *)((const char *)rec + f->off);
+}
+
 static int
 is_empty(const struct field *f, const void *rec)
 {
@@ -300,6 +312,8 @@ is_empty(const struct field *f, const void *rec)
 	case K_BOOL:
 	case K_ACCESS:
 		return num_get(f, rec) == 0;
+	case K_CIDRS:
+		return cidrs_at(f, rec)->n == 0;
 	case K_RAW:
 	case K_HEX: {
 		const unsigned char *b = (const unsigned char *)text_at(f, rec);
@@ -412,6 +426,22 @@ put_hex(const struct field *f, const void *rec, struct codec_out *out, struct co
 	return 0;
 }
 
+/* A list of ranges, each as its one spelling. */
+static int
+put_cidrs(const struct field *f, const void *rec, struct codec_out *out, struct codec_str *v)
+{
+	const struct td_cidr_list *l = cidrs_at(f, rec);
+	size_t left = sizeof(out->buf) - out->used;
+	int len;
+
+	if (l->n < 0 || l->n > TD_CIDRS_MAX ||
+	    (len = td_cidr_list_format(l, out->buf + out->used, left)) < 0)
+		return -1;
+	v->s = room(out, (size_t)len);	/* the text is there already */
+	v->len = (size_t)len;
+	return 0;
+}
+
 /* The value of a field that is written, checked against what decode takes. */
 static int
 encode_value(const struct field *f, const void *rec, struct codec_out *out, struct codec_str *v)
@@ -457,6 +487,8 @@ encode_value(const struct field *f, const void *rec, struct codec_out *out, stru
 		return 0;
 	case K_HEX:
 		return put_hex(f, rec, out, v);
+	case K_CIDRS:
+		return put_cidrs(f, rec, out, v);
 	}
 	return -1;
 }
@@ -578,6 +610,7 @@ decode_value(const struct field *f, void *rec, const struct codec_str *v)
 {
 	char *text = (char *)rec + f->off;
 	struct td_cred_ref ref;
+	const char *why;
 	int64_t n = 0;
 	size_t len;
 
@@ -617,6 +650,8 @@ decode_value(const struct field *f, void *rec, const struct codec_str *v)
 		return 0;
 	case K_HEX:
 		return get_hex((unsigned char *)text, f->size, v);
+	case K_CIDRS:
+		return td_cidr_list_parse(v->s, v->len, (struct td_cidr_list *)(void *)text, &why);
 	}
 	num_put(rec, f->off, f->kind == K_NUM ? f->size : sizeof(int), n);
 	return 0;

@@ -29,7 +29,8 @@ enum codec_record {
 /* Bytes the numbers, id lists and hex of any one record can take. */
 #define CODEC_NUM_CHARS 21	/* "-9223372036854775808" and a comma */
 #define CODEC_BYTES ((CODEC_FIELDS_MAX + 2 * TD_IDS_MAX + TD_TOKEN_MODULES_MAX + \
-		      TD_PAT_SPACES_MAX) * CODEC_NUM_CHARS + 2 * TD_PAT_HASH_BYTES)
+		      TD_PAT_SPACES_MAX) * CODEC_NUM_CHARS + 2 * TD_PAT_HASH_BYTES + \
+		     TD_CIDRS_MAX * (TD_CIDR_TEXT_MAX + 1))
 
 /* A string that need not end in NUL. */
 struct codec_str {

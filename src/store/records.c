@@ -12,14 +12,15 @@
  *                          deleted, x expires_at (s), r rights, ro role, ht built-in,
  *                          k key id, sk token kind, sc secret (16 raw bytes; hex once),
  *                          ca/ua created/updated (ms), cb/ub by, md modules,
- *                          ea/eb enabled, da/db disabled, mb minted by; a field at its
- *                          default (r, sk: the access's; ua, ub: ca, cb) is left out
+ *                          ea/eb enabled, da/db disabled, mb minted by, ac allowed_cidrs
+ *                          ("10.0.0.0/8,::1/128"); a field at its default (r, sk: the
+ *                          access's; ua, ub: ca, cb; no ac) is left out
  *   {s:<space>}:m:<id>     set of the credentials token <id> minted
  *   {s:<space>}:activities stream; {s:<space>}:rl:<caller> the rate limiter
  *   {s:<space>}:deleted    ids of soft-deleted tokens (kept for audit)
  *   {spaces}:index, {spaces}:seq, {tokens}:seq
  *   {pats}:p:<id>          n, sp "all" or ids, sc scopes, f full, x, k, h secret hash
- *                          (hex), ca, cb, mb
+ *                          (hex), ca, cb, mb, ac
  *   {pats}:m:<id>          set of the credentials PAT <id> minted
  *   {pats}:index, {pats}:seq
  *   {pats}:activities      the account's trail (PATs, spaces made and removed)

@@ -36,6 +36,9 @@
  *    TD_TOKEN_MODULES_MAX modules, each one the catalogue knows; its role
  *    is none or a known one; min_cache, branch, expiry, status, access and
  *    rights are in range, and access private <=> the CDA preview right;
+ *  - allowed_cidrs (a token's, a PAT's) hold at most TD_CIDRS_MAX ranges,
+ *    each printed back as a range that reads back the same (no host bits,
+ *    a prefix in range), exactly as many as the body listed;
  *  - a space: id >= 1, min_cache and rate_limit in range; a PAT: at most
  *    TD_PAT_SPACES_MAX spaces each >= 1, scopes non-empty and known, full
  *    permission means all spaces and every scope;
@@ -190,6 +193,25 @@ check_ids(const struct td_id_list *l)
 		CHECK(l->ids[i] >= 1 && l->ids[i] < INT64_MAX);
 }
 
+/* Ranges that passed the core: each in its one spelling, as many as given. */
+static void
+check_cidrs(const struct td_cidr_list *l, int given, const struct td_change_cidrs *in)
+{
+	char text[TD_CIDR_TEXT_MAX + 1];
+	struct td_cidr again;
+	const char *why;
+	int i;
+
+	CHECK(l->n >= 0 && l->n <= TD_CIDRS_MAX);
+	if (given)
+		CHECK((size_t)l->n == in->n);
+	for (i = 0; i < l->n; i++) {
+		td_cidr_format(&l->r[i], text, sizeof(text));
+		CHECK(td_cidr_parse(text, strlen(text), &again, &why) == 0);
+		CHECK(memcmp(&again, &l->r[i], sizeof(again)) == 0);
+	}
+}
+
 /* Everything a token may hold after a successful apply. */
 static void
 check_token(const struct td_token *t, const struct td_token_change *ch, int creating)
@@ -231,6 +253,7 @@ check_token(const struct td_token *t, const struct td_token_change *ch, int crea
 		CHECK((t->access == TD_ACCESS_PRIVATE) == ((t->rights & TD_RIGHT_CDA_PREVIEW) != 0));
 	if (creating && ch->shape == TD_SHAPE_ACCESS_TOKEN)
 		CHECK(td_role_find(t->role_id) != NULL);
+	check_cidrs(&t->allowed_cidrs, (ch->set & TD_TF_ALLOWED_CIDRS) != 0, &ch->allowed_cidrs);
 }
 
 /* A fresh token as the core makes one for a create in shape. */
@@ -368,6 +391,7 @@ parse_pat(struct json_object *doc)
 	CHECK(pat.expires_at >= 0 && pat.expires_at < YEAR_3001);
 	if (ch.has_expires)
 		check_time(&ch.expires_at, pat.expires_at);
+	check_cidrs(&pat.allowed_cidrs, ch.has_cidrs, &ch.allowed_cidrs);
 }
 
 static void

@@ -249,6 +249,27 @@ test_line_too_long(void **state)
 	assert_non_null(strstr(err, "line 1"));
 }
 
+static void
+test_trusted_proxies(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(cfg.trusted_proxies.n, 0);		/* default: no peer speaks for another */
+	assert_int_equal(parse("trusted_proxies = 10.0.0.0/8, 127.0.0.1 ,::1\n"), 0);
+	assert_int_equal(cfg.trusted_proxies.n, 3);
+	assert_int_equal(cfg.trusted_proxies.r[1].bits, 128);
+	assert_int_equal(parse("trusted_proxies = 10.0.0.1/8\n"), -1);
+	assert_non_null(strstr(err, "trusted_proxies"));
+	assert_int_equal(parse("trusted_proxies = 10.0.0.0/8,\n"), -1);
+	assert_int_equal(parse("trusted_proxies = fe80::1%eth0\n"), -1);
+	setenv("TOKEND_TRUSTED_PROXIES", "192.168.0.0/16", 1);
+	td_config_defaults(&cfg);
+	assert_int_equal(td_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(td_config_finish(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.trusted_proxies.n, 1);
+	unsetenv("TOKEND_TRUSTED_PROXIES");
+}
+
 int
 main(void)
 {
@@ -263,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_printed_config_loads_back),
 		cmocka_unit_test(test_comments_and_every_error),
 		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_trusted_proxies),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

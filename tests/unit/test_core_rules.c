@@ -581,6 +581,113 @@ test_modules(void **state)
 	assert_int_equal(tok.nmodules, 0);
 }
 
+/* ranges: "a,b" into l */
+static void
+bind_to(struct td_cidr_list *l, const char *ranges)
+{
+	const char *why;
+
+	assert_int_equal(td_cidr_list_parse(ranges, strlen(ranges), l, &why), 0);
+}
+
+static void
+test_rule_cidrs_within(void **state)
+{
+	struct td_principal maker = principal(TD_CRED_PAT, 1, 0, TD_SCOPE_ALL);
+	struct td_cidr_list minted;
+
+	(void)state;
+	/* an unbound maker bounds nothing */
+	bind_to(&minted, "");
+	assert_true(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "0.0.0.0/0,::/0");
+	assert_true(td_rule_cidrs_within(&maker, &minted));
+	/* a bound maker: only ranges inside its own, never none */
+	bind_to(&maker.cidrs, "127.0.0.2/32,10.0.0.0/8");
+	bind_to(&minted, "");
+	assert_false(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "127.0.0.2");
+	assert_true(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "10.20.0.0/16,127.0.0.2/32");
+	assert_true(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "127.0.0.0/24");
+	assert_false(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "127.0.0.3");
+	assert_false(td_rule_cidrs_within(&maker, &minted));
+	bind_to(&minted, "::ffff:127.0.0.2/128");	/* the same address, spelled as IPv6 */
+	assert_true(td_rule_cidrs_within(&maker, &minted));
+}
+
+static void
+test_rule_token_within_binding(void **state)
+{
+	struct td_principal who = principal(TD_CRED_PAT, 1, 5, TD_SCOPE_ALL);
+
+	(void)state;
+	bind_to(&who.cidrs, "127.0.0.2");
+	/* delivery tokens are no credential: bound or not, within */
+	assert_true(td_rule_token_within(&who, delivery_token(2, 5)));
+	/* a management token usable from elsewhere holds more than a bound caller */
+	management_token(2, 5, TD_ROLE_ADMIN, NULL, 0);
+	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(td_rule_may_see_value(&who, &tok));
+	bind_to(&tok.allowed_cidrs, "127.0.0.0/8");
+	assert_false(td_rule_token_within(&who, &tok));
+	bind_to(&tok.allowed_cidrs, "127.0.0.2/32");
+	assert_true(td_rule_token_within(&who, &tok));
+	assert_true(td_rule_may_see_value(&who, &tok));
+	/* an unbound caller bounds nothing */
+	who.cidrs.n = 0;
+	tok.allowed_cidrs.n = 0;
+	assert_true(td_rule_token_within(&who, &tok));
+}
+
+static void
+test_allowed_cidrs_change(void **state)
+{
+	static const char *const bad[] = { "10.0.0.1/33", "010.0.0.1/8", "::1/129", "1.2.3.4/",
+					   "fe80::1%eth0/64", "10.0.0.1/8", "", " 10.0.0.0/8" };
+	struct td_token_change *ch = fresh(TD_SHAPE_API_KEY);
+	size_t i;
+
+	(void)state;
+	ch->set = TD_TF_ALLOWED_CIDRS;
+	set_text(&ch->allowed_cidrs.items[0], "10.0.0.0/8");
+	set_text(&ch->allowed_cidrs.items[1], "::1");
+	ch->allowed_cidrs.n = 2;
+	expect_ok(0);
+	assert_int_equal(tok.allowed_cidrs.n, 2);
+	assert_int_equal(tok.allowed_cidrs.r[1].bits, 128);
+	/* each bad spelling is the field's 422 */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set_text(&ch->allowed_cidrs.items[1], bad[i]);
+		expect_fail(0, TD_ERR_INVALID, "allowed_cidrs", NULL);
+	}
+	set_text(&ch->allowed_cidrs.items[1], NULL);	/* a null item */
+	expect_fail(0, TD_ERR_INVALID, "allowed_cidrs", NULL);
+	/* 64 fit; 65 (or a million) are too many */
+	for (i = 0; i < TD_CIDRS_MAX; i++)
+		set_text(&ch->allowed_cidrs.items[i], "127.0.0.2");
+	ch->allowed_cidrs.n = TD_CIDRS_MAX;
+	expect_ok(0);
+	assert_int_equal(tok.allowed_cidrs.n, TD_CIDRS_MAX);
+	ch->allowed_cidrs.n = TD_CIDRS_MAX + 1;
+	expect_fail(0, TD_ERR_INVALID, "allowed_cidrs", "is too long (maximum is 64 ranges)");
+	ch->allowed_cidrs.n = 1000000;
+	expect_fail(0, TD_ERR_INVALID, "allowed_cidrs", "is too long (maximum is 64 ranges)");
+	/* none ([] or null): no binding */
+	ch->allowed_cidrs.n = 0;
+	expect_ok(0);
+	assert_int_equal(tok.allowed_cidrs.n, 0);
+	/* absent from a change: kept */
+	ch->allowed_cidrs.n = 1;
+	expect_ok(0);
+	ch->set = TD_TF_NAME;
+	set_text(&ch->name, "kept");
+	expect_ok(0);
+	assert_int_equal(tok.allowed_cidrs.n, 1);
+}
+
 static void
 test_id_lists(void **state)
 {
@@ -638,6 +745,9 @@ main(void)
 		cmocka_unit_test(test_rule_may_mint),
 		cmocka_unit_test(test_rule_upholds_caller),
 		cmocka_unit_test(test_id_lists),
+		cmocka_unit_test(test_rule_cidrs_within),
+		cmocka_unit_test(test_rule_token_within_binding),
+		cmocka_unit_test(test_allowed_cidrs_change),
 	};
 
 	return cmocka_run_group_tests_name("core_rules", tests, NULL, NULL);

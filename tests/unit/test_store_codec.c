@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -91,6 +92,14 @@ assert_value(const char *name, const char *want)
 }
 
 static void
+bind_to(struct td_cidr_list *l, const char *ranges)
+{
+	const char *why;
+
+	assert_int_equal(td_cidr_list_parse(ranges, strlen(ranges), l, &why), 0);
+}
+
+static void
 token_every_field(struct td_token *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -135,6 +144,7 @@ token_every_field(struct td_token *x)
 	memset(x->prev_secret, 0xab, sizeof(x->prev_secret));
 	x->max_uses = 10;
 	x->remaining_uses = 4;	/* Redis's: read, never written back */
+	bind_to(&x->allowed_cidrs, "10.0.0.0/8,2001:db8::/32,127.0.0.2");
 }
 
 static void
@@ -147,8 +157,9 @@ test_token_every_field_round_trips(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), 0);
 	/* every field written, under its name of old, in table order */
 	assert_string_equal(set_names(), "n d i a b st rl mc s x r ro ht k sk sc ca ua cb ub "
-					 "md ea eb da db mb rv pe pk pn ps mu");
+					 "md ea eb da db mb rv pe pk pn ps mu ac");
 	assert_int_equal(out.ndel, 0);
+	assert_value("ac", "10.0.0.0/8,2001:db8::/32,127.0.0.2/32");
 	assert_value("a", "private");
 	assert_value("st", "1,2,3");
 	assert_value("rl", "9223372036854775807,5");
@@ -213,7 +224,7 @@ test_token_defaults_are_left_out(void **state)
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
 	assert_string_equal(set_names(), "a k sc ca");
 	assert_string_equal(del_names(), "n d i b st rl mc s x r ro ht sk ua cb ub md ea eb "
-					 "da db mb rv pe pk pn ps mu");
+					 "da db mb rv pe pk pn ps mu ac");
 	assert_value("a", "public");
 	assert_value("k", "1");
 	assert_value("ca", "1000");
@@ -257,6 +268,7 @@ test_legacy_record_reads(void **state)
 	assert_int_equal(t.story_ids.ids[1], 6);
 	assert_int_equal(t.kid, 3);
 	assert_string_equal(t.minted_by, "");
+	assert_int_equal(t.allowed_cidrs.n, 0);	/* before address binding: anywhere */
 
 	kv[7] = S("002CFF107F8001020A0D203ADEADBEEF");	/* hex of either case */
 	kv[12] = S("ub"), kv[13] = S("");		/* an empty updater is the creator */
@@ -268,6 +280,18 @@ test_legacy_record_reads(void **state)
 
 static const char many_modules[] =
 	"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33";
+
+static const char many_ranges[] =
+	"1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,7.0.0.0/8,8.0.0.0/8,"
+	"9.0.0.0/8,10.0.0.0/8,11.0.0.0/8,12.0.0.0/8,13.0.0.0/8,14.0.0.0/8,15.0.0.0/8,"
+	"16.0.0.0/8,17.0.0.0/8,18.0.0.0/8,19.0.0.0/8,20.0.0.0/8,21.0.0.0/8,22.0.0.0/8,"
+	"23.0.0.0/8,24.0.0.0/8,25.0.0.0/8,26.0.0.0/8,27.0.0.0/8,28.0.0.0/8,29.0.0.0/8,"
+	"30.0.0.0/8,31.0.0.0/8,32.0.0.0/8,33.0.0.0/8,34.0.0.0/8,35.0.0.0/8,36.0.0.0/8,"
+	"37.0.0.0/8,38.0.0.0/8,39.0.0.0/8,40.0.0.0/8,41.0.0.0/8,42.0.0.0/8,43.0.0.0/8,"
+	"44.0.0.0/8,45.0.0.0/8,46.0.0.0/8,47.0.0.0/8,48.0.0.0/8,49.0.0.0/8,50.0.0.0/8,"
+	"51.0.0.0/8,52.0.0.0/8,53.0.0.0/8,54.0.0.0/8,55.0.0.0/8,56.0.0.0/8,57.0.0.0/8,"
+	"58.0.0.0/8,59.0.0.0/8,60.0.0.0/8,61.0.0.0/8,62.0.0.0/8,63.0.0.0/8,64.0.0.0/8,"
+	"65.0.0.0/8";
 
 static const struct {
 	const char *field, *value;
@@ -301,6 +325,14 @@ static const struct {
 	{ "mb", "q:1" },
 	{ "mb", "t:1" },
 	{ "mb", "t:0:1" },
+	/* ranges are read as strictly as a request's */
+	{ "ac", "10.0.0.1/8" },
+	{ "ac", "010.0.0.0/8" },
+	{ "ac", "10.0.0.0/8," },
+	{ "ac", "10.0.0.0/33" },
+	{ "ac", "fe80::1%lo" },
+	{ "ac", "x" },
+	{ "ac", many_ranges },		/* more than TD_CIDRS_MAX */
 };
 
 static void
@@ -384,6 +416,35 @@ test_encode_refuses_what_decode_would(void **state)
 	t.story_ids.n = 1;
 	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), -1);
 	assert_string_equal(bad, "st");
+
+	token_default(&t);
+	t.allowed_cidrs.n = TD_CIDRS_MAX + 1;
+	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, &bad), -1);
+	assert_string_equal(bad, "ac");
+}
+
+/* The most ranges, each at its longest spelling, fit the encode buffer and
+ * count towards the record's bytes. */
+static void
+test_every_range_fits(void **state)
+{
+	char text[TD_CIDRS_MAX * (TD_CIDR_TEXT_MAX + 1)];
+	size_t n = 0, before;
+	int i;
+
+	(void)state;
+	token_every_field(&t);
+	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
+	before = out.used;
+	for (i = 0; i < TD_CIDRS_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s1234:5678:9abc:def0:1234:"
+				      "ffff:255.255.255.%d/128", i ? "," : "", 190 + i);
+	bind_to(&t.allowed_cidrs, text);
+	assert_int_equal(codec_encode(CODEC_TOKEN, &t, &out, NULL), 0);
+	assert_true(out.used > before);
+	assert_int_equal(codec_decode(CODEC_TOKEN, &t2, out.set, (size_t)out.nset, NULL), 0);
+	assert_int_equal(t2.allowed_cidrs.n, TD_CIDRS_MAX);
+	assert_memory_equal(&t2.allowed_cidrs, &t.allowed_cidrs, sizeof(t.allowed_cidrs));
 }
 
 static void
@@ -436,6 +497,7 @@ pat_full(struct td_pat *x)
 	x->created_at_ms = 5;
 	strcpy(x->created_by, "pat:1");
 	strcpy(x->minted_by, "p:1");
+	bind_to(&x->allowed_cidrs, "::1,192.168.0.0/16");
 }
 
 static void
@@ -444,8 +506,9 @@ test_pat_round_trips(void **state)
 	(void)state;
 	pat_full(&p);
 	assert_int_equal(codec_encode(CODEC_PAT, &p, &out, NULL), 0);
-	assert_string_equal(set_names(), "n sp sc f x k h ca cb mb");
+	assert_string_equal(set_names(), "n sp sc f x k h ca cb mb ac");
 	assert_value("sp", "12,13");
+	assert_value("ac", "::1/128,192.168.0.0/16");
 	assert_value("f", "1");
 	assert_value("mb", "p:1");
 	assert_int_equal(value_of("h")->len, 2 * TD_PAT_HASH_BYTES);	/* hex */
@@ -475,9 +538,10 @@ test_pat_defaults_are_left_out(void **state)
 	p.expires_at = 0;
 	p.created_by[0] = '\0';
 	p.minted_by[0] = '\0';
+	p.allowed_cidrs.n = 0;
 	assert_int_equal(codec_encode(CODEC_PAT, &p, &out, NULL), 0);
 	assert_string_equal(set_names(), "n sp sc f k h ca");
-	assert_string_equal(del_names(), "x cb mb");
+	assert_string_equal(del_names(), "x cb mb ac");
 	assert_value("sp", "");
 	assert_value("f", "0");
 	assert_int_equal(codec_decode(CODEC_PAT, &p2, out.set, (size_t)out.nset, NULL), 0);
@@ -533,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_malformed_values_are_refused),
 		cmocka_unit_test(test_unknown_fields_are_ignored),
 		cmocka_unit_test(test_encode_refuses_what_decode_would),
+		cmocka_unit_test(test_every_range_fits),
 		cmocka_unit_test(test_space_round_trips),
 		cmocka_unit_test(test_pat_round_trips),
 		cmocka_unit_test(test_pat_defaults_are_left_out),

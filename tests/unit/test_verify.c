@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "tokend/core/verify.h"
+#include "tokend/core/verify_cache.h"
 
 static struct td_token t;
 static struct td_target uri;
@@ -129,7 +130,51 @@ test_reason_names_are_stable(void **state)
 	assert_string_equal(td_verify_reason_name(TD_VERIFY_DRAFT_NOT_ALLOWED), "draft_not_allowed");
 	assert_string_equal(td_verify_reason_name(TD_VERIFY_REGENERATED), "regenerated");
 	assert_string_equal(td_verify_reason_name(TD_VERIFY_STORE_UNAVAILABLE), "store_unavailable");
+	assert_string_equal(td_verify_reason_name(TD_VERIFY_ADDRESS_NOT_ALLOWED),
+			    "address_not_allowed");
 	assert_string_equal(td_verify_reason_name(TD_VERIFY__MAX), "unknown");
+}
+
+/* A cached token keeps its own copy of the ranges (and ids): a hit is
+ * judged on them after the token it came from is gone. */
+static void
+test_cache_holds_the_ranges(void **state)
+{
+	struct td_verify_cache *c = td_verify_cache_new(16);
+	const struct td_token_facts *hit = NULL;
+	struct td_token_facts f;
+	struct td_addr in, out;
+	const char *why;
+
+	(void)state;
+	assert_non_null(c);
+	fresh(TD_ACCESS_PUBLIC);
+	t.id = 7;
+	t.space_id = 3;
+	t.story_ids.ids[0] = 42;
+	t.story_ids.n = 1;
+	assert_int_equal(td_cidr_list_parse("127.0.0.2,2001:db8::/32", 23, &t.allowed_cidrs, &why), 0);
+	assert_int_equal(td_addr_parse("127.0.0.2", 9, &in), 4);
+	assert_int_equal(td_addr_parse("127.0.0.3", 9, &out), 4);
+	td_token_facts_of(&t, 0, &f);
+	assert_int_equal(td_verify_cache_put(c, 3, 7, &f), 0);
+	memset(&t, 0xee, sizeof(t));		/* the record read is gone */
+	assert_true(td_verify_cache_get(c, 3, 7, &hit));
+	assert_non_null(hit);
+	assert_int_equal(hit->ncidrs, 2);
+	assert_true(td_cidr_allows(hit->cidrs, hit->ncidrs, &in));
+	assert_false(td_cidr_allows(hit->cidrs, hit->ncidrs, &out));
+	assert_false(td_cidr_allows(hit->cidrs, hit->ncidrs, NULL));
+	assert_int_equal(hit->nstory_ids, 1);
+	assert_int_equal(hit->story_ids[0], 42);
+	/* unbound, no ids: nothing owned, anywhere */
+	fresh(TD_ACCESS_PUBLIC);
+	td_token_facts_of(&t, 0, &f);
+	assert_int_equal(td_verify_cache_put(c, 3, 7, &f), 0);
+	assert_true(td_verify_cache_get(c, 3, 7, &hit));
+	assert_int_equal(hit->ncidrs, 0);
+	assert_true(td_cidr_allows(hit->cidrs, hit->ncidrs, NULL));
+	td_verify_cache_free(c);
 }
 
 int
@@ -141,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_stories),
 		cmocka_unit_test(test_releases_branches_assets),
 		cmocka_unit_test(test_reason_names_are_stable),
+		cmocka_unit_test(test_cache_holds_the_ranges),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

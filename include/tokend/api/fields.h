@@ -23,6 +23,12 @@ int td_field_bool(struct json_object *v, const char *field, int *out, struct td_
 int td_field_ids(struct json_object *v, const char *field, struct td_change_ids *out,
 		 struct td_core_error *err);
 
+/* A list of strings for address ranges: null (or v NULL) is none; each
+ * item must be a string (its value is the core's to judge). More than
+ * TD_CIDRS_MAX: n says how many, nothing kept; the core refuses it. */
+int td_field_cidrs(struct json_object *v, const char *field, struct td_change_cidrs *out,
+		   struct td_core_error *err);
+
 /* Fails err with TD_ERR_INVALID for field. Returns -1. */
 int td_field_fail(struct td_core_error *err, const char *field, const char *message);
 

@@ -21,6 +21,12 @@ int td_api_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
 int td_api_begin_named(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
 		       const char *resource, enum td_op op, struct td_space_names *names);
 
+/* The address the request comes from (core/cidr.h: REMOTE_ADDR, or
+ * X-Forwarded-For from a trusted_proxies peer) in *buf; NULL when it
+ * cannot be known. */
+const struct td_addr *td_api_client(const struct td_ctx *ctx, const struct td_request *req,
+				    struct td_addr *buf);
+
 /* Sets X-RateLimit-Limit and -Remaining when c was counted. */
 void td_api_rate_headers(struct td_request *req, const struct td_call *c);
 
@@ -36,6 +42,12 @@ int64_t td_api_named_space(const struct td_request *req);
 
 /* The object under key in the JSON body ({"api_key": {...}}), or NULL. */
 struct json_object *td_body_member(const struct td_request *req, const char *key);
+
+/* Address ranges, each in its one spelling: a JSON array ([] when none),
+ * as a json-c tree or appended as text. */
+struct json_object *td_json_cidrs(const struct td_cidr_list *l);
+struct printbuf;
+void td_write_cidrs(struct printbuf *pb, const struct td_cidr_list *l);
 
 /* ISO 8601 string or null. */
 struct json_object *td_json_time_ms(int64_t ms);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "tokend/limits.h"
+#include "tokend/core/cidr.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/last_use.h"
 #include "tokend/core/uri.h"
@@ -40,6 +41,8 @@ enum td_core_err {
 	TD_OK = 0,
 	TD_ERR_UNAUTHENTICATED,	/* no, bad, revoked or expired credential */
 	TD_ERR_FORBIDDEN,	/* a valid credential outside its spaces or scopes */
+	TD_ERR_ADDRESS,		/* a valid credential presented from outside its
+				   allowed_cidrs (or a maker's) */
 	TD_ERR_EXCEEDS,		/* would give a credential more than its maker holds */
 	TD_ERR_NOT_FOUND,
 	TD_ERR_INVALID,		/* a field's value: field and message say which and why */
@@ -85,6 +88,7 @@ struct td_principal {
 					   credential minted */
 	struct td_cred_ref makers[TD_MINT_DEPTH_MAX];	/* [0] its maker, [1] that
 							   one's, ... [depth - 1] */
+	struct td_cidr_list cidrs;	/* its own allowed_cidrs (n 0: unbound) */
 };
 
 /* How a request names its space. */
@@ -121,16 +125,20 @@ struct td_call {
 					   entries: "api_key", "access_token", "api_token" */
 	int rated;			/* rate below is set */
 	long long rate_limit, rate_remaining, retry_after_ms;
+	struct td_addr client;		/* where the call comes from, */
+	int has_client;			/* when known */
 	struct td_core_error err;	/* set when a call returns non-zero */
 	char value[TD_TOKEN_STR_MAX];	/* a shown token value */
 };
 
-/* Who calls (credential: the Authorization value's token, may be NULL),
- * for which operation, about which space. named:
+/* Who calls (credential: the Authorization value's token, may be NULL;
+ * client: the address it comes from, NULL when unknown), for which
+ * operation, about which space. named:
  * the space the request names in TD_SPACE_CALLER mode (0 none, -1 named
  * but unreadable), or the path's id in TD_SPACE_PATH mode. 0 or an error. */
 int td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
-		  enum td_op op, enum td_space_from from, int64_t named);
+		  const struct td_addr *client, enum td_op op, enum td_space_from from,
+		  int64_t named);
 
 /* The spaces a request names in TD_SPACE_CALLER mode, each 0 (none),
  * TD_NAMED_MALFORMED (named, but not a space id) or an id: the X-Space-Id
@@ -147,7 +155,8 @@ struct td_space_names {
  * name, or body and header naming different spaces, is TD_ERR_INVALID
  * (after 401); then as td_core_begin with the one named. */
 int td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credential,
-			size_t len, enum td_op op, const struct td_space_names *names);
+			size_t len, const struct td_addr *client, enum td_op op,
+			const struct td_space_names *names);
 
 /* A call by the operator at the host's command line: a principal above
  * every credential (full, all spaces, actor "cli"), not rate-limited. */
@@ -162,10 +171,12 @@ struct td_key_usage {
 };
 int td_core_key_usage(struct td_ctx *ctx, struct td_key_usage *u, int n);
 
-/* Identifies a credential without a call (management auth only). 0, or
- * TD_ERR_UNAUTHENTICATED / TD_ERR_UNAVAILABLE. */
+/* Identifies a credential presented from client (NULL: unknown) without a
+ * call (management auth only). 0, or TD_ERR_UNAUTHENTICATED,
+ * TD_ERR_ADDRESS (outside its or a maker's allowed_cidrs) or
+ * TD_ERR_UNAVAILABLE. */
 int td_core_identify(struct td_ctx *ctx, const char *credential, size_t len,
-		     struct td_principal *p);
+		     const struct td_addr *client, struct td_principal *p);
 
 /* --- typed changes --- */
 
@@ -178,6 +189,13 @@ struct td_text {
 /* Ids from a request; n > max means "too many" (nothing kept). */
 struct td_change_ids {
 	int64_t ids[TD_IDS_MAX];
+	size_t n;
+};
+
+/* Address ranges from a request, unread; n > TD_CIDRS_MAX means "too many"
+ * (nothing kept), n 0 (or null) no binding. */
+struct td_change_cidrs {
+	struct td_text items[TD_CIDRS_MAX];
 	size_t n;
 };
 
@@ -206,6 +224,7 @@ enum td_token_field {
 	TD_TF_ROLE = 1u << 13,
 	TD_TF_MODULES = 1u << 14,
 	TD_TF_MAX_USES = 1u << 15,
+	TD_TF_ALLOWED_CIDRS = 1u << 16,
 };
 
 struct td_token_change {
@@ -222,6 +241,7 @@ struct td_token_change {
 	size_t nmodules;		/* > TD_TOKEN_MODULES_MAX: too many */
 	/* large buffers last */
 	struct td_change_ids story_ids, release_ids;
+	struct td_change_cidrs allowed_cidrs;
 };
 
 /* Empties a change (no field present) for shape. */
@@ -251,6 +271,8 @@ struct td_pat_change {
 	unsigned scopes;
 	int has_expires;
 	struct td_text expires_at;
+	int has_cidrs;
+	struct td_change_cidrs allowed_cidrs;
 };
 
 /* What a worker serves requests with. The scratch records are per worker so

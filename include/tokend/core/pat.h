@@ -37,6 +37,7 @@ struct td_pat {
 	char created_by[TD_ACTOR_MAX];
 	char minted_by[TD_CRED_REF_MAX];	/* the PAT that made it, "p:<id>"; "" = none */
 	int64_t last_used_ms;			/* last accepted (0: never) */
+	struct td_cidr_list allowed_cidrs;	/* where it may be used from (n 0: anywhere) */
 };
 
 /* The scope catalogue: a resource and the bits its read and write levels grant. */

@@ -21,9 +21,10 @@ int td_rule_reaches(const struct td_principal *who, int64_t space_id);
 int td_rule_holds(const struct td_principal *who, unsigned scope);
 
 /* Whether t grants nothing who lacks: a delivery-only token always; a
- * management token when its scopes are within who's and it expires no
+ * management token when its scopes are within who's, it expires no
  * later than who (an expiring caller would otherwise take a lasting copy
- * of a credential, by reading or regenerating its value). Who may change or
+ * of a credential, by reading or regenerating its value) and it is bound
+ * within who's address ranges (td_rule_cidrs_within). Who may change or
  * see the value of only such tokens: anything else would let a lesser
  * credential take a greater one. */
 int td_rule_token_within(const struct td_principal *who, const struct td_token *t);
@@ -53,6 +54,12 @@ int td_rule_bound_expiry(const struct td_principal *maker, int given, int64_t *e
 /* Whether maker may mint: the credential it makes would have at most
  * TD_MINT_DEPTH_MAX makers above it. */
 int td_rule_may_mint(const struct td_principal *maker);
+
+/* Whether a management credential bound to cidrs may be used from no
+ * address its maker may not: each range inside one of maker's. An unbound
+ * maker bounds nothing; a bound one makes (or changes) no unbound one, else
+ * the new credential would carry the maker's power past its binding. */
+int td_rule_cidrs_within(const struct td_principal *maker, const struct td_cidr_list *cidrs);
 
 /* Whether a token is a management credential (it can call the API). */
 int td_rule_is_management(const struct td_token *t);

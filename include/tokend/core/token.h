@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tokend/core/cidr.h"
 #include "tokend/core/sign.h"
 
 #include "tokend/limits.h"
@@ -101,6 +102,9 @@ struct td_token {
 	char icon[TD_TEXT_BYTES(TD_ICON_MAX)];
 	struct td_id_list story_ids;
 	struct td_id_list release_ids;
+	/* where it may be used from (n 0: anywhere): verify, and management
+	 * for a management token */
+	struct td_cidr_list allowed_cidrs;
 };
 
 const char *td_access_name(enum td_access a);
@@ -132,6 +136,11 @@ int td_utf8_valid(const unsigned char *s, size_t len, size_t *chars);
 void td_text_copy(const struct td_text *v, char *out, size_t size);
 /* "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix seconds; null is 0 (never). */
 int td_time_parse(const struct td_text *v, int64_t *out, const char **msg);
+
+struct td_change_cidrs;
+/* A request's allowed_cidrs into out, each range strictly read (cidr.h),
+ * at most TD_CIDRS_MAX; none is no binding. 0, or -1 with *msg. */
+int td_cidrs_apply(const struct td_change_cidrs *in, struct td_cidr_list *out, const char **msg);
 
 /* Sets the access kind and the delivery rights that follow from it. */
 void td_token_set_access(struct td_token *t, enum td_access a);

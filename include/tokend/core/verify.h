@@ -17,6 +17,7 @@
  *   URI                                   rule                                        refusal
  *   the URI as sent                       one canonical form (core/uri.h)             403 bad_uri
  *   any                                   token active, not expired, current secret   401
+ *   any                                   client address in allowed_cidrs, if any     403
  *   version= anything but published       access private (preview): a draft           401
  *   published (no version, or published)  the token may read published content        401
  *   /…/cdn/stories/<id>, by_ids=, id=     every id in story_ids (if the token has any)  403
@@ -37,8 +38,9 @@
 #include "tokend/core/token.h"
 #include "tokend/server/target.h"
 
-/* The fields of a token record the verify path reads. The id lists point
- * into the token they were taken from, or into the cache's own copy. */
+/* The fields of a token record the verify path reads. The id lists and
+ * the address ranges point into the token they were taken from, or into
+ * the cache's own copy. */
 struct td_token_facts {
 	int64_t id, space_id;
 	enum td_status status;
@@ -57,6 +59,8 @@ struct td_token_facts {
 	int64_t max_uses;		/* > 0: each accepted verify takes one use */
 	const int64_t *story_ids, *release_ids;
 	int nstory_ids, nrelease_ids;
+	const struct td_cidr *cidrs;	/* allowed_cidrs: ncidrs 0, anywhere */
+	int ncidrs;
 };
 
 /* The facts of t, whose space's min_cache is space_min_cache; the lists point into t. */
@@ -84,6 +88,7 @@ enum td_verify_reason {
 	TD_VERIFY_ASSETS_ONLY,
 	TD_VERIFY_THEME_TOKEN_REQUIRED,
 	TD_VERIFY_USES_EXHAUSTED,
+	TD_VERIFY_ADDRESS_NOT_ALLOWED,	/* from outside the token's allowed_cidrs */
 	TD_VERIFY_BAD_URI,
 	TD_VERIFY_STORE_UNAVAILABLE,
 	TD_VERIFY__MAX
@@ -111,8 +116,10 @@ enum td_verify_reason td_verify_rules(const struct td_token_facts *t,
 				      const struct td_target *uri, int64_t now, int *draft);
 
 /* The whole check of a presented token against the original request's
- * parsed target. */
+ * parsed target, for a client at client (NULL: unknown, which a token
+ * bound to address ranges never passes). */
 void td_verify(struct td_ctx *ctx, const char *token, size_t token_len,
-	       const struct td_target *uri, struct td_verify_result *out);
+	       const struct td_target *uri, const struct td_addr *client,
+	       struct td_verify_result *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "tokend/limits.h"
+#include "tokend/core/cidr.h"
 
 #define TD_CONFIG_DEFAULT_PATH "/etc/tokend/tokend.conf"
 
@@ -78,6 +79,10 @@ struct td_config {
 	int pats_per_owner;		/* live PATs one PAT made */
 	int last_used_interval;		/* s between writes of one credential's last use */
 	int leak_report_rate;		/* leak reports per minute, per client address */
+	/* peers whose X-Forwarded-For names the client (comma-separated
+	 * ranges, as written), and the same parsed by td_config_finish */
+	char trusted_proxies_text[TD_CONFIG_STR_MAX];
+	struct td_cidr_list trusted_proxies;
 };
 
 /* Where the config file is: --config, else $TOKEND_CONFIG, else the default.
