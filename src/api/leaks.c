@@ -8,6 +8,7 @@
  */
 #include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
+#include "tokend/core/cidr.h"
 
 int
 td_leak_parse(struct json_object *body, struct td_leak_report *report,
@@ -37,12 +38,19 @@ td_api_leak_report(struct td_ctx *ctx, struct td_request *req)
 {
 	static struct td_leak_report report;	/* 16 KB: not on the stack */
 	struct td_core_error perr = { TD_OK, NULL, NULL };
+	char address[TD_ADDR_TEXT_MAX + 1];
 	struct json_object *o;
+	struct td_addr client;
 	struct td_call c;
 
 	if (td_leak_parse(req->json, &report, &perr) != 0)
 		return td_api_fail_parse(req, &perr);
-	if (td_core_leak_report(ctx, &c, td_request_param(req, "REMOTE_ADDR"), &report) != TD_OK)
+	/* the reporter is the client behind trusted proxies, as everywhere */
+	if (td_api_client(ctx, req, &client) != NULL)
+		td_addr_format(&client, address, sizeof(address));
+	else
+		address[0] = '\0';
+	if (td_core_leak_report(ctx, &c, address, &report) != TD_OK)
 		return td_api_fail(req, &c);
 	td_api_rate_headers(req, &c);
 	o = json_object_new_object();

@@ -136,6 +136,17 @@ td_cidr_format(const struct td_cidr *c, char *out, size_t size)
 	snprintf(out, size, "%s/%u", a, (unsigned)(c->v4 ? c->bits - 96 : c->bits));
 }
 
+void
+td_addr_format(const struct td_addr *a, char *out, size_t size)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(a->b, mapped, sizeof(mapped)) == 0)
+		inet_ntop(AF_INET, a->b + 12, out, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, a->b, out, (socklen_t)size);
+}
+
 int
 td_cidr_contains(const struct td_cidr *c, const struct td_addr *a)
 {

@@ -13,6 +13,7 @@
 #include <fastcgi.h>
 
 #include "tokend/api/handlers.h"
+#include "tokend/core/cidr.h"
 #include "tokend/server/app.h"
 #include "tokend/server/body.h"
 #include "tokend/server/log.h"
@@ -275,6 +276,19 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind p
 		td_respond_error(req, 500, "internal", NULL, "internal error");
 }
 
+/* The client for the access log: the address behind trusted proxies, as
+ * address binding and leak reports see it; NULL when there is none. */
+static const char *
+client_text(const struct td_ctx *ctx, const struct td_request *req, char *out, size_t size)
+{
+	struct td_addr buf;
+
+	if (td_api_client(ctx, req, &buf) == NULL)
+		return NULL;
+	td_addr_format(&buf, out, size);
+	return out;
+}
+
 /* The route's index for the metrics: its place in td_routes (the verify
  * pool's table is td_routes' first entries), then "authorize", then "-". */
 static int
@@ -293,6 +307,7 @@ void
 td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 	    enum td_pool_kind pool)
 {
+	char client[TD_ADDR_TEXT_MAX + 1];
 	long long micros;
 
 	request_reset(req, fcgx);
@@ -316,5 +331,6 @@ td_dispatch(struct td_ctx *ctx, struct td_request *req, FCGX_Request *fcgx,
 			   req->dialect == TD_DIALECT_VERIFY ? TD_LAT_VERIFY : TD_LAT_MANAGEMENT, micros);
 	if (ctx->cfg->access_log)
 		td_log_access(req->method_name, req->route_name, req->status, micros,
-			      req->request_id, td_request_param(req, "REMOTE_ADDR"), ctx->actor);
+			      req->request_id, client_text(ctx, req, client, sizeof(client)),
+			      ctx->actor);
 }

@@ -42,6 +42,10 @@ int td_cidr_parse(const char *s, size_t len, struct td_cidr *out, const char **w
  * with its prefix; out holds TD_CIDR_TEXT_MAX + 1 bytes. */
 void td_cidr_format(const struct td_cidr *c, char *out, size_t size);
 
+/* a in its one spelling (IPv4-mapped as dotted IPv4) into out, which holds
+ * at least TD_ADDR_TEXT_MAX + 1 bytes. */
+void td_addr_format(const struct td_addr *a, char *out, size_t size);
+
 /* Whether c holds a; whether inner lies wholly inside outer. */
 int td_cidr_contains(const struct td_cidr *c, const struct td_addr *a);
 int td_cidr_within(const struct td_cidr *inner, const struct td_cidr *outer);
