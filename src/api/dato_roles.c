@@ -334,17 +334,6 @@ role_json(const struct td_role_view *v)
 
 /* --- handlers --- */
 
-/* The role id in the path: one spelling (no sign, no leading zero, at
- * most TD_ID_MAX), else none, which no role has (404). */
-static int64_t
-path_id(const struct td_request *req)
-{
-	const char *s = req->match.strs[0];
-	int64_t id;
-
-	return s != NULL && td_parse_id(s, strlen(s), TD_ID_MAX, &id) == 0 ? id : 0;
-}
-
 /* Parses the request's role document, answering a shape error itself. */
 static int
 parse(struct td_request *req, struct td_call *c, int64_t id)
@@ -397,7 +386,7 @@ about_one(struct td_ctx *ctx, struct td_request *req, enum td_op op,
 
 	if (td_dato_begin(ctx, req, &c, RESOURCE, op) != 0)
 		return 0;
-	return answer(req, &c, fn(&c, path_id(req), &v), status, &v);
+	return answer(req, &c, fn(&c, td_dato_path_id(req), &v), status, &v);
 }
 
 int
@@ -422,7 +411,7 @@ td_api_dato_role_update(struct td_ctx *ctx, struct td_request *req)
 {
 	struct td_role_view v;
 	struct td_call c;
-	int64_t id = path_id(req);
+	int64_t id = td_dato_path_id(req);
 
 	if (td_dato_begin(ctx, req, &c, RESOURCE, TD_OP_ROLE_UPDATE) != 0)
 		return 0;

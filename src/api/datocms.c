@@ -27,15 +27,12 @@ td_dato_error(struct td_request *req, int status, const char *code, const char *
 	return 0;
 }
 
+/* An id as a request writes it: one spelling (no sign, no leading zero),
+ * at most TD_ID_MAX, so "01" names no record (as in every path). */
 static int
 parse_id(const char *s, int64_t *out)
 {
-	long long v;
-
-	if (s == NULL || td_parse_int64(s, strlen(s), 1, TD_ID_MAX, &v) != 0)
-		return -1;
-	*out = v;
-	return 0;
+	return s != NULL && td_parse_id(s, strlen(s), TD_ID_MAX, out) == 0 ? 0 : -1;
 }
 
 int
@@ -250,13 +247,18 @@ td_api_dato_list(struct td_ctx *ctx, struct td_request *req)
 	return td_dato_respond(req, 200, l.array);
 }
 
-/* The token id in the path: anything but a positive integer names no token. */
-static int64_t
-path_id(const struct td_request *req)
+int64_t
+td_dato_path_id(const struct td_request *req)
 {
 	int64_t id;
 
 	return parse_id(req->match.strs[0], &id) == 0 ? id : 0;
+}
+
+static int64_t
+path_id(const struct td_request *req)
+{
+	return td_dato_path_id(req);
 }
 
 int

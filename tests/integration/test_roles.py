@@ -598,6 +598,21 @@ def test_names_are_strict_utf8(env):
     assert role_state(env) == before
 
 
+def test_role_ids_have_one_spelling_in_token_documents_too(env):
+    """A token's role is named by its one spelling ("01" is no role), and
+    so is a token in the DatoCMS path."""
+    r = call(env, "POST", "/access_tokens", body={"data": {
+        "type": "access_token", "attributes": {"name": "x", "can_access_cda": True,
+                                               "can_access_cda_preview": False,
+                                               "can_access_cma": False},
+        "relationships": {"role": {"data": {"type": "role", "id": "01"}}}}})
+    assert r.status_code == 422 and error_code(r) == "INVALID_FIELD"
+    t = make_token(env, 2, cma=False)
+    assert call(env, "GET", f"/access_tokens/{t['id']}").status_code == 200
+    r = call(env, "GET", f"/access_tokens/0{t['id']}")
+    assert r.status_code == 404 and error_code(r) == "NOT_FOUND"
+
+
 def test_datocms_headers_are_required(env):
     before = role_state(env)
     r = call(env, "POST", "/roles", body=role_doc("v"), version=None)

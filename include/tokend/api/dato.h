@@ -36,6 +36,10 @@ int td_dato_document(struct json_object *body, const char *type, const char *typ
  * code (code set), else c->err through the dialect's table. Returns -1. */
 int td_dato_refuse_document(struct td_request *req, struct td_call *c, const char *code);
 
+/* The record id in the path ({*id}): one spelling (no sign, no leading
+ * zero, at most TD_ID_MAX), else 0, which no record has (404). */
+int64_t td_dato_path_id(const struct td_request *req);
+
 /* An id as DatoCMS writes them: a string of digits. */
 struct json_object *td_dato_id(int64_t id);
 
