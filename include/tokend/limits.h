@@ -82,6 +82,15 @@
 #define TD_CIDR_TEXT_MAX     49     /* one range as text, "/128" included;
                                        longer is 422 unread */
 
+/* Roles (DatoCMS): a space's own, beside the two built in. */
+#define TD_SPACE_ROLES_MAX        100   /* roles one space may hold (built-ins not
+                                           counted); more is limit_reached */
+#define TD_ROLE_INHERITS_MAX       16   /* inherits_permissions_from entries */
+#define TD_ROLE_PERMISSIONS_MAX   100   /* entries in one positive_/negative_ list */
+#define TD_ROLE_PERMISSIONS_BYTES 8192  /* one such list as stored (compact JSON) */
+#define TD_ROLE_REF_MAX            64   /* characters of an id, locale or stage
+                                           inside a permission entry */
+
 /* Leak reports (POST /v1/credentials/revoke, unauthenticated). */
 #define TD_LEAK_CREDENTIALS_MAX  1000  /* strings in one report; more is 422 */
 #define TD_LEAK_CREDENTIAL_BYTES  256  /* bytes of one string (a token is at most 89);

@@ -18,7 +18,8 @@ struct error_map {
 	const char *message;	/* replaces the core's, when set */
 };
 
-#define ROWS(forbidden, invalid, missing, builtin, self, unauth, unauth_msg, conflict, quota) { \
+#define ROWS(forbidden, invalid, missing, builtin, self, unauth, unauth_msg, conflict, quota, \
+	     in_use) { \
 	[TD_ERR_UNAUTHENTICATED] = { 401, unauth, unauth_msg }, \
 	[TD_ERR_FORBIDDEN] = { 403, forbidden, NULL }, \
 	[TD_ERR_ADDRESS] = { 403, "address_not_allowed", NULL }, \
@@ -33,6 +34,7 @@ struct error_map {
 	[TD_ERR_EXISTS] = invalid, \
 	[TD_ERR_CONFLICT] = { 409, conflict, NULL }, \
 	[TD_ERR_QUOTA] = quota, \
+	[TD_ERR_IN_USE] = in_use, \
 	[TD_ERR_RATE_LIMITED] = { 429, "rate_limit_exceeded", NULL }, \
 	[TD_ERR_UNAVAILABLE] = { 503, "service_unavailable", NULL }, \
 	[TD_ERR_REFUSED] = { 503, "storage_refuses_writes", NULL }, \
@@ -41,18 +43,20 @@ struct error_map {
 
 #define E422 { 422, "invalid_field", NULL }
 #define QUOTA422 { 422, "limit_reached", NULL }
+#define INUSE422 { 422, "in_use", NULL }
 
 static const struct error_map error_maps[TD_DIALECT__MAX][TD_ERR__MAX] = {
 	[TD_DIALECT_ADMIN] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized", "Unauthorized",
-				  "conflict", QUOTA422),
+				  "conflict", QUOTA422, INUSE422),
 	[TD_DIALECT_STORYBLOK] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized",
-				      "Unauthorized", "conflict", QUOTA422),
+				      "Unauthorized", "conflict", QUOTA422, INUSE422),
 	[TD_DIALECT_DATOCMS] = ROWS("INSUFFICIENT_PERMISSIONS", ((struct error_map){ 422, "INVALID_FIELD", NULL }),
 				    ((struct error_map){ 422, "INVALID_ATTRIBUTES", NULL }),
 				    ((struct error_map){ 422, "NON_EDITABLE_ACCESS_TOKEN", NULL }),
 				    ((struct error_map){ 422, "CANNOT_DESTROY_CURRENT_USER", NULL }),
 				    "INVALID_AUTHORIZATION_HEADER", "Unauthorized", "STALE_ITEM_VERSION",
-				    ((struct error_map){ 422, "PLAN_UPGRADE_REQUIRED", NULL })),
+				    ((struct error_map){ 422, "PLAN_UPGRADE_REQUIRED", NULL }),
+				    ((struct error_map){ 422, "DELETE_RESTRICTION", NULL })),
 	[TD_DIALECT_SOFTWAREONE] = ROWS("forbidden", ((struct error_map){ 400, "bad_request", NULL }),
 					((struct error_map){ 400, "bad_request", NULL }),
 					((struct error_map){ 400, "bad_request", NULL }),
@@ -60,9 +64,10 @@ static const struct error_map error_maps[TD_DIALECT__MAX][TD_ERR__MAX] = {
 					"unauthorized",
 					"Check if the Authorization header is present and contains "
 					"a valid token value", "conflict",
+					((struct error_map){ 400, "bad_request", NULL }),
 					((struct error_map){ 400, "bad_request", NULL })),
 	[TD_DIALECT_VERIFY] = ROWS("forbidden", E422, E422, E422, E422, "unauthorized", "Unauthorized",
-				   "conflict", QUOTA422),
+				   "conflict", QUOTA422, INUSE422),
 };
 
 void

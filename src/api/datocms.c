@@ -1,7 +1,7 @@
 /*
  * The DatoCMS Content Management API view of tokens (JSON:API):
  *   GET|POST /access_tokens, GET|PUT|DELETE /access_tokens/{id},
- *   POST /access_tokens/{id}/regenerate_token, GET /roles, GET /roles/{id}
+ *   POST /access_tokens/{id}/regenerate_token (roles: dato_roles.c)
  * A DatoCMS project is a tokend space: the calling token's own space when it
  * is bound to one, else the X-Space-Id header (the core decides). Ids are
  * strings; every answer is {"data": ...}; delete answers 200 with the
@@ -12,59 +12,60 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tokend/api/catalogue.h"
+#include "tokend/api/dato.h"
 #include "tokend/api/fields.h"
 #include "tokend/api/handlers.h"
-#include "tokend/core/role.h"
 #include "tokend/server/parse.h"
 
 #define RESOURCE "access_token"
 
-static int
-dato_error(struct td_request *req, int status, const char *code, const char *field,
-	   const char *message)
+int
+td_dato_error(struct td_request *req, int status, const char *code, const char *field,
+	      const char *message)
 {
 	td_respond_error(req, status, code, field, message);
 	return 0;
 }
 
+/* An id as a request writes it: one spelling (no sign, no leading zero),
+ * at most TD_ID_MAX, so "01" names no record (as in every path). */
 static int
 parse_id(const char *s, int64_t *out)
 {
-	long long v;
-
-	if (s == NULL || td_parse_int64(s, strlen(s), 1, TD_ID_MAX, &v) != 0)
-		return -1;
-	*out = v;
-	return 0;
+	return s != NULL && td_parse_id(s, strlen(s), TD_ID_MAX, out) == 0 ? 0 : -1;
 }
 
-/* DatoCMS's request headers, then the core call: API version, environment,
- * Accept, then who, which project, may it, rate, does the project exist. */
-static int
-begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, enum td_op op)
+int
+td_dato_begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c,
+	      const char *resource, enum td_op op)
 {
 	const char *version = td_request_header(req, "X-Api-Version");
 	const char *accept = td_request_header(req, "Accept");
 	const char *env = td_request_header(req, "X-Environment");
 
 	if (version == NULL || strcmp(version, "3") != 0)
-		return dato_error(req, 422, "INVALID_API_VERSION", NULL,
-				  "X-Api-Version: 3 is required"), -1;
+		return td_dato_error(req, 422, "INVALID_API_VERSION", NULL,
+				     "X-Api-Version: 3 is required"), -1;
 	/* tokens are project-wide; tokend has one environment, "main" */
 	if (env != NULL && strcmp(env, "main") != 0)
-		return dato_error(req, 404, "INVALID_ENVIRONMENT", NULL,
-				  "the only environment is main"), -1;
+		return td_dato_error(req, 404, "INVALID_ENVIRONMENT", NULL,
+				     "the only environment is main"), -1;
 	/* an absent Accept is taken as JSON; one that rules JSON out is not */
 	if (accept != NULL && strstr(accept, "json") == NULL && strstr(accept, "*/*") == NULL &&
 	    strstr(accept, "application/*") == NULL)
-		return dato_error(req, 406, "INVALID_ACCEPT_HEADER", NULL,
-				  "Accept must allow application/json"), -1;
-	return td_api_begin(ctx, req, c, RESOURCE, op, TD_SPACE_CALLER, td_api_named_space(req));
+		return td_dato_error(req, 406, "INVALID_ACCEPT_HEADER", NULL,
+				     "Accept must allow application/json"), -1;
+	return td_api_begin(ctx, req, c, resource, op, TD_SPACE_CALLER, td_api_named_space(req));
 }
 
-static struct json_object *
-id_string(int64_t id)
+static int
+begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, enum td_op op)
+{
+	return td_dato_begin(ctx, req, c, RESOURCE, op);
+}
+
+struct json_object *
+td_dato_id(int64_t id)
 {
 	char buf[24];
 
@@ -94,19 +95,19 @@ access_token_json(const struct td_token_view *v)
 	if (t->role_id != 0) {
 		link = json_object_new_object();
 		json_object_object_add(link, "type", json_object_new_string("role"));
-		json_object_object_add(link, "id", id_string(t->role_id));
+		json_object_object_add(link, "id", td_dato_id(t->role_id));
 	}
 	json_object_object_add(role, "data", link);
 	json_object_object_add(rel, "role", role);
 	json_object_object_add(o, "type", json_object_new_string("access_token"));
-	json_object_object_add(o, "id", id_string(t->id));
+	json_object_object_add(o, "id", td_dato_id(t->id));
 	json_object_object_add(o, "attributes", a);
 	json_object_object_add(o, "relationships", rel);
 	return o;
 }
 
-static int
-respond_data(struct td_request *req, int status, struct json_object *data)
+int
+td_dato_respond(struct td_request *req, int status, struct json_object *data)
 {
 	struct json_object *doc = json_object_new_object();
 
@@ -115,6 +116,34 @@ respond_data(struct td_request *req, int status, struct json_object *data)
 }
 
 #define SHAPE(c, f, m) (*code = (c), td_field_fail(err, (f), (m)))
+
+int
+td_dato_document(struct json_object *body, const char *type, const char *type_message,
+		 int64_t path_id, struct json_object **data, struct json_object **attrs,
+		 struct td_core_error *err, const char **code)
+{
+	struct json_object *v;
+	int64_t id;
+
+	*code = NULL;
+	*attrs = NULL;
+	if (body == NULL || !json_object_object_get_ex(body, "data", data) ||
+	    !json_object_is_type(*data, json_type_object))
+		return SHAPE("INVALID_FORMAT", "data", "a {\"data\": {...}} document is required");
+	if (!json_object_object_get_ex(*data, "type", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), type) != 0)
+		return SHAPE("INVALID_TYPE", "type", type_message);
+	/* the id has one spelling, as in a path */
+	if (path_id > 0 && json_object_object_get_ex(*data, "id", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     td_parse_id(json_object_get_string(v), (size_t)json_object_get_string_len(v), TD_ID_MAX,
+			 &id) != 0 || id != path_id))
+		return td_field_fail(err, "id", "id does not match the URL");
+	if (json_object_object_get_ex(*data, "attributes", attrs) &&
+	    !json_object_is_type(*attrs, json_type_object))
+		return SHAPE("INVALID_ATTRIBUTES", "attributes", "must be an object");
+	return 0;
+}
 
 /* A JSON:API access_token document into a change: the document's shape is
  * checked here (DatoCMS's own codes); values are the core's to judge. */
@@ -132,26 +161,15 @@ td_dato_parse(struct json_object *body, int creating, int64_t path_id,
 		  offsetof(struct td_token_change, cda_preview) },
 		{ "can_access_cma", TD_TF_CMA, offsetof(struct td_token_change, cma) },
 	};
-	struct json_object *data, *v, *attrs = NULL, *rel, *role, *link = NULL;
+	struct json_object *data, *v, *attrs, *rel, *role, *link = NULL;
 	int64_t id;
 	size_t i;
 
 	(void)creating;
-	*code = NULL;
 	td_token_change_init(ch, TD_SHAPE_ACCESS_TOKEN);
-	if (body == NULL || !json_object_object_get_ex(body, "data", &data) ||
-	    !json_object_is_type(data, json_type_object))
-		return SHAPE("INVALID_FORMAT", "data", "a {\"data\": {...}} document is required");
-	if (!json_object_object_get_ex(data, "type", &v) || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "access_token") != 0)
-		return SHAPE("INVALID_TYPE", "type", "type must be access_token");
-	if (path_id > 0 && json_object_object_get_ex(data, "id", &v) &&
-	    (!json_object_is_type(v, json_type_string) ||
-	     parse_id(json_object_get_string(v), &id) != 0 || id != path_id))
-		return td_field_fail(err, "id", "id does not match the URL");
-	if (json_object_object_get_ex(data, "attributes", &attrs) &&
-	    !json_object_is_type(attrs, json_type_object))
-		return SHAPE("INVALID_ATTRIBUTES", "attributes", "must be an object");
+	if (td_dato_document(body, "access_token", "type must be access_token", path_id, &data,
+			     &attrs, err, code) != 0)
+		return -1;
 	if (attrs != NULL && json_object_object_get_ex(attrs, "name", &v)) {
 		if (td_field_text(v, "name", &ch->name, err) != 0)
 			return -1;
@@ -193,8 +211,14 @@ parse(struct td_request *req, struct td_call *c, int creating, int64_t path_id)
 
 	if (td_dato_parse(req->json, creating, path_id, &c->ctx->change, &c->err, &code) == 0)
 		return 0;
+	return td_dato_refuse_document(req, c, code);
+}
+
+int
+td_dato_refuse_document(struct td_request *req, struct td_call *c, const char *code)
+{
 	if (code != NULL)
-		dato_error(req, 422, code, c->err.field, c->err.message);
+		td_dato_error(req, 422, code, c->err.field, c->err.message);
 	else
 		td_api_fail(req, c);
 	return -1;
@@ -226,16 +250,21 @@ td_api_dato_list(struct td_ctx *ctx, struct td_request *req)
 		json_object_put(l.array);
 		return td_api_fail(req, &c);
 	}
-	return respond_data(req, 200, l.array);
+	return td_dato_respond(req, 200, l.array);
 }
 
-/* The token id in the path: anything but a positive integer names no token. */
-static int64_t
-path_id(const struct td_request *req)
+int64_t
+td_dato_path_id(const struct td_request *req)
 {
 	int64_t id;
 
 	return parse_id(req->match.strs[0], &id) == 0 ? id : 0;
+}
+
+static int64_t
+path_id(const struct td_request *req)
+{
+	return td_dato_path_id(req);
 }
 
 int
@@ -248,7 +277,7 @@ td_api_dato_find(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_core_token_get(&c, path_id(req), &v) != TD_OK)
 		return td_api_fail(req, &c);
-	return respond_data(req, 200, access_token_json(&v));
+	return td_dato_respond(req, 200, access_token_json(&v));
 }
 
 int
@@ -261,7 +290,7 @@ td_api_dato_create(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_core_token_create(&c, &ctx->change, &v) != TD_OK)
 		return td_api_fail(req, &c);
-	return respond_data(req, 201, access_token_json(&v));
+	return td_dato_respond(req, 201, access_token_json(&v));
 }
 
 int
@@ -281,7 +310,7 @@ td_api_dato_update(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_core_token_update(&c, id, &ctx->change, &v) != TD_OK)
 		return td_api_fail(req, &c);
-	return respond_data(req, 200, access_token_json(&v));
+	return td_dato_respond(req, 200, access_token_json(&v));
 }
 
 int
@@ -294,7 +323,7 @@ td_api_dato_regenerate(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_core_token_regenerate(&c, path_id(req), 0, &v) != TD_OK)
 		return td_api_fail(req, &c);
-	return respond_data(req, 200, access_token_json(&v));
+	return td_dato_respond(req, 200, access_token_json(&v));
 }
 
 int
@@ -307,40 +336,5 @@ td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_core_token_delete(&c, path_id(req), 0, &v) != TD_OK)
 		return td_api_fail(req, &c);
-	return respond_data(req, 200, access_token_json(&v));
-}
-
-static int
-add_role(const struct td_role *r, void *arg)
-{
-	return json_object_array_add(arg, td_role_json(r));
-}
-
-int
-td_api_dato_roles(struct td_ctx *ctx, struct td_request *req)
-{
-	struct json_object *list;
-	struct td_call c;
-
-	if (begin(ctx, req, &c, TD_OP_ROLE_LIST) != 0)
-		return 0;
-	list = json_object_new_array();
-	if (td_core_role_list(&c, add_role, list) != TD_OK) {
-		json_object_put(list);
-		return td_api_fail(req, &c);
-	}
-	return respond_data(req, 200, list);
-}
-
-int
-td_api_dato_role(struct td_ctx *ctx, struct td_request *req)
-{
-	const struct td_role *role;
-	struct td_call c;
-
-	if (begin(ctx, req, &c, TD_OP_ROLE_GET) != 0)
-		return 0;
-	if (td_core_role_get(&c, path_id(req), &role) != TD_OK)
-		return td_api_fail(req, &c);
-	return respond_data(req, 200, td_role_json(role));
+	return td_dato_respond(req, 200, access_token_json(&v));
 }

@@ -19,6 +19,7 @@
 
 #include "tokend/core/auth.h"
 #include "tokend/core/cred_ref.h"
+#include "tokend/core/internal.h"
 #include "tokend/core/rules.h"
 #include "tokend/store/store.h"
 
@@ -68,6 +69,7 @@ makers_act(struct td_ctx *ctx, const char *minted_by, const struct td_addr *clie
 		    td_cred_ref_parse(ref, strlen(ref), &r) != 0)
 			return TD_ERR_UNAUTHENTICATED;
 		p->makers[p->depth] = r;
+		p->maker_roles[p->depth] = 0;
 		if (r.kind == 'p') {
 			rc = td_store_pat_get(ctx->store, r.id, &ctx->scratch_pat);
 			if (rc == TD_STORE_OK && expired(ctx->scratch_pat.expires_at))
@@ -83,6 +85,7 @@ makers_act(struct td_ctx *ctx, const char *minted_by, const struct td_addr *clie
 			if (rc == TD_STORE_OK) {
 				snprintf(ref, sizeof(ref), "%s", ctx->auth_token.minted_by);
 				bound = &ctx->auth_token.allowed_cidrs;
+				p->maker_roles[p->depth] = ctx->auth_token.role_id;
 			}
 		}
 		if (rc < 0)
@@ -125,12 +128,15 @@ td_auth_pat_current(const struct td_keyring *kr, const struct td_pat *p,
 }
 
 /* A space token: current value, active, not expired, with the management
- * right, used from where it may be (and its makers may). */
+ * right, used from where it may be (and its makers may); it acts with what
+ * its role grants now (a role above the built-ins read from its space) and
+ * its modules. */
 static int
 identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, const struct td_addr *client,
 	       struct td_principal *p)
 {
 	struct td_token *t = &ctx->auth_token;
+	unsigned role_scopes;
 	int rc, mc;
 
 	rc = td_store_token_get(ctx->store, ref->space_id, ref->id, t, &mc);
@@ -138,13 +144,15 @@ identify_token(struct td_ctx *ctx, const struct td_token_ref *ref, const struct 
 		return TD_ERR_UNAVAILABLE;
 	if (rc != TD_STORE_OK || !td_auth_token_current(t, ref) || !token_acts(t))
 		return TD_ERR_UNAUTHENTICATED;
+	if (td_roles_scopes(ctx, t->space_id, t->role_id, &role_scopes) != TD_OK)
+		return TD_ERR_UNAVAILABLE;
 	memset(p, 0, offsetof(struct td_principal, spaces));
 	p->kind = TD_CRED_TOKEN;
 	p->token_id = t->id;
 	p->role_id = t->role_id;
 	p->spaces[0] = t->space_id;
 	p->nspaces = 1;
-	p->scopes = td_rule_token_scopes(t);
+	p->scopes = td_rule_token_scopes(t, role_scopes);
 	p->expires_at = t->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "token:%" PRId64, t->id);
 	td_cred_ref_token(t->space_id, t->id, p->ref);
@@ -173,7 +181,7 @@ identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, const struct td
 	p->all_spaces = pat->all_spaces;
 	memcpy(p->spaces, pat->spaces, sizeof(int64_t) * (size_t)pat->nspaces);
 	p->nspaces = pat->nspaces;
-	p->scopes = pat->scopes;
+	p->scopes = td_rule_pat_scopes(pat);
 	p->full = pat->full;
 	p->expires_at = pat->expires_at;
 	snprintf(p->actor, sizeof(p->actor), "pat:%" PRId64, pat->id);

@@ -37,6 +37,10 @@ td_fail_store(struct td_call *c, int store_rc, const char *what)
 		return td_fail(c, TD_ERR_EXISTS, "id", "has already been taken");
 	case TD_STORE_QUOTA:
 		return td_fail(c, TD_ERR_QUOTA, NULL, "a limit of this space or credential is reached");
+	case TD_STORE_DANGLING:
+		return td_fail(c, TD_ERR_INVALID, NULL, "names a record that no longer exists");
+	case TD_STORE_IN_USE:
+		return td_fail(c, TD_ERR_IN_USE, NULL, "other records depend on it");
 	case TD_STORE_CONFLICT:
 		return td_fail(c, TD_ERR_CONFLICT, NULL,
 			       "the record changed while this request ran; send it again");
@@ -92,7 +96,8 @@ static const unsigned op_scope[TD_OP__MAX] = {
 	[TD_OP_SPACE_CREATE] = TD_SCOPE_SPACES_WRITE,
 	[TD_OP_SPACE_UPDATE] = TD_SCOPE_SPACES_WRITE,
 	[TD_OP_SPACE_DELETE] = TD_SCOPE_SPACES_WRITE,
-	[TD_OP_ACTIVITIES] = TD_SCOPE_SPACES_READ,
+	[TD_OP_ACTIVITIES] = TD_SCOPE_AUDIT_READ,	/* a PAT's spaces:read, a role's
+							   can_access_audit_log */
 	[TD_OP_ACCOUNT_ACTIVITIES] = TD_SCOPE_SPACES_READ | TD_SCOPE_PATS_READ,
 	[TD_OP_PAT_LIST] = TD_SCOPE_PATS_READ,
 	[TD_OP_PAT_GET] = TD_SCOPE_PATS_READ,
@@ -100,6 +105,11 @@ static const unsigned op_scope[TD_OP__MAX] = {
 	[TD_OP_PAT_DELETE] = TD_SCOPE_PATS_WRITE,
 	[TD_OP_ROLE_LIST] = TD_SCOPE_TOKENS_READ,
 	[TD_OP_ROLE_GET] = TD_SCOPE_TOKENS_READ,
+	/* who may write tokens may write roles (DatoCMS: can_manage_access_tokens) */
+	[TD_OP_ROLE_CREATE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_ROLE_UPDATE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_ROLE_DELETE] = TD_SCOPE_TOKENS_WRITE,
+	[TD_OP_ROLE_DUPLICATE] = TD_SCOPE_TOKENS_WRITE,
 	[TD_OP_MODULE_LIST] = 0,
 };
 
@@ -107,6 +117,8 @@ static const unsigned op_scope[TD_OP__MAX] = {
 static const unsigned char op_writes[TD_OP__MAX] = {
 	[TD_OP_TOKEN_CREATE] = 1, [TD_OP_TOKEN_UPDATE] = 1, [TD_OP_TOKEN_REGENERATE] = 1,
 	[TD_OP_TOKEN_STATUS] = 1, [TD_OP_TOKEN_DELETE] = 1, [TD_OP_SPACE_UPDATE] = 1,
+	[TD_OP_ROLE_CREATE] = 1, [TD_OP_ROLE_UPDATE] = 1, [TD_OP_ROLE_DELETE] = 1,
+	[TD_OP_ROLE_DUPLICATE] = 1,
 };
 
 int
@@ -208,6 +220,7 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	c->ctx = ctx;
 	/* nothing of an earlier request's space may stand in for this one's */
 	ctx->scratch_space.id = 0;
+	td_roles_forget(ctx);
 	c->op = op;
 	c->space_id = 0;
 	c->rated = 0;

@@ -36,14 +36,55 @@ token_string(const struct td_ctx *ctx, const struct td_token *t, char *out, size
 	return rc;
 }
 
-static void
+/* The management scopes t grants, its role resolved in its space. */
+static int
+scopes_of(struct td_call *c, const struct td_token *t, unsigned *scopes)
+{
+	unsigned role_scopes;
+
+	if (td_roles_scopes(c->ctx, t->space_id, t->role_id, &role_scopes) != TD_OK)
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
+	*scopes = td_rule_token_scopes(t, role_scopes);
+	return TD_OK;
+}
+
+/* The role t names must be one of its space's (a change named it). */
+static int
+role_known(struct td_call *c, const struct td_token *t)
+{
+	const struct td_role_table *tab = NULL;
+
+	if (t->role_id <= TD_ROLE_BUILTIN_MAX)
+		return TD_OK;
+	if (td_roles_load(c->ctx, t->space_id, &tab) != TD_OK)
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
+	return td_rule_role_find(tab, t->role_id) != NULL ? TD_OK
+	       : td_fail(c, TD_ERR_INVALID, "role", "no such role");
+}
+
+/* A token write's store result: a role deleted since it was judged is
+ * the same "no such role" as one never there. */
+static int
+fail_write(struct td_call *c, int store_rc)
+{
+	if (store_rc == TD_STORE_DANGLING)
+		return td_fail(c, TD_ERR_INVALID, "role", "no such role");
+	return td_fail_store(c, store_rc, NOT_FOUND);
+}
+
+static int
 view_of(struct td_call *c, const struct td_token *t, int space_mc, struct td_token_view *out)
 {
+	unsigned role_scopes;
+
+	if (td_roles_scopes(c->ctx, t->space_id, t->role_id, &role_scopes) != TD_OK)
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
 	out->t = t;
 	out->space = &c->ctx->scratch_space;
 	out->space_min_cache = space_mc;
-	out->value = td_rule_may_see_value(&c->who, t) &&
+	out->value = td_rule_may_see_value(&c->who, t, role_scopes) &&
 		     token_string(c->ctx, t, c->value, sizeof(c->value)) == 0 ? c->value : NULL;
+	return TD_OK;
 }
 
 struct list_ctx {
@@ -58,7 +99,8 @@ list_one(const struct td_token *t, int space_mc, void *arg)
 	struct list_ctx *l = arg;
 	struct td_token_view v;
 
-	view_of(l->c, t, space_mc, &v);
+	if (view_of(l->c, t, space_mc, &v) != TD_OK)
+		return TD_STORE_DOWN;
 	return l->cb(&v, l->arg);
 }
 
@@ -94,8 +136,7 @@ td_core_token_get(struct td_call *c, int64_t id, struct td_token_view *out)
 	if (!td_rule_holds(&c->who, TD_SCOPE_TOKENS_READ) &&
 	    !td_rule_is_self_token(&c->who, &c->ctx->scratch_token))
 		return td_fail(c, TD_ERR_FORBIDDEN, NULL, "this credential may not read tokens here");
-	view_of(c, &c->ctx->scratch_token, space_mc, out);
-	return TD_OK;
+	return view_of(c, &c->ctx->scratch_token, space_mc, out);
 }
 
 /* Loads a token for a change by the caller: it must hold nothing the caller
@@ -103,9 +144,13 @@ td_core_token_get(struct td_call *c, int64_t id, struct td_token_view *out)
 static int
 load_for_change(struct td_call *c, enum td_op op, int64_t id, int *space_mc)
 {
+	unsigned role_scopes;
+
 	if (td_core_expect(c, op) != TD_OK || load(c, id, space_mc) != TD_OK)
 		return c->err.code;
-	if (!td_rule_token_within(&c->who, &c->ctx->scratch_token))
+	if (td_roles_scopes(c->ctx, c->space_id, c->ctx->scratch_token.role_id, &role_scopes) != TD_OK)
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
+	if (!td_rule_token_within(&c->who, &c->ctx->scratch_token, role_scopes))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL,
 			       "this token holds more than the credential acting on it");
 	return TD_OK;
@@ -114,16 +159,16 @@ load_for_change(struct td_call *c, enum td_op op, int64_t id, int *space_mc)
 /* A token that is (or becomes) a management credential is bounded by the
  * credential that makes it so: no more scopes, no later expiry, no address
  * the maker may not call from; it records its maker, whose revocation
- * revokes it. */
+ * revokes it. scopes: what t grants now. */
 static int
-bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
+bound_by_maker(struct td_call *c, struct td_token *t, unsigned scopes, int was_management,
 	       unsigned old_scopes, int expiry_given)
 {
 	int mints;
 
 	if (!td_rule_is_management(t))
 		return TD_OK;
-	if ((td_rule_token_scopes(t) & ~c->who.scopes) != 0)
+	if ((scopes & ~c->who.scopes) != 0)
 		return td_fail(c, TD_ERR_EXCEEDS, "role",
 			       "a credential cannot grant more than it holds");
 	/* checked on every change, not only a mint: a bound caller may not
@@ -131,7 +176,7 @@ bound_by_maker(struct td_call *c, struct td_token *t, int was_management,
 	if (!td_rule_cidrs_within(&c->who, &t->allowed_cidrs))
 		return td_fail(c, TD_ERR_EXCEEDS, "allowed_cidrs", "must each lie within the "
 			       "allowed_cidrs of the credential acting");
-	mints = !was_management || td_rule_token_scopes(t) != old_scopes;
+	mints = !was_management || scopes != old_scopes;
 	if (mints && !td_rule_may_mint(&c->who))
 		return td_fail(c, TD_ERR_EXCEEDS, NULL,
 			       "a credential this far down its chain of makers cannot mint another");
@@ -190,6 +235,7 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	char action[48];
+	unsigned scopes;
 	int space_mc = 0, rc;
 
 	if (td_core_expect(c, TD_OP_TOKEN_CREATE) != TD_OK)
@@ -202,9 +248,9 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 		t->access = TD_ACCESS_PUBLIC;
 		t->rights = TD_RIGHT_CMA;
 	}
-	if (td_token_apply_change(t, ch, 1, &c->err) != 0)
-		return c->err.code;
-	if (bound_by_maker(c, t, 0, 0, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
+	if (td_token_apply_change(t, ch, 1, &c->err) != 0 || role_known(c, t) != TD_OK ||
+	    scopes_of(c, t, &scopes) != TD_OK ||
+	    bound_by_maker(c, t, scopes, 0, 0, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
 	/* the id first: the token's kind (SoftwareOne's "idt:" form holds 8
 	 * digits) and its maker's index both need it before the one write */
@@ -226,10 +272,9 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	if (rc == TD_STORE_QUOTA)
 		return td_fail(c, TD_ERR_QUOTA, "base",
 			       "this space holds the most tokens it may (limits.tokens)");
-	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
+	if (fail_write(c, rc) != TD_OK)
 		return c->err.code;
-	view_of(c, t, space_mc, out);
-	return TD_OK;
+	return view_of(c, t, space_mc, out);
 }
 
 /* Writes back a changed token, stamped, and records verb. */
@@ -239,12 +284,10 @@ save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
 {
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (register_minted(c, t) != TD_OK ||
-	    td_fail_store(c, td_store_token_put(c->ctx->store, t), NOT_FOUND) != TD_OK)
+	if (register_minted(c, t) != TD_OK || fail_write(c, td_store_token_put(c->ctx->store, t)) != TD_OK)
 		return c->err.code;
 	td_audit(c, t->space_id, c->resource, verb, t->id);
-	view_of(c, t, space_mc, out);
-	return TD_OK;
+	return view_of(c, t, space_mc, out);
 }
 
 static int
@@ -253,7 +296,7 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 {
 	struct td_token *t = &c->ctx->scratch_token;
 	enum td_status was;
-	unsigned old_scopes;
+	unsigned old_scopes, scopes;
 	int64_t old_expiry;
 	int space_mc = 0, was_management;
 
@@ -264,9 +307,11 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 			       "is a built-in token and cannot be edited");
 	was = t->status;
 	was_management = td_rule_is_management(t);
-	old_scopes = td_rule_token_scopes(t);
+	if (scopes_of(c, t, &old_scopes) != TD_OK)
+		return c->err.code;
 	old_expiry = t->expires_at;
-	if (td_token_apply_change(t, ch, 0, &c->err) != 0)
+	if (td_token_apply_change(t, ch, 0, &c->err) != 0 ||
+	    ((ch->set & TD_TF_ROLE) && role_known(c, t) != TD_OK) || scopes_of(c, t, &scopes) != TD_OK)
 		return c->err.code;
 	if (td_rule_upholds_caller_token(&c->who, t)) {
 		/* what decides whether the caller can go on calling */
@@ -281,7 +326,7 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 				       "own management right or that of the credential that made it");
 		/* a new role or modules would re-mint it under the caller: its
 		 * own maker, or a cycle of makers, and no one could call again */
-		if (td_rule_token_scopes(t) != old_scopes)
+		if (scopes != old_scopes)
 			return td_fail(c, TD_ERR_SELF, "role", "a credential cannot change its own "
 				       "role or modules or those of the credential that made it");
 		/* the next call would come from here and be refused */
@@ -291,7 +336,8 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 				       "itself or the credential that made it away from the address "
 				       "it calls from");
 	}
-	if (bound_by_maker(c, t, was_management, old_scopes, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
+	if (bound_by_maker(c, t, scopes, was_management, old_scopes,
+			   (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
 	stamp_status(c, t, was, td_now_ms());
 	/* only an update of its fields can outgrow the bound: a status change,
@@ -416,8 +462,7 @@ delete_once(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
 	td_cred_ref_token(c->space_id, id, ref);
 	if (td_cascade_revoke(c->ctx, ref, c->who.actor) != TD_OK)
 		td_log_error("token %" PRId64 ": revoking what it minted did not finish", id);
-	view_of(c, t, space_mc, out);
-	return TD_OK;
+	return view_of(c, t, space_mc, out);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "tokend/core/cidr.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
+#include "tokend/core/role.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
 #include "tokend/server/parse.h"
@@ -177,15 +178,47 @@ static const struct field pat_fields[] = {
 	{ "ac", K_CIDRS, AT(td_pat, allowed_cidrs), .rules = OMIT_EMPTY },
 };
 
+/* A space's own role. The lists are compact JSON, each under its own
+ * field, left out when empty. */
+static const struct field role_fields[] = {
+	{ "n",  K_TEXT, AT(td_role, name) },
+	{ "p",  K_NUM,  AT(td_role, perms), BOUNDS(0, TD_RP_ALL), .rules = OMIT_EMPTY },
+	{ "e",  K_NUM,  AT(td_role, env_access), BOUNDS(TD_ENV_NONE, TD_ENV_ALL) },
+	{ "ih", K_IDS,  AT(td_role, inherits), BOUNDS(0, TD_ROLE_INHERITS_MAX),
+	  .rules = OMIT_EMPTY, .count = OFFSET(td_role, ninherits) },
+	{ "pi", K_TEXT, AT(td_role, lists[TD_RL_POSITIVE_ITEM_TYPE]), .rules = OMIT_EMPTY },
+	{ "ni", K_TEXT, AT(td_role, lists[TD_RL_NEGATIVE_ITEM_TYPE]), .rules = OMIT_EMPTY },
+	{ "pu", K_TEXT, AT(td_role, lists[TD_RL_POSITIVE_UPLOAD]), .rules = OMIT_EMPTY },
+	{ "nu", K_TEXT, AT(td_role, lists[TD_RL_NEGATIVE_UPLOAD]), .rules = OMIT_EMPTY },
+	{ "pb", K_TEXT, AT(td_role, lists[TD_RL_POSITIVE_BUILD_TRIGGER]), .rules = OMIT_EMPTY },
+	{ "nb", K_TEXT, AT(td_role, lists[TD_RL_NEGATIVE_BUILD_TRIGGER]), .rules = OMIT_EMPTY },
+	{ "ps", K_TEXT, AT(td_role, lists[TD_RL_POSITIVE_SEARCH_INDEX]), .rules = OMIT_EMPTY },
+	{ "ns", K_TEXT, AT(td_role, lists[TD_RL_NEGATIVE_SEARCH_INDEX]), .rules = OMIT_EMPTY },
+	{ "ca", K_NUM,  AT(td_role, created_at_ms), BOUNDS(0, INT64_MAX) },
+	{ "ua", K_NUM,  AT(td_role, updated_at_ms), BOUNDS(0, INT64_MAX),
+	  .rules = OMIT_SAME, .same = OFFSET(td_role, created_at_ms) },
+	{ "cb", K_TEXT, AT(td_role, created_by), .rules = OMIT_EMPTY },
+	{ "ub", K_TEXT, AT(td_role, updated_by), .rules = OMIT_EMPTY | OMIT_SAME,
+	  .same = OFFSET(td_role, created_by) },
+	{ "rv", K_NUM,  AT(td_role, revision), BOUNDS(0, INT64_MAX), .rules = OMIT_EMPTY },
+};
+
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 _Static_assert(NFIELDS(token_fields) <= CODEC_FIELDS_MAX, "token fields fit the mask");
 _Static_assert(NFIELDS(space_fields) <= CODEC_FIELDS_MAX, "space fields fit the mask");
 _Static_assert(NFIELDS(pat_fields) <= CODEC_FIELDS_MAX, "PAT fields fit the mask");
+_Static_assert(NFIELDS(role_fields) <= CODEC_FIELDS_MAX, "role fields fit the mask");
 
 static void
 token_init(void *rec)
 {
 	td_token_defaults(rec);	/* empties the big buffers without clearing them */
+}
+
+static void
+role_init(void *rec)
+{
+	td_role_defaults(rec);	/* the lists are large: emptied, not cleared */
 }
 
 static const struct record_type {
@@ -197,6 +230,7 @@ static const struct record_type {
 	[CODEC_SPACE] = { space_fields, NFIELDS(space_fields), sizeof(struct td_space), NULL },
 	[CODEC_TOKEN] = { token_fields, NFIELDS(token_fields), 0, token_init },
 	[CODEC_PAT] = { pat_fields, NFIELDS(pat_fields), sizeof(struct td_pat), NULL },
+	[CODEC_ROLE] = { role_fields, NFIELDS(role_fields), 0, role_init },
 };
 
 /* --- a field by its letters --- */

@@ -21,6 +21,7 @@ enum codec_record {
 	CODEC_SPACE,	/* struct td_space */
 	CODEC_TOKEN,	/* struct td_token */
 	CODEC_PAT,	/* struct td_pat */
+	CODEC_ROLE,	/* struct td_role */
 	CODEC__MAX
 };
 

@@ -20,11 +20,15 @@ enum store_script {
 	SCRIPT_SPACE_INDEX_ADD,
 	SCRIPT_SPACE_DELETE,
 	SCRIPT_TOKEN_CREATE,
-	SCRIPT_RECORD_DELETE,
+	SCRIPT_TOKEN_DELETE,
 	SCRIPT_PAT_CREATE,
 	SCRIPT_RECORD_LIST,
 	SCRIPT_RATE_CHECK,
 	SCRIPT_MINTED_LIST,
+	SCRIPT_ROLE_CREATE,
+	SCRIPT_ROLE_PUT,
+	SCRIPT_ROLE_DELETE,
+	SCRIPT_ROLE_TABLE,
 	SCRIPT__MAX
 };
 
@@ -33,12 +37,14 @@ enum store_script {
 
 /* Scripts that change token or space records a verify cache may hold: not
  * the read-only ones, nor the rate limiter's counters, nor creating a token
- * (its id is new: no one can have read it) or a PAT (never cached). */
+ * (its id is new: no one can have read it) or a PAT (never cached), nor
+ * roles (the verify path never reads one). */
 static inline int
 store_script_writes_records(enum store_script s)
 {
 	return s != SCRIPT_RECORD_LIST && s != SCRIPT_TOKEN_CREATE && s != SCRIPT_PAT_CREATE &&
-	       s != SCRIPT_RATE_CHECK && s != SCRIPT_MINTED_LIST;
+	       s != SCRIPT_RATE_CHECK && s != SCRIPT_MINTED_LIST && s != SCRIPT_ROLE_CREATE &&
+	       s != SCRIPT_ROLE_PUT && s != SCRIPT_ROLE_DELETE && s != SCRIPT_ROLE_TABLE;
 }
 
 struct td_store {

@@ -18,6 +18,13 @@
  *   {s:<space>}:m:<id>     set of the credentials token <id> minted
  *   {s:<space>}:activities stream; {s:<space>}:rl:<caller> the rate limiter
  *   {s:<space>}:deleted    ids of soft-deleted tokens (kept for audit)
+ *   {s:<space>}:role:<id>  a role of the space's own (ids above the built-ins): n name,
+ *                          p flags, e environments, ih inherited role ids, pi ni pu nu
+ *                          pb nb ps ns the permission lists (compact JSON), ca/ua, cb/ub,
+ *                          rv revision
+ *   {s:<space>}:roles      sorted set of its role ids; {s:<space>}:roles:seq their counter
+ *   {s:<space>}:role_use   hash: role id -> how many of its tokens hold it (kept by
+ *                          every token write script; see scripts.h)
  *   {spaces}:index, {spaces}:seq, {tokens}:seq
  *   {pats}:p:<id>          n, sp "all" or ids, sc scopes, f full, x, k, h secret hash
  *                          (hex), ca, cb, mb, ac
@@ -43,6 +50,7 @@
 #include "tokend/server/parse.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
+#include "tokend/core/role.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
 #include "codec.h"
@@ -157,6 +165,21 @@ command(struct td_store *store, redisReply **r, const char *what, const char *fm
 	return reply_check(r, what);
 }
 
+/* HGETALL key into *r, to decode: NOT_FOUND when there is no such hash
+ * (then *r is NULL, as after any failure). */
+static int
+get_hash(struct td_store *store, const char *key, const char *what, redisReply **r)
+{
+	int rc = command(store, r, what, "HGETALL %s", key);
+
+	if (rc == TD_STORE_OK && (*r)->type == REDIS_REPLY_ARRAY && (*r)->elements == 0) {
+		freeReplyObject(*r);
+		*r = NULL;
+		rc = TD_STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
 static int
 run(struct td_store *store, enum store_script s, int nkeys, const struct args *a,
     redisReply **r, const char *what)
@@ -222,17 +245,25 @@ done:
 	return rc;
 }
 
+/* A record of a space (token, role): decoded, its ids set from its key. */
 static int
-token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_token *t)
+from_hash_in_space(enum codec_record type, const char *what, const redisReply *h,
+		   int64_t space_id, int64_t id, void *rec, int64_t *rec_space, int64_t *rec_id)
 {
 	char label[64];
 	int rc;
 
-	snprintf(label, sizeof(label), "token %" PRId64 "/%" PRId64, space_id, id);
-	rc = decode(CODEC_TOKEN, h, t, label);
-	t->space_id = space_id;
-	t->id = id;
+	snprintf(label, sizeof(label), "%s %" PRId64 "/%" PRId64, what, space_id, id);
+	rc = decode(type, h, rec, label);
+	*rec_space = space_id;
+	*rec_id = id;
 	return rc;
+}
+
+static int
+token_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_token *t)
+{
+	return from_hash_in_space(CODEC_TOKEN, "token", h, space_id, id, t, &t->space_id, &t->id);
 }
 
 static int
@@ -245,6 +276,12 @@ space_from_hash(const redisReply *h, int64_t id, struct td_space *sp)
 	rc = decode(CODEC_SPACE, h, sp, label);
 	sp->id = id;
 	return rc;
+}
+
+static int
+role_from_hash(const redisReply *h, int64_t space_id, int64_t id, struct td_role *r)
+{
+	return from_hash_in_space(CODEC_ROLE, "role", h, space_id, id, r, &r->space_id, &r->id);
 }
 
 static int
@@ -272,6 +309,28 @@ token_key(char *out, size_t size, int64_t space_id, int64_t id)
 {
 	snprintf(out, size, "{s:%" PRId64 "}:t:%" PRId64, space_id, id);
 }
+
+/* A role's hash; role 0 (none) names a key no role has, in the same slot. */
+static void
+role_key(char *out, size_t size, int64_t space_id, int64_t id)
+{
+	snprintf(out, size, "{s:%" PRId64 "}:role:%" PRId64, space_id, id > 0 ? id : 0);
+}
+
+/* The space's keys (or key prefixes) named by suffixes (NULL-terminated),
+ * in order. */
+static void
+arg_space_keys(struct args *a, int64_t space_id, const char *const *suffixes)
+{
+	char key[64];
+
+	for (; *suffixes != NULL; suffixes++) {
+		key_space(key, sizeof(key), space_id, *suffixes);
+		arg_str(a, key);
+	}
+}
+
+#define SPACE_KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static int
 next_id(struct td_store *store, const char *seq_key, int64_t *id)
@@ -317,27 +376,48 @@ create_id(struct td_store *store, const char *seq_key, int64_t *id, const char *
 	return next_id(store, seq_key, id);
 }
 
-/* Writes rec's pairs (and, with del, deletes its default fields) on an
- * existing hash only: a record deleted meanwhile is not resurrected. */
+/* A compare-and-set script's answer: 1 written, -1 changed since read,
+ * -2 a record it names is gone (a token's role), else gone. */
 static int
-put_existing(struct td_store *store, const char *key, int64_t revision,
-	     const struct codec_out *rec, int del, const char *what)
+cas_result(const redisReply *r)
 {
+	if (r->type != REDIS_REPLY_INTEGER)
+		return TD_STORE_DOWN;
+	switch (r->integer) {
+	case 1: return TD_STORE_OK;
+	case -1: return TD_STORE_CONFLICT;
+	case -2: return TD_STORE_DANGLING;
+	default: return TD_STORE_NOT_FOUND;
+	}
+}
+
+/* Writes rec's pairs (and, with del, deletes its default fields) on an
+ * existing hash only: a record deleted meanwhile is not resurrected. A
+ * token (space_id > 0) keeps the space's role-use counts as it takes role
+ * (scripts.h). */
+static int
+put_existing(struct td_store *store, const char *key, int64_t space_id, int64_t role,
+	     int64_t revision, const struct codec_out *rec, int del, const char *what)
+{
+	char use[64], rkey[80];
 	redisReply *r = NULL;
 	struct args a;
 	int rc;
 
 	args_init(&a);
 	arg_str(&a, key);
+	if (space_id > 0) {
+		key_space(use, sizeof(use), space_id, "role_use");
+		role_key(rkey, sizeof(rkey), space_id, role);
+		arg_str(&a, use);
+		arg_str(&a, rkey);
+	}
 	arg_i64(&a, revision);
+	arg_i64(&a, role);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, del);
-	if ((rc = run(store, SCRIPT_PUT_EXISTING, 1, &a, &r, what)) != TD_STORE_OK)
-		goto done;
-	rc = r->type != REDIS_REPLY_INTEGER ? TD_STORE_DOWN
-	   : r->integer == 1 ? TD_STORE_OK
-	   : r->integer == -1 ? TD_STORE_CONFLICT : TD_STORE_NOT_FOUND;
-done:
+	if ((rc = run(store, SCRIPT_PUT_EXISTING, space_id > 0 ? 3 : 1, &a, &r, what)) == TD_STORE_OK)
+		rc = cas_result(r);
 	freeReplyObject(r);
 	return rc;
 }
@@ -394,13 +474,9 @@ td_store_space_get(struct td_store *store, int64_t id, struct td_space *out)
 	int rc;
 
 	key_space(key, sizeof(key), id, "space");
-	if ((rc = command(store, &r, "space_get", "HGETALL %s", key)) != TD_STORE_OK)
-		goto done;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 0)
-		rc = TD_STORE_NOT_FOUND;
-	else if (space_from_hash(r, id, out) != 0)
+	if ((rc = get_hash(store, key, "space_get", &r)) == TD_STORE_OK &&
+	    space_from_hash(r, id, out) != 0)
 		rc = TD_STORE_DOWN;
-done:
 	freeReplyObject(r);
 	return rc;
 }
@@ -416,7 +492,7 @@ td_store_space_put(struct td_store *store, struct td_space *sp)
 		goto done;
 	key_space(key, sizeof(key), sp->id, "space");
 	/* deletes: a bound back to its default leaves the record */
-	if ((rc = put_existing(store, key, sp->revision, rec, 1, "space_put")) == TD_STORE_OK)
+	if ((rc = put_existing(store, key, 0, 0, sp->revision, rec, 1, "space_put")) == TD_STORE_OK)
 		sp->revision++;
 done:
 	free(rec);
@@ -426,25 +502,15 @@ done:
 int
 td_store_space_delete(struct td_store *store, int64_t id, struct td_space *deleted)
 {
-	char key[64], idx[64], log[64], gone[64], tokens[64], minted[64];
 	redisReply *r = NULL;
 	struct args a;
 	int rc;
 
-	key_space(key, sizeof(key), id, "space");
-	key_space(idx, sizeof(idx), id, "tokens");
-	key_space(log, sizeof(log), id, "activities");
-	key_space(gone, sizeof(gone), id, "deleted");
-	key_space(tokens, sizeof(tokens), id, "t:");
-	key_space(minted, sizeof(minted), id, "m:");
+	/* seven keys, then the prefixes of tokens, minted sets and roles */
 	args_init(&a);
-	arg_str(&a, key);
-	arg_str(&a, idx);
-	arg_str(&a, log);
-	arg_str(&a, gone);
-	arg_str(&a, tokens);
-	arg_str(&a, minted);
-	if ((rc = run(store, SCRIPT_SPACE_DELETE, 4, &a, &r, "space_delete")) != TD_STORE_OK)
+	arg_space_keys(&a, id, SPACE_KEYS("space", "tokens", "activities", "deleted", "roles",
+					  "role_use", "roles:seq", "t:", "m:", "role:"));
+	if ((rc = run(store, SCRIPT_SPACE_DELETE, 7, &a, &r, "space_delete")) != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
 		rc = TD_STORE_NOT_FOUND;
@@ -532,7 +598,7 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 		      const char *action, int tokens_max, int *space_min_cache)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_create");
-	char key[80], space[64], idx[64], log[64];
+	char key[80], space[64], idx[64], log[64], use[64], rkey[80];
 	redisReply *r = NULL;
 	struct args a;
 	long long mc;
@@ -546,18 +612,23 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	key_space(idx, sizeof(idx), t->space_id, "tokens");
 	token_key(key, sizeof(key), t->space_id, t->id);
 	key_space(log, sizeof(log), t->space_id, "activities");
+	key_space(use, sizeof(use), t->space_id, "role_use");
+	role_key(rkey, sizeof(rkey), t->space_id, t->role_id);
 	args_init(&a);
 	arg_str(&a, space);
 	arg_str(&a, idx);
 	arg_str(&a, key);
 	arg_str(&a, log);
+	arg_str(&a, use);
+	arg_str(&a, rkey);
 	arg_i64(&a, t->id);
 	arg_str(&a, actor != NULL ? actor : "");
 	arg_str(&a, action != NULL ? action : "");
 	arg_i64(&a, TD_ACTIVITIES_MAX);
 	arg_i64(&a, tokens_max);
+	arg_i64(&a, t->role_id);
 	arg_record(&a, rec, 0);
-	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 4, &a, &r, "token_create")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 6, &a, &r, "token_create")) != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
 		rc = TD_STORE_NOT_FOUND;
@@ -565,6 +636,8 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 		rc = TD_STORE_EXISTS;
 	else if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
 		rc = TD_STORE_QUOTA;
+	else if (r->type == REDIS_REPLY_INTEGER && r->integer == -2)
+		rc = TD_STORE_DANGLING;
 	else if (r->type != REDIS_REPLY_STRING ||
 		 td_parse_int64(r->str, r->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)
 		rc = TD_STORE_DOWN;
@@ -728,7 +801,8 @@ td_store_token_put(struct td_store *store, struct td_token *t)
 	if (rec == NULL)
 		goto done;
 	token_key(key, sizeof(key), t->space_id, t->id);
-	if ((rc = put_existing(store, key, t->revision, rec, 1, "token_put")) == TD_STORE_OK)
+	if ((rc = put_existing(store, key, t->space_id, t->role_id, t->revision, rec, 1,
+			       "token_put")) == TD_STORE_OK)
 		t->revision++;
 done:
 	free(rec);
@@ -739,7 +813,7 @@ int
 td_store_token_soft_delete(struct td_store *store, struct td_token *t)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_soft_delete");
-	char key[80], idx[64], gone[64];
+	char key[80], idx[64], gone[64], use[64];
 	redisReply *r = NULL;
 	struct args a;
 	int rc = TD_STORE_DOWN;
@@ -749,15 +823,17 @@ td_store_token_soft_delete(struct td_store *store, struct td_token *t)
 	token_key(key, sizeof(key), t->space_id, t->id);
 	key_space(idx, sizeof(idx), t->space_id, "tokens");
 	key_space(gone, sizeof(gone), t->space_id, "deleted");
+	key_space(use, sizeof(use), t->space_id, "role_use");
 	args_init(&a);
 	arg_str(&a, key);
 	arg_str(&a, idx);
 	arg_str(&a, gone);
+	arg_str(&a, use);
 	arg_i64(&a, t->revision);
 	arg_i64(&a, t->id);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, 1);
-	if ((rc = run(store, SCRIPT_TOKEN_SOFT_DELETE, 3, &a, &r, "token_soft_delete")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_TOKEN_SOFT_DELETE, 4, &a, &r, "token_soft_delete")) != TD_STORE_OK)
 		goto done;
 	rc = r->type != REDIS_REPLY_INTEGER ? TD_STORE_DOWN
 	   : r->integer == 1 ? TD_STORE_OK
@@ -774,18 +850,20 @@ int
 td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 		      struct td_token *deleted)
 {
+	char key[80], idx[64], use[64];
 	redisReply *r = NULL;
-	char key[80], idx[64];
 	struct args a;
 	int rc;
 
 	token_key(key, sizeof(key), space_id, id);
 	key_space(idx, sizeof(idx), space_id, "tokens");
+	key_space(use, sizeof(use), space_id, "role_use");
 	args_init(&a);
 	arg_str(&a, key);
 	arg_str(&a, idx);
+	arg_str(&a, use);
 	arg_i64(&a, id);
-	if ((rc = run(store, SCRIPT_RECORD_DELETE, 2, &a, &r, "token_delete")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_TOKEN_DELETE, 3, &a, &r, "token_delete")) != TD_STORE_OK)
 		goto done;
 	if (r->type == REDIS_REPLY_NIL)
 		rc = TD_STORE_NOT_FOUND;
@@ -918,6 +996,210 @@ done:
 	return rc;
 }
 
+/* --- roles --- */
+
+
+/* The arguments roles' writes share after their own: the name (unique in
+ * the space) and the ids of the roles it inherits from (which must exist). */
+static void
+arg_role_refs(struct args *a, const struct td_role *r)
+{
+	int i;
+
+	arg_str(a, r->name);
+	arg_i64(a, r->ninherits);
+	for (i = 0; i < r->ninherits && i < TD_ROLE_INHERITS_MAX; i++)
+		arg_i64(a, r->inherits[i]);
+}
+
+int
+td_store_role_create(struct td_store *store, struct td_role *r, int roles_max)
+{
+	struct codec_out *rec = encode(CODEC_ROLE, r, "role_create");
+	redisReply *rep = NULL;
+	struct args a;
+	int rc = TD_STORE_DOWN;
+
+	if (rec == NULL)
+		goto done;
+	args_init(&a);
+	arg_space_keys(&a, r->space_id, SPACE_KEYS("space", "roles", "roles:seq", "role:"));
+	arg_i64(&a, roles_max);
+	arg_role_refs(&a, r);
+	arg_record(&a, rec, 0);
+	if ((rc = run(store, SCRIPT_ROLE_CREATE, 3, &a, &rep, "role_create")) != TD_STORE_OK)
+		goto done;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = TD_STORE_NOT_FOUND;
+	else if (rep->type != REDIS_REPLY_INTEGER || rep->integer == 0 || rep->integer < -3 ||
+		 rep->integer > TD_ID_MAX)
+		rc = TD_STORE_DOWN;
+	else if (rep->integer < 0)
+		rc = rep->integer == -1 ? TD_STORE_QUOTA
+		   : rep->integer == -2 ? TD_STORE_EXISTS : TD_STORE_DANGLING;
+	else
+		r->id = rep->integer;
+done:
+	freeReplyObject(rep);
+	free(rec);
+	return rc;
+}
+
+int
+td_store_role_get(struct td_store *store, int64_t space_id, int64_t id, struct td_role *out)
+{
+	redisReply *r = NULL;
+	char key[80];
+	int rc;
+
+	role_key(key, sizeof(key), space_id, id);
+	if ((rc = get_hash(store, key, "role_get", &r)) == TD_STORE_OK &&
+	    role_from_hash(r, space_id, id, out) != 0)
+		rc = TD_STORE_DOWN;
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+td_store_role_put(struct td_store *store, struct td_role *r)
+{
+	struct codec_out *rec = encode(CODEC_ROLE, r, "role_put");
+	redisReply *rep = NULL;
+	struct args a;
+	char key[80];
+	int rc = TD_STORE_DOWN;
+
+	if (rec == NULL)
+		goto done;
+	role_key(key, sizeof(key), r->space_id, r->id);
+	args_init(&a);
+	arg_str(&a, key);
+	arg_space_keys(&a, r->space_id, SPACE_KEYS("roles"));
+	arg_i64(&a, r->revision);
+	arg_i64(&a, r->id);
+	arg_space_keys(&a, r->space_id, SPACE_KEYS("role:"));
+	arg_role_refs(&a, r);
+	arg_i64(&a, rec->nset);
+	arg_record(&a, rec, 1);
+	if ((rc = run(store, SCRIPT_ROLE_PUT, 2, &a, &rep, "role_put")) != TD_STORE_OK)
+		goto done;
+	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == -2 ? TD_STORE_EXISTS
+	   : rep->type == REDIS_REPLY_INTEGER && rep->integer == -3 ? TD_STORE_DANGLING
+	   : cas_result(rep);
+	if (rc == TD_STORE_OK)
+		r->revision++;
+done:
+	freeReplyObject(rep);
+	free(rec);
+	return rc;
+}
+
+int
+td_store_role_delete(struct td_store *store, int64_t space_id, int64_t id, int64_t revision,
+		     struct td_role *deleted)
+{
+	redisReply *r = NULL;
+	struct args a;
+	char key[80];
+	int rc;
+
+	role_key(key, sizeof(key), space_id, id);
+	args_init(&a);
+	arg_str(&a, key);
+	arg_space_keys(&a, space_id, SPACE_KEYS("roles", "role_use"));
+	arg_i64(&a, id);
+	arg_i64(&a, revision);
+	arg_space_keys(&a, space_id, SPACE_KEYS("role:"));
+	if ((rc = run(store, SCRIPT_ROLE_DELETE, 3, &a, &r, "role_delete")) != TD_STORE_OK)
+		goto done;
+	if (r->type == REDIS_REPLY_NIL)
+		rc = TD_STORE_NOT_FOUND;
+	else if (r->type == REDIS_REPLY_INTEGER)
+		rc = r->integer == -1 ? TD_STORE_CONFLICT
+		   : r->integer == -2 || r->integer == -3 ? TD_STORE_IN_USE : TD_STORE_DOWN;
+	else if (role_from_hash(r, space_id, id, deleted) != 0)
+		rc = TD_STORE_DOWN;
+done:
+	freeReplyObject(r);
+	return rc;
+}
+
+struct role_list_ctx {
+	td_role_cb cb;
+	void *arg;
+	int64_t space_id;
+	struct td_role r;
+};
+
+static int
+role_list_one(int64_t id, const redisReply *h, void *arg)
+{
+	struct role_list_ctx *c = arg;
+
+	if (role_from_hash(h, c->space_id, id, &c->r) != 0)
+		return TD_STORE_DOWN;
+	return c->cb(&c->r, c->arg);
+}
+
+/* cb for each of the space's roles, in id order, as script reads them
+ * (whole, or what enforcement needs): at most TD_SPACE_ROLES_MAX records,
+ * one script, not batches. */
+static int
+each_role(struct td_store *store, enum store_script script, int64_t space_id, td_role_cb cb,
+	  void *arg)
+{
+	struct role_list_ctx *c = malloc(sizeof(*c));
+	redisReply *r = NULL;
+	struct args a;
+	int rc = TD_STORE_DOWN;
+
+	if (c == NULL)
+		goto done;
+	c->cb = cb;
+	c->arg = arg;
+	c->space_id = space_id;
+	args_init(&a);
+	arg_space_keys(&a, space_id, SPACE_KEYS("roles", "role:"));
+	if ((rc = run(store, script, 1, &a, &r, "role_list")) != TD_STORE_OK)
+		goto done;
+	rc = r->type == REDIS_REPLY_ARRAY ? each_record(r, role_list_one, c) : TD_STORE_DOWN;
+done:
+	freeReplyObject(r);
+	free(c);
+	return rc;
+}
+
+int
+td_store_role_list(struct td_store *store, int64_t space_id, td_role_cb cb, void *arg)
+{
+	return each_role(store, SCRIPT_RECORD_LIST, space_id, cb, arg);
+}
+
+static int
+role_table_add(const struct td_role *r, void *arg)
+{
+	struct td_role_table *out = arg;
+
+	if (out->n >= TD_SPACE_ROLES_MAX) {
+		td_log_error("space %" PRId64 " holds more than %d roles", out->space_id,
+			     TD_SPACE_ROLES_MAX);
+		return TD_STORE_DOWN;
+	}
+	/* ids come from the sorted index, ascending: the table stays sorted */
+	if (out->n > 0 && r->id <= out->g[out->n - 1].id)
+		return TD_STORE_DOWN;
+	td_role_grant_of(r, &out->g[out->n++]);
+	return TD_STORE_OK;
+}
+
+int
+td_store_role_table(struct td_store *store, int64_t space_id, struct td_role_table *out)
+{
+	out->space_id = space_id;
+	out->n = 0;
+	return each_role(store, SCRIPT_ROLE_TABLE, space_id, role_table_add, out);
+}
+
 /* --- personal access tokens --- */
 
 int
@@ -962,15 +1244,12 @@ int
 td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out)
 {
 	redisReply *r = NULL;
+	char key[64];
 	int rc;
 
-	if ((rc = command(store, &r, "pat_get", "HGETALL {pats}:p:%" PRId64, id)) != TD_STORE_OK)
-		goto done;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 0)
-		rc = TD_STORE_NOT_FOUND;
-	else if (pat_from_hash(r, id, out) != 0)
+	snprintf(key, sizeof(key), "{pats}:p:%" PRId64, id);
+	if ((rc = get_hash(store, key, "pat_get", &r)) == TD_STORE_OK && pat_from_hash(r, id, out) != 0)
 		rc = TD_STORE_DOWN;
-done:
 	freeReplyObject(r);
 	return rc;
 }

@@ -11,6 +11,21 @@
 #define TOKEND_STORE_SCRIPTS_H
 
 #include "internal.h"
+#include "tokend/core/role.h"
+
+/*
+ * A role a token holds cannot be deleted. Rather than scan the space's
+ * tokens when a role is deleted (up to limits.tokens of them, in one
+ * script that would block Redis), every script that writes a token keeps a
+ * count per role in the space's {s:<id>}:role_use hash, in the same atomic
+ * step as the token write, and refuses a role that is gone (-2). Deleting a
+ * role checks its count in its own script. So "in use" and "deleted" can
+ * never both win: whichever script runs first, the other sees it. Built-in
+ * roles are never deleted and not counted.
+ */
+_Static_assert(TD_ROLE_BUILTIN_MAX == 2, "the scripts count roles above 2");
+#define LUA_CUSTOM_ROLE \
+	"local function custom(r) return type(r) == 'string' and (#r > 1 or r > '2') end\n"
 
 static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] hash; ARGV field/value pairs. 1 created, 0 existed. */
@@ -19,25 +34,34 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
 	"return 1\n",
 
-	/* KEYS[1] hash; ARGV[1] the revision the writer read, ARGV[2] = n,
-	 * ARGV[3..n+2] pairs to set, the rest fields to delete. Compare-and-set:
-	 * 1 written (revision counted up), -1 if the record changed since it
-	 * was read, 0 if it is gone or soft-deleted (never resurrected). */
+	/* KEYS[1] hash; for a token also KEYS[2] the space's role-use hash and
+	 * KEYS[3] the hash of the role it will hold. ARGV[1] the revision the
+	 * writer read, ARGV[2] the role it will hold ("0" none), ARGV[3] = n,
+	 * ARGV[4..n+3] pairs to set, the rest fields to delete.
+	 * Compare-and-set: 1 written (revision counted up), -1 if the record
+	 * changed since it was read, 0 if it is gone or soft-deleted (never
+	 * resurrected), -2 if the role it would take is gone. */
 	[SCRIPT_PUT_EXISTING] =
+	LUA_CUSTOM_ROLE
 	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
 	"  return 0\n"
 	"end\n"
 	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local ro = redis.call('HGET', KEYS[1], 'ro') or '0'\n"
+	"local roles = #KEYS == 3 and ARGV[2] ~= ro\n"
+	"if roles and custom(ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 0 then return -2 end\n"
 	"local mu = redis.call('HGET', KEYS[1], 'mu')\n"
-	"local n = tonumber(ARGV[2])\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 3, n + 2))\n"
-	"if #ARGV > n + 2 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 3)) end\n"
+	"local n = tonumber(ARGV[3])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 4, n + 3))\n"
+	"if #ARGV > n + 3 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 4)) end\n"
 	/* a use limit set or changed: its uses start again ("ru" is Redis's) */
 	"local mu2 = redis.call('HGET', KEYS[1], 'mu')\n"
 	"if mu2 ~= mu then\n"
 	"  if mu2 then redis.call('HSET', KEYS[1], 'ru', mu2) else redis.call('HDEL', KEYS[1], 'ru') end\n"
 	"end\n"
 	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
+	"if roles and custom(ro) then redis.call('HINCRBY', KEYS[2], ro, -1) end\n"
+	"if roles and custom(ARGV[2]) then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end\n"
 	"return 1\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
@@ -54,9 +78,11 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"return 1\n",
 
 	/* KEYS[1] space hash, KEYS[2] its token index, KEYS[3] its activity
-	 * log; ARGV[1] token key prefix, ARGV[2] minted-set key prefix.
-	 * Deletes the space, all its tokens and the sets of what they minted;
-	 * returns the space or nil. */
+	 * log, KEYS[4] its deleted-token index, KEYS[5] its role index,
+	 * KEYS[6] role-use hash, KEYS[7] role id counter; ARGV[1] token key
+	 * prefix, ARGV[2] minted-set key prefix, ARGV[3] role key prefix.
+	 * Deletes the space, all its tokens, the sets of what they minted and
+	 * its roles; returns the space or nil. */
 	[SCRIPT_SPACE_DELETE] =
 	"local sp = redis.call('HGETALL', KEYS[1])\n"
 	"if #sp == 0 then return false end\n"
@@ -65,7 +91,10 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"    redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id)\n"
 	"  end\n"
 	"end\n"
-	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do\n"
+	"  redis.call('DEL', ARGV[3] .. id)\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])\n"
 	"return sp\n",
 
 	/* A SoftwareOne soft delete: SCRIPT_PUT_EXISTING's compare-and-set
@@ -74,12 +103,16 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * index of deleted tokens (kept for audit, deleted with the space).
 	 * KEYS[1] token hash, KEYS[2] index, KEYS[3] deleted index; ARGV[1]
 	 * revision read, ARGV[2] id, ARGV[3] = n, then n strings of pairs, then
-	 * fields to delete. 1, -1 (changed since read) or 0 (gone). */
+	 * fields to delete; KEYS[4] the space's role-use hash (a deleted token
+	 * holds no role). 1, -1 (changed since read) or 0 (gone). */
 	[SCRIPT_TOKEN_SOFT_DELETE] =
+	LUA_CUSTOM_ROLE
 	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
 	"  return 0\n"
 	"end\n"
 	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"local ro = redis.call('HGET', KEYS[1], 'ro')\n"
+	"if custom(ro) then redis.call('HINCRBY', KEYS[4], ro, -1) end\n"
 	"local n = tonumber(ARGV[3])\n"
 	"redis.call('HSET', KEYS[1], unpack(ARGV, 4, n + 3))\n"
 	"if #ARGV > n + 3 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 4)) end\n"
@@ -92,15 +125,22 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
 	 * activity entry), ARGV[3] action, ARGV[4] stream cap, ARGV[5] the
 	 * default cap on the space's tokens (its "lt" overrides), then
-	 * field/value pairs. Returns the space's min_cache, false when the space
-	 * does not exist, 0 when the id is taken (never merged into another
-	 * token), -1 when the space holds its most tokens. */
+	 * role it holds ("0" none), then field/value pairs; KEYS[5] the space's
+	 * role-use hash, KEYS[6] the hash of its role. Returns the space's
+	 * min_cache, false when the space does not exist, 0 when the id is
+	 * taken (never merged into another token), -1 when the space holds its
+	 * most tokens, -2 when its role is gone. */
 	[SCRIPT_TOKEN_CREATE] =
+	LUA_CUSTOM_ROLE
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
 	"if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end\n"
 	"local cap = tonumber(redis.call('HGET', KEYS[1], 'lt') or ARGV[5])\n"
 	"if redis.call('ZCARD', KEYS[2]) >= cap then return -1 end\n"
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
+	"if custom(ARGV[6]) then\n"
+	"  if redis.call('EXISTS', KEYS[6]) == 0 then return -2 end\n"
+	"  redis.call('HINCRBY', KEYS[5], ARGV[6], 1)\n"
+	"end\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 7))\n"
 	"local mu = redis.call('HGET', KEYS[3], 'mu')\n"	/* a use limit: all its uses */
 	"if mu then redis.call('HSET', KEYS[3], 'ru', mu) end\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
@@ -110,13 +150,17 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
 
-	/* KEYS[1] record hash, KEYS[2] its index; ARGV[1] id. Returns the
-	 * deleted fields, or false (also for a soft-deleted token, s = D). */
-	[SCRIPT_RECORD_DELETE] =
+	/* KEYS[1] token hash, KEYS[2] its index, KEYS[3] the space's role-use
+	 * hash; ARGV[1] id. Returns the deleted fields, or false (also for a
+	 * soft-deleted token, s = D, whose role was released then). */
+	[SCRIPT_TOKEN_DELETE] =
+	LUA_CUSTOM_ROLE
 	"local t = redis.call('HGETALL', KEYS[1])\n"
 	"if #t == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then return false end\n"
+	"local ro = redis.call('HGET', KEYS[1], 'ro')\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"if custom(ro) then redis.call('HINCRBY', KEYS[3], ro, -1) end\n"
 	"return t\n",
 
 	/* KEYS[1] {pats}:p:<id>, KEYS[2] {pats}:index, KEYS[3] {pats}:o:<maker
@@ -201,6 +245,97 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"if r <= 0 then return -1 end\n"
 	"redis.call('HINCRBY', KEYS[1], 'ru', -1)\n"
 	"return r - 1\n",
+
+	/* KEYS[1] space hash, KEYS[2] the space's role index, KEYS[3] its role
+	 * id counter; ARGV[1] role key prefix, ARGV[2] the most roles a space
+	 * holds, ARGV[3] the name, ARGV[4] = k, ARGV[5..k+4] the roles it
+	 * inherits from, then field/value pairs. Names are unique in a space,
+	 * and every role inherited from exists, checked here so no concurrent
+	 * write or delete slips between. The id follows the built-ins. Returns
+	 * the id, false (no space), -1 (the space holds its most roles), -2
+	 * (the name is taken), -3 (an inherited role is gone). */
+	[SCRIPT_ROLE_CREATE] =
+	LUA_CUSTOM_ROLE
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+	"local ids = redis.call('ZRANGE', KEYS[2], 0, -1)\n"
+	"if #ids >= tonumber(ARGV[2]) then return -1 end\n"
+	"for _, id in ipairs(ids) do\n"
+	"  if redis.call('HGET', ARGV[1] .. id, 'n') == ARGV[3] then return -2 end\n"
+	"end\n"
+	"local k = tonumber(ARGV[4])\n"
+	"for i = 5, k + 4 do\n"
+	"  if custom(ARGV[i]) and redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then return -3 end\n"
+	"end\n"
+	"local id = redis.call('INCR', KEYS[3])\n"
+	"if id <= 2 then\n"
+	"  redis.call('SET', KEYS[3], '2')\n"
+	"  id = redis.call('INCR', KEYS[3])\n"
+	"end\n"
+	"local sid = string.format('%d', id)\n"	/* never "1e+15" */
+	"redis.call('HSET', ARGV[1] .. sid, unpack(ARGV, k + 5))\n"
+	"redis.call('ZADD', KEYS[2], sid, sid)\n"
+	"return id\n",
+
+	/* KEYS[1] role hash, KEYS[2] the space's role index; ARGV[1] revision
+	 * read, ARGV[2] the role's id, ARGV[3] role key prefix, ARGV[4] its
+	 * name, ARGV[5] = k, ARGV[6..k+5] the roles it inherits from, then
+	 * ARGV[k+6] = n, n strings of pairs, the rest fields to delete.
+	 * Compare-and-set as SCRIPT_PUT_EXISTING, with the create's checks:
+	 * 1, -1 (changed since read), 0 (gone), -2 (name taken), -3 (an
+	 * inherited role is gone). */
+	[SCRIPT_ROLE_PUT] =
+	LUA_CUSTOM_ROLE
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+	"  if id ~= ARGV[2] and redis.call('HGET', ARGV[3] .. id, 'n') == ARGV[4] then return -2 end\n"
+	"end\n"
+	"local k = tonumber(ARGV[5])\n"
+	"for i = 6, k + 5 do\n"
+	"  if custom(ARGV[i]) and redis.call('EXISTS', ARGV[3] .. ARGV[i]) == 0 then return -3 end\n"
+	"end\n"
+	"local b = k + 6\n"
+	"local n = tonumber(ARGV[b])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, b + 1, b + n))\n"
+	"if #ARGV > b + n then redis.call('HDEL', KEYS[1], unpack(ARGV, b + n + 1)) end\n"
+	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
+	"return 1\n",
+
+	/* KEYS[1] role hash, KEYS[2] the space's role index, KEYS[3] its
+	 * role-use hash; ARGV[1] the id, ARGV[2] revision read, ARGV[3] role key
+	 * prefix. Deletes a role no token holds and no role inherits from, in
+	 * one step with those checks. Its fields, false (gone), -1 (changed
+	 * since read), -2 (a token holds it), -3 (a role inherits from it). */
+	[SCRIPT_ROLE_DELETE] =
+	"local t = redis.call('HGETALL', KEYS[1])\n"
+	"if #t == 0 then return false end\n"
+	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[2] then return -1 end\n"
+	"if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') > 0 then return -2 end\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+	"  local ih = redis.call('HGET', ARGV[3] .. id, 'ih')\n"
+	"  if ih and string.find(',' .. ih .. ',', ',' .. ARGV[1] .. ',', 1, true) then return -3 end\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"redis.call('HDEL', KEYS[3], ARGV[1])\n"
+	"return t\n",
+
+	/* KEYS[1] the space's role index; ARGV[1] role key prefix. What the
+	 * enforcement reads of each role, {{id, {field, value, ...}}...}: its
+	 * flags, environments and inherited roles, never its large lists. */
+	[SCRIPT_ROLE_TABLE] =
+	"#!lua flags=no-writes\n"
+	"local out = {}\n"
+	"for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+	"  local v = redis.call('HMGET', ARGV[1] .. id, 'e', 'p', 'ih')\n"
+	"  if v[1] then\n"
+	"    local h = {'e', v[1]}\n"
+	"    if v[2] then h[#h + 1] = 'p'; h[#h + 1] = v[2] end\n"
+	"    if v[3] then h[#h + 1] = 'ih'; h[#h + 1] = v[3] end\n"
+	"    out[#out + 1] = {id, h}\n"
+	"  end\n"
+	"end\n"
+	"return out\n",
 
 	/* KEYS[1] a minted-credential set; ARGV[1] the most members listed.
 	 * The members, or their count when there are more: a set past the

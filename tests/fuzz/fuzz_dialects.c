@@ -12,14 +12,17 @@
  *   3  admin spaces   {"space": {...}}                    td_space_parse
  *   4  admin PATs     {"personal_access_token": {...}}    td_pat_parse
  *   5  leak reports   {"credentials": ["td_…", …]}        td_leak_parse
- * The parsers check types only; the core's apply functions
- * (td_token_apply_change, td_space_apply_change, td_pat_apply_change)
- * judge values. A hostile body must not crash either (ASan/UBSan), and
+ *   6  DatoCMS roles  a JSON:API role document: flags,
+ *                     environments, permission lists,
+ *                     inherits_permissions_from           td_dato_role_parse
+ * The parsers check types (and the role lists' entry shapes) only; the
+ * core's apply functions (td_token_apply_change, td_space_apply_change,
+ * td_pat_apply_change, td_role_apply_change) judge values. A hostile body must not crash either (ASan/UBSan), and
  * must not get a value past them that the store, the verifier or another
  * dialect's renderer would then trust.
  *
- * Input: the first byte picks the dialect ((byte - '0') % 6, so seeds
- * start with '0'..'5'), the rest is the body. The body goes through
+ * Input: the first byte picks the dialect ((byte - '0') % 7, so seeds
+ * start with '0'..'6'), the rest is the body. The body goes through
  * td_json_parse with the server's depth cap (32), then the dialect's
  * parser, then the core's apply function: once as a create on a fresh
  * record, once as an update of a record already stored.
@@ -39,6 +42,10 @@
  *  - allowed_cidrs (a token's, a PAT's) hold at most TD_CIDRS_MAX ranges,
  *    each printed back as a range that reads back the same (no host bits,
  *    a prefix in range), exactly as many as the body listed;
+ *  - a role: its flags known, its environments one of four, at most
+ *    TD_ROLE_INHERITS_MAX inherited roles each >= 1 and none twice, each
+ *    permission list kept is at most TD_ROLE_PERMISSIONS_BYTES of JSON that
+ *    parses back to an array of at most TD_ROLE_PERMISSIONS_MAX objects;
  *  - a space: id >= 1, min_cache and rate_limit in range; a PAT: at most
  *    TD_PAT_SPACES_MAX spaces each >= 1, scopes non-empty and known, full
  *    permission means all spaces and every scope;
@@ -71,13 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define YEAR_3001 32535216000LL	/* 3001-01-01T00:00:00Z: past the latest time accepted */
 
-enum dialect { STORYBLOK, DATO, SWO, SPACE, PAT, LEAK, NDIALECTS };
+enum dialect { STORYBLOK, DATO, SWO, SPACE, PAT, LEAK, ROLE, NDIALECTS };
 
 static struct td_token tok;
 static struct td_token_change change;
 static struct td_space space;
 static struct td_pat pat;
 static struct td_leak_report leak;
+static struct td_role role;
+static struct td_role_change role_change;
 
 /* RFC 3629's table of well-formed sequences, written out by range (the
  * core decodes code points instead): 0 when s[0..len) is strict UTF-8,
@@ -238,7 +247,7 @@ check_token(const struct td_token *t, const struct td_token_change *ch, int crea
 	CHECK(t->nmodules >= 0 && t->nmodules <= TD_TOKEN_MODULES_MAX);
 	for (i = 0; i < t->nmodules; i++)
 		CHECK(td_module_find(t->modules[i]) != NULL);
-	CHECK(t->role_id == 0 || td_role_find(t->role_id) != NULL);
+	CHECK(t->role_id >= 0 && t->role_id <= TD_ID_MAX);
 	CHECK(t->branch_id >= 0 && t->branch_id < INT64_MAX);
 	if (t->has_min_cache)
 		CHECK(t->min_cache >= 0 && t->min_cache <= TD_MIN_CACHE_MAX);
@@ -252,7 +261,7 @@ check_token(const struct td_token *t, const struct td_token_change *ch, int crea
 	if (t->access != TD_ACCESS__MAX)
 		CHECK((t->access == TD_ACCESS_PRIVATE) == ((t->rights & TD_RIGHT_CDA_PREVIEW) != 0));
 	if (creating && ch->shape == TD_SHAPE_ACCESS_TOKEN)
-		CHECK(td_role_find(t->role_id) != NULL);
+		CHECK(t->role_id >= 1);
 	check_cidrs(&t->allowed_cidrs, (ch->set & TD_TF_ALLOWED_CIDRS) != 0, &ch->allowed_cidrs);
 }
 
@@ -415,6 +424,56 @@ parse_leak(struct json_object *doc)
 	}
 }
 
+static void
+parse_role(struct json_object *doc, int creating)
+{
+	struct td_core_error err = { TD_OK, NULL, NULL };
+	struct json_object *list;
+	const char *code = NULL;
+	int i, j;
+
+	td_role_defaults(&role);
+	if (!creating) {
+		role.id = 3;
+		strcpy(role.name, "stored");
+		strcpy(role.lists[TD_RL_POSITIVE_UPLOAD], "[{\"action\":\"all\",\"environment\":\"main\"}]");
+	}
+	if (td_dato_role_parse(doc, creating ? 0 : 3, &role_change, &err, &code) != 0) {
+		check_error(&err);
+		return;
+	}
+	CHECK(code == NULL);
+	if (td_role_apply_change(&role, &role_change, creating, &err) != 0) {
+		check_error(&err);
+		return;
+	}
+	check_stored_text(role.name, sizeof(role.name), TD_NAME_MAX);
+	CHECK(role.name[0] != '\0');
+	if (role_change.set & TD_RF_NAME)
+		check_copied(&role_change.name, role.name);
+	CHECK((role.perms & ~(unsigned)TD_RP_ALL) == 0);
+	CHECK(role.env_access >= TD_ENV_NONE && role.env_access <= TD_ENV_ALL);
+	CHECK(role.ninherits >= 0 && role.ninherits <= TD_ROLE_INHERITS_MAX);
+	for (i = 0; i < role.ninherits; i++) {
+		CHECK(role.inherits[i] >= 1 && role.inherits[i] <= TD_ID_MAX &&
+		      (creating || role.inherits[i] != 3));
+		for (j = 0; j < i; j++)
+			CHECK(role.inherits[j] != role.inherits[i]);
+	}
+	for (i = 0; i < TD_RL__MAX; i++) {
+		CHECK(strnlen(role.lists[i], sizeof(role.lists[i])) <= TD_ROLE_PERMISSIONS_BYTES);
+		if (role.lists[i][0] == '\0')
+			continue;
+		list = json_tokener_parse(role.lists[i]);
+		CHECK(list != NULL && json_object_is_type(list, json_type_array));
+		CHECK(json_object_array_length(list) >= 1 &&
+		      json_object_array_length(list) <= TD_ROLE_PERMISSIONS_MAX);
+		for (j = 0; j < (int)json_object_array_length(list); j++)
+			CHECK(json_object_is_type(json_object_array_get_idx(list, j), json_type_object));
+		json_object_put(list);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -439,6 +498,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case SPACE:
 		parse_space(doc, 1);
 		parse_space(doc, 0);
+		break;
+	case ROLE:
+		parse_role(doc, 1);
+		parse_role(doc, 0);
 		break;
 	case LEAK:
 		parse_leak(doc);

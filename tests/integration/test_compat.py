@@ -58,4 +58,4 @@ def test_datocms_cma_client(compat_env, space):
                        env=dict(os.environ, TOKEND_BASE=base, TOKEND_DATO_TOKEN=dato_token("1"),
                                 TOKEND_READONLY_TOKEN=dato_token("2")))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "ok" in r.stdout
+    assert "roles (create, find, list, update, duplicate, destroy)" in r.stdout

@@ -22,12 +22,42 @@
 #define MOD_ACCESS_MANAGEMENT 1756	/* grants TOKENS_READ|TOKENS_WRITE */
 #define MOD_INVOICES          1234	/* grants nothing */
 
-#define READER (TD_SCOPE_TOKENS_READ | TD_SCOPE_SPACES_READ)
+/* a reader holds the audit trail, as a PAT with spaces:read does */
+#define READER (TD_SCOPE_TOKENS_READ | TD_SCOPE_SPACES_READ | TD_SCOPE_AUDIT_READ)
 #define WRITER (TD_SCOPE_TOKENS_READ | TD_SCOPE_TOKENS_WRITE)
-#define ADMIN_SCOPES (TD_SCOPE_SPACES_READ | TD_SCOPE_TOKENS_READ | TD_SCOPE_TOKENS_WRITE)
+#define ADMIN_SCOPES (TD_SCOPE_SPACES_READ | TD_SCOPE_TOKENS_READ | TD_SCOPE_TOKENS_WRITE | \
+		      TD_SCOPE_AUDIT_READ)
 
 static struct td_token tok;
 static struct td_token_change change;
+
+/* What a built-in role grants (the service resolves a space's own). */
+static unsigned
+role_scopes(int64_t role)
+{
+	unsigned perms;
+	int env;
+
+	return td_rule_role_perms(NULL, role, &perms, &env) == 0 ? td_role_grants(perms) : 0;
+}
+
+static unsigned
+scopes(const struct td_token *t)
+{
+	return td_rule_token_scopes(t, role_scopes(t->role_id));
+}
+
+static int
+within(const struct td_principal *who, const struct td_token *t)
+{
+	return td_rule_token_within(who, t, role_scopes(t->role_id));
+}
+
+static int
+sees(const struct td_principal *who, const struct td_token *t)
+{
+	return td_rule_may_see_value(who, t, role_scopes(t->role_id));
+}
 
 /* A PAT-like principal bound to one space (space 0: every space). */
 static struct td_principal
@@ -103,27 +133,30 @@ test_rule_token_scopes(void **state)
 	tok.role_id = TD_ROLE_ADMIN;
 	memcpy(tok.modules, am, sizeof(am));
 	tok.nmodules = 1;
-	assert_int_equal(td_rule_token_scopes(&tok), 0);
+	assert_int_equal(scopes(&tok), 0);
 	/* the role's */
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, TD_ROLE_ADMIN, NULL, 0)),
+	assert_int_equal(scopes(management_token(1, 5, TD_ROLE_ADMIN, NULL, 0)),
 			 ADMIN_SCOPES);
-	assert_int_equal(td_role_scopes(td_role_find(TD_ROLE_ADMIN)), ADMIN_SCOPES);
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, TD_ROLE_READONLY, NULL, 0)),
-			 TD_SCOPE_SPACES_READ | TD_SCOPE_TOKENS_READ);
+	assert_int_equal(role_scopes(TD_ROLE_ADMIN), ADMIN_SCOPES);
+	/* the read-only role reads the space, its tokens and its trail */
+	assert_int_equal(scopes(management_token(1, 5, TD_ROLE_READONLY, NULL, 0)), READER);
+	/* the role's scopes as the service resolved them, whatever its id */
+	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 7, NULL, 0), WRITER), WRITER);
+	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 0, NULL, 0), WRITER), 0);
 	/* no role, no modules: nothing */
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 0, NULL, 0)), 0);
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 99, NULL, 0)), 0);
+	assert_int_equal(scopes(management_token(1, 5, 0, NULL, 0)), 0);
+	assert_int_equal(scopes(management_token(1, 5, 99, NULL, 0)), 0);
 	/* the modules' */
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 0, am, 1)), WRITER);
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 0, inv, 1)), 0);
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, 0, both, 2)), WRITER);
+	assert_int_equal(scopes(management_token(1, 5, 0, am, 1)), WRITER);
+	assert_int_equal(scopes(management_token(1, 5, 0, inv, 1)), 0);
+	assert_int_equal(scopes(management_token(1, 5, 0, both, 2)), WRITER);
 	/* both: the union */
-	assert_int_equal(td_rule_token_scopes(management_token(1, 5, TD_ROLE_READONLY, am, 1)),
+	assert_int_equal(scopes(management_token(1, 5, TD_ROLE_READONLY, am, 1)),
 			 ADMIN_SCOPES);
 	/* a module id past nmodules counts for nothing */
 	management_token(1, 5, 0, both, 2);
 	tok.nmodules = 1;
-	assert_int_equal(td_rule_token_scopes(&tok), 0);
+	assert_int_equal(scopes(&tok), 0);
 }
 
 static void
@@ -172,36 +205,38 @@ test_rule_token_within(void **state)
 
 	(void)state;
 	/* a delivery-only token is within anyone */
-	assert_true(td_rule_token_within(&who, delivery_token(2, 5)));
+	assert_true(within(&who, delivery_token(2, 5)));
 	/* an admin token: within a holder of its every scope only */
 	management_token(2, 5, TD_ROLE_ADMIN, NULL, 0);
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	who.scopes = WRITER;			/* lacks SPACES_READ */
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	who.scopes = READER;			/* lacks TOKENS_WRITE */
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	who.scopes = ADMIN_SCOPES;
-	assert_true(td_rule_token_within(&who, &tok));
-	who.scopes = TD_SCOPE_ALL;
-	assert_true(td_rule_token_within(&who, &tok));
+	assert_true(within(&who, &tok));
+	who.scopes = TD_SCOPE_ALL;		/* a PAT's stored bits: no trail */
+	assert_false(within(&who, &tok));
+	who.scopes = TD_SCOPE_ALL | TD_SCOPE_AUDIT_READ;
+	assert_true(within(&who, &tok));
 	/* a read-only role's token is within a reader */
 	who.scopes = READER;
-	assert_true(td_rule_token_within(&who, management_token(2, 5, TD_ROLE_READONLY, NULL, 0)));
+	assert_true(within(&who, management_token(2, 5, TD_ROLE_READONLY, NULL, 0)));
 	/* Access Management grants TOKENS_READ|TOKENS_WRITE */
 	management_token(2, 5, 0, am, 1);
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	who.scopes = WRITER;
-	assert_true(td_rule_token_within(&who, &tok));
+	assert_true(within(&who, &tok));
 	/* an expiring caller: only management tokens expiring no later */
 	who.expires_at = 2000000000;
 	tok.expires_at = 0;
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	tok.expires_at = 2000000001;
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	tok.expires_at = 2000000000;
-	assert_true(td_rule_token_within(&who, &tok));
+	assert_true(within(&who, &tok));
 	/* delivery tokens outlive it freely: they are no credential */
-	assert_true(td_rule_token_within(&who, delivery_token(2, 5)));
+	assert_true(within(&who, delivery_token(2, 5)));
 }
 
 static void
@@ -236,26 +271,26 @@ test_rule_may_see_value(void **state)
 
 	(void)state;
 	/* a read-only principal sees no value, not even a delivery token's */
-	assert_false(td_rule_may_see_value(&reader, delivery_token(7, 5)));
-	assert_false(td_rule_may_see_value(&reader, management_token(7, 5, TD_ROLE_READONLY, NULL, 0)));
+	assert_false(sees(&reader, delivery_token(7, 5)));
+	assert_false(sees(&reader, management_token(7, 5, TD_ROLE_READONLY, NULL, 0)));
 	reader.all_spaces = 1;
-	assert_false(td_rule_may_see_value(&reader, delivery_token(7, 5)));
+	assert_false(sees(&reader, delivery_token(7, 5)));
 	/* a writer sees a delivery token's value in its space, not in another */
-	assert_true(td_rule_may_see_value(&writer, delivery_token(7, 5)));
-	assert_false(td_rule_may_see_value(&writer, delivery_token(7, 6)));
+	assert_true(sees(&writer, delivery_token(7, 5)));
+	assert_false(sees(&writer, delivery_token(7, 6)));
 	/* nor a management token's that grants what it lacks (SPACES_READ) */
-	assert_false(td_rule_may_see_value(&writer, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
-	assert_false(td_rule_may_see_value(&writer,
+	assert_false(sees(&writer, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
+	assert_false(sees(&writer,
 					   management_token(7, 5, TD_ROLE_READONLY, NULL, 0)));
 	/* but a token within its scopes, yes */
-	assert_true(td_rule_may_see_value(&writer, management_token(7, 5, 0, am, 1)));
+	assert_true(sees(&writer, management_token(7, 5, 0, am, 1)));
 	/* an admin writer sees the admin token in its space only */
-	assert_true(td_rule_may_see_value(&admin, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
-	assert_false(td_rule_may_see_value(&admin, management_token(7, 6, TD_ROLE_ADMIN, NULL, 0)));
+	assert_true(sees(&admin, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
+	assert_false(sees(&admin, management_token(7, 6, TD_ROLE_ADMIN, NULL, 0)));
 	/* a space token acting in its own space: the same rules */
 	writer = principal(TD_CRED_TOKEN, 9, 5, ADMIN_SCOPES);
-	assert_true(td_rule_may_see_value(&writer, delivery_token(7, 5)));
-	assert_true(td_rule_may_see_value(&writer, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
+	assert_true(sees(&writer, delivery_token(7, 5)));
+	assert_true(sees(&writer, management_token(7, 5, TD_ROLE_ADMIN, NULL, 0)));
 }
 
 static void
@@ -469,18 +504,21 @@ test_shape_access_token(void **state)
 	ch->cma = 1;
 	ch->set |= TD_TF_CMA;
 	expect_fail(1, TD_ERR_INVALID, "role", "a role is required");
-	ch->role_id = 99;
+	ch->role_id = TD_ID_MAX + 1;
 	ch->set |= TD_TF_ROLE;
 	expect_fail(1, TD_ERR_INVALID, "role", "no such role");
 	ch->role_id = -1;	/* a role the document could not name */
 	expect_fail(1, TD_ERR_INVALID, "role", "no such role");
+	/* a role above the built-ins is an id here: its space says whether it has it */
+	ch->role_id = 99;
+	expect_ok(1);
 	ch->role_id = TD_ROLE_ADMIN;
 	expect_ok(1);
 	assert_string_equal(tok.name, "ci");
 	assert_true(tok.has_name);
 	assert_int_equal(tok.rights, TD_RIGHT_CDA | TD_RIGHT_CMA);
 	assert_int_equal(tok.role_id, TD_ROLE_ADMIN);
-	assert_int_equal(td_rule_token_scopes(&tok), ADMIN_SCOPES);
+	assert_int_equal(scopes(&tok), ADMIN_SCOPES);
 	/* its name cannot be blank, on create or update */
 	set_text(&ch->name, "");
 	expect_fail(1, TD_ERR_INVALID, "name", "can't be blank");
@@ -621,25 +659,25 @@ test_rule_cidrs_within(void **state)
 static void
 test_rule_token_within_binding(void **state)
 {
-	struct td_principal who = principal(TD_CRED_PAT, 1, 5, TD_SCOPE_ALL);
+	struct td_principal who = principal(TD_CRED_PAT, 1, 5, TD_SCOPE_ALL | TD_SCOPE_AUDIT_READ);
 
 	(void)state;
 	bind_to(&who.cidrs, "127.0.0.2");
 	/* delivery tokens are no credential: bound or not, within */
-	assert_true(td_rule_token_within(&who, delivery_token(2, 5)));
+	assert_true(within(&who, delivery_token(2, 5)));
 	/* a management token usable from elsewhere holds more than a bound caller */
 	management_token(2, 5, TD_ROLE_ADMIN, NULL, 0);
-	assert_false(td_rule_token_within(&who, &tok));
-	assert_false(td_rule_may_see_value(&who, &tok));
+	assert_false(within(&who, &tok));
+	assert_false(sees(&who, &tok));
 	bind_to(&tok.allowed_cidrs, "127.0.0.0/8");
-	assert_false(td_rule_token_within(&who, &tok));
+	assert_false(within(&who, &tok));
 	bind_to(&tok.allowed_cidrs, "127.0.0.2/32");
-	assert_true(td_rule_token_within(&who, &tok));
-	assert_true(td_rule_may_see_value(&who, &tok));
+	assert_true(within(&who, &tok));
+	assert_true(sees(&who, &tok));
 	/* an unbound caller bounds nothing */
 	who.cidrs.n = 0;
 	tok.allowed_cidrs.n = 0;
-	assert_true(td_rule_token_within(&who, &tok));
+	assert_true(within(&who, &tok));
 }
 
 static void

@@ -4,10 +4,6 @@
 #include <json-c/json.h>
 
 #include "tokend/core/module.h"
-#include "tokend/core/role.h"
-
-/* The DatoCMS role resource: {"type":"role","id","attributes",...}. */
-struct json_object *td_role_json(const struct td_role *r);
 
 /* A SoftwareOne module: {"id","name"} as inside a token, or the full
  * catalogue entry. */

@@ -38,6 +38,11 @@ int td_storyblok_parse(struct json_object *body, int creating, struct td_token_c
 /* *code: the DatoCMS error code of a document-shape error (INVALID_FORMAT, …). */
 int td_dato_parse(struct json_object *body, int creating, int64_t path_id,
 		  struct td_token_change *ch, struct td_core_error *err, const char **code);
+/* A DatoCMS role document (JSON:API, type "role") into a change; *code as
+ * for td_dato_parse. Each permission list's entries are checked for their
+ * shape and kept as compact JSON text that points into body. */
+int td_dato_role_parse(struct json_object *body, int64_t path_id, struct td_role_change *ch,
+		       struct td_core_error *err, const char **code);
 /* *account: the ACC-… id the body names (0 none, TD_NAMED_MALFORMED when
  * it names one that is no account id: also an error). */
 int td_swo_parse(struct json_object *body, int creating, struct td_token_change *ch,

@@ -81,6 +81,10 @@ int td_api_dato_regenerate(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_destroy(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_roles(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_role(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_role_create(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_role_update(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_role_destroy(struct td_ctx *ctx, struct td_request *req);
+int td_api_dato_role_duplicate(struct td_ctx *ctx, struct td_request *req);
 
 int td_api_swo_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_swo_get(struct td_ctx *ctx, struct td_request *req);

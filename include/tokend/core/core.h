@@ -27,6 +27,7 @@
 #include "tokend/core/last_use.h"
 #include "tokend/core/uri.h"
 #include "tokend/core/pat.h"
+#include "tokend/core/role.h"
 #include "tokend/core/sign.h"
 #include "tokend/core/space.h"
 #include "tokend/core/token.h"
@@ -54,6 +55,8 @@ enum td_core_err {
 	TD_ERR_EXISTS,		/* a caller-chosen id is taken */
 	TD_ERR_CONFLICT,	/* the record kept changing under this write */
 	TD_ERR_QUOTA,		/* a tenant's bound: tokens per space, PATs per owner */
+	TD_ERR_IN_USE,		/* a record others depend on cannot be deleted (a
+				   role a token holds or a role inherits from) */
 	TD_ERR_RATE_LIMITED,
 	TD_ERR_UNAVAILABLE,	/* Redis unreachable or failing */
 	TD_ERR_REFUSED,		/* Redis up but refusing writes (OOM, MISCONF) */
@@ -89,6 +92,8 @@ struct td_principal {
 	struct td_cred_ref makers[TD_MINT_DEPTH_MAX];	/* [0] its maker, [1] that
 							   one's, ... [depth - 1] */
 	struct td_cidr_list cidrs;	/* its own allowed_cidrs (n 0: unbound) */
+	int64_t maker_roles[TD_MINT_DEPTH_MAX];	/* the role of each maker that is a
+						   token (0 for a PAT): roles it rests on */
 };
 
 /* How a request names its space. */
@@ -107,7 +112,8 @@ enum td_op {
 	TD_OP_SPACE_DELETE, TD_OP_ACTIVITIES,
 	TD_OP_ACCOUNT_ACTIVITIES,	/* the account's trail: PATs and spaces */
 	TD_OP_PAT_LIST, TD_OP_PAT_GET, TD_OP_PAT_CREATE, TD_OP_PAT_DELETE,
-	TD_OP_ROLE_LIST, TD_OP_ROLE_GET,
+	TD_OP_ROLE_LIST, TD_OP_ROLE_GET, TD_OP_ROLE_CREATE, TD_OP_ROLE_UPDATE,
+	TD_OP_ROLE_DELETE, TD_OP_ROLE_DUPLICATE,
 	TD_OP_MODULE_LIST,		/* SoftwareOne's catalogue: any caller */
 	TD_OP__MAX
 };
@@ -275,6 +281,28 @@ struct td_pat_change {
 	struct td_change_cidrs allowed_cidrs;
 };
 
+/* A DatoCMS role document, typed. Lists are the view's compact JSON text of
+ * each positive_/negative_ list (the view checked each entry's shape); the
+ * core bounds them and keeps them. */
+enum td_role_field {
+	TD_RF_NAME = 1u << 0,
+	TD_RF_ENV = 1u << 1,
+	TD_RF_INHERITS = 1u << 2,
+};
+
+struct td_role_change {
+	unsigned set;			/* enum td_role_field bits present */
+	struct td_text name;
+	unsigned perms_set;		/* enum td_role_perm bits present ... */
+	unsigned perms;			/* ... and their values */
+	struct td_text env_access;
+	int64_t inherits[TD_ROLE_INHERITS_MAX];	/* <= 0: names no role */
+	size_t ninherits;		/* > TD_ROLE_INHERITS_MAX: too many, none kept */
+	unsigned lists_set;		/* bit i: list i (enum td_role_list) present */
+	struct td_text lists[TD_RL__MAX];
+	size_t list_entries[TD_RL__MAX];	/* entries in list i: the core bounds them */
+};
+
 /* What a worker serves requests with. The scratch records are per worker so
  * no call needs a 25 KB stack frame. */
 struct td_ctx {
@@ -286,6 +314,12 @@ struct td_ctx {
 	struct td_token auth_token;		/* the caller's own record, while identifying */
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;		/* the call's space, once it is known to exist */
+	struct td_role scratch_role;		/* the role a call works on (~66 KB) */
+	struct td_role_change role_change;	/* a view's parsed role document */
+	/* the call's space's own roles, read once per call when a role above
+	 * the built-ins is met (core/role_table.c), and the same after a
+	 * change, to judge what the change does */
+	struct td_role_table roles, roles_after;
 	struct td_token_change change;		/* a view's parsed request */
 	struct td_canon_uri verify_uri;		/* a verify's original URI, canonical */
 	struct td_last_use *last_use;		/* credentials' last use, to be written */
@@ -364,10 +398,20 @@ int td_core_pat_issue_root(struct td_ctx *ctx, struct td_pat *p, char *value, si
 
 /* --- roles (DatoCMS) --- */
 
-struct td_role;
-typedef int (*td_core_role_cb)(const struct td_role *r, void *arg);
+/* The built-in roles, then the space's own in id order. */
+typedef int (*td_core_role_cb)(const struct td_role_view *v, void *arg);
 int td_core_role_list(struct td_call *c, td_core_role_cb cb, void *arg);
-int td_core_role_get(struct td_call *c, int64_t id, const struct td_role **out);
+int td_core_role_get(struct td_call *c, int64_t id, struct td_role_view *out);
+int td_core_role_create(struct td_call *c, const struct td_role_change *ch,
+			struct td_role_view *out);
+int td_core_role_update(struct td_call *c, int64_t id, const struct td_role_change *ch,
+			struct td_role_view *out);
+/* Refused (TD_ERR_IN_USE) for a built-in role, one a token of the space
+ * holds, or one another role inherits from. out: the deleted role. */
+int td_core_role_delete(struct td_call *c, int64_t id, struct td_role_view *out);
+/* A new role with every attribute of role id (built-in ones too), named
+ * "<name> (duplicate #N)" with the first N free in the space. */
+int td_core_role_duplicate(struct td_call *c, int64_t id, struct td_role_view *out);
 
 /* --- leak reports (GitHub's credential revocation API) --- */
 

@@ -23,6 +23,16 @@ int td_cas_again(int attempt);
 void td_audit(struct td_call *c, int64_t space_id, const char *resource, const char *verb,
 	      int64_t resource_id);
 
+/* A space's own roles, read at most once per call (core/role_table.c). */
+/* Forgets the table: at the start of a call, and after a role is written. */
+void td_roles_forget(struct td_ctx *ctx);
+/* The space's table (read now unless this call read it). 0 or
+ * TD_ERR_UNAVAILABLE. */
+int td_roles_load(struct td_ctx *ctx, int64_t space_id, const struct td_role_table **out);
+/* The scopes role_id grants in space_id after inheritance (td_role_grants);
+ * 0 for no role or one the space does not have. 0 or TD_ERR_UNAVAILABLE. */
+int td_roles_scopes(struct td_ctx *ctx, int64_t space_id, int64_t role_id, unsigned *scopes);
+
 /* Revokes every credential minted by parent_ref, and theirs in turn, each
  * recorded in its space's trail as "<resource>.revoke" by actor. */
 int td_cascade_revoke(struct td_ctx *ctx, const char *parent_ref, const char *actor);

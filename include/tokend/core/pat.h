@@ -19,7 +19,11 @@ enum td_scope {
 	TD_SCOPE_TOKENS_WRITE = 1 << 3,
 	TD_SCOPE_PATS_READ = 1 << 4,
 	TD_SCOPE_PATS_WRITE = 1 << 5,
-	TD_SCOPE_ALL = (1 << 6) - 1,
+	TD_SCOPE_ALL = (1 << 6) - 1,	/* the catalogue's: what a PAT stores */
+	/* Never stored, derived where a principal is made: reading a space's
+	 * audit trail. A PAT holds it with spaces:read (as it always read the
+	 * trail with that), a token through its role's can_access_audit_log. */
+	TD_SCOPE_AUDIT_READ = 1 << 6,
 };
 
 struct td_pat {

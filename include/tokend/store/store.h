@@ -75,6 +75,9 @@ enum td_store_result {
 	TD_STORE_EXISTS = 2,
 	TD_STORE_CONFLICT = 3,	/* changed since it was read: read it again */
 	TD_STORE_QUOTA = 4,	/* a bound reached (tokens per space, PATs per owner) */
+	TD_STORE_DANGLING = 5,	/* names a record that is gone: a token's role, a
+				   role a role inherits from */
+	TD_STORE_IN_USE = 6,	/* others depend on it (a role): not deleted */
 	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
 	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
 				   saying so; reads still work */
@@ -83,6 +86,8 @@ enum td_store_result {
 struct td_space;
 struct td_token;
 struct td_pat;
+struct td_role;
+struct td_role_table;
 
 typedef int (*td_space_cb)(const struct td_space *sp, void *arg);
 typedef int (*td_token_cb)(const struct td_token *t, int space_min_cache, void *arg);
@@ -136,6 +141,30 @@ int td_store_token_delete(struct td_store *store, int64_t space_id, int64_t id,
 			  struct td_token *deleted);
 /* Every token of a space in id order; NOT_FOUND when the space does not exist. */
 int td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg);
+
+/* A space's own roles (DatoCMS). Ids come from the space's counter, above
+ * the built-in roles; names are unique in the space; every role a role
+ * inherits from exists when it is written. Each token write keeps a count
+ * of the tokens holding each role, in the same script (a token create or
+ * update naming a role that is gone is DANGLING), so a role is deleted only
+ * while no token holds it and no role inherits from it (else IN_USE), with
+ * no window between the check and the delete. */
+/* Assigns r->id. NOT_FOUND: no space; QUOTA: the space holds roles_max;
+ * EXISTS: the name is taken; DANGLING: an inherited role is gone. */
+int td_store_role_create(struct td_store *store, struct td_role *r, int roles_max);
+int td_store_role_get(struct td_store *store, int64_t space_id, int64_t id, struct td_role *out);
+/* Compare-and-set on r->revision (counted up): CONFLICT, NOT_FOUND, EXISTS,
+ * DANGLING as above. */
+int td_store_role_put(struct td_store *store, struct td_role *r);
+/* Only at revision; *deleted gets the role. IN_USE, CONFLICT, NOT_FOUND. */
+int td_store_role_delete(struct td_store *store, int64_t space_id, int64_t id,
+			 int64_t revision, struct td_role *deleted);
+typedef int (*td_role_cb)(const struct td_role *r, void *arg);
+/* The space's roles in id order (the built-ins are not stored). */
+int td_store_role_list(struct td_store *store, int64_t space_id, td_role_cb cb, void *arg);
+/* What enforcement reads of each (flags, environments, inheritance), in id
+ * order: one round trip, never the permission lists. */
+int td_store_role_table(struct td_store *store, int64_t space_id, struct td_role_table *out);
 
 /* One management call of caller in a space, against the space's limit
  * (else default_limit) per period_ms, shared by every worker and host. */
