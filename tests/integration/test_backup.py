@@ -33,6 +33,10 @@ def restore(workdir, rdb, keyring):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: r.cli("PING") == "PONG", what="the restored redis")
     assert r.cli("CONFIG", "SET", "appendonly", "yes") == "OK"
+    # Redis rewrites the AOF from the data in a child: done before going on
+    wait_until(lambda: "aof_rewrite_in_progress:0" in r.cli("INFO", "persistence") and
+               "aof_rewrite_scheduled:0" in r.cli("INFO", "persistence"),
+               timeout=20, what="the AOF rewritten")
     shutil.copy(keyring, os.path.join(workdir, "keyring"))
     os.chmod(os.path.join(workdir, "keyring"), 0o600)
     t = Tokend(workdir, r.url).start()
