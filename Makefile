@@ -11,9 +11,10 @@ DOCDIR    ?= $(PREFIX)/share/doc/tokend
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
-PKGS      := fcgi json-c hiredis libcrypto
+# libsystemd: sd_notify for Type=notify (src/server/notify.c)
+PKGS      := fcgi json-c hiredis libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -ljson-c -lhiredis -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -ljson-c -lhiredis -lcrypto -lsystemd)
 BUILD_ID  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2

@@ -4,8 +4,10 @@
 #   install-deps.sh build|run|test|bench|all
 set -euo pipefail
 
-# dpkg-dev: make deb (dpkg-shlibdeps, dpkg-parsechangelog)
-build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev dpkg-dev)
+# dpkg-dev: make deb (dpkg-shlibdeps, dpkg-parsechangelog); libsystemd-dev:
+# sd_notify (libsystemd0, its runtime, comes with it)
+build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev libsystemd-dev
+       dpkg-dev)
 run=(redis-server redis-tools nginx)
 # lintian, adduser: the package test; mandoc, groff-base: the man page test;
 # man-db: systemd-analyze verify runs man(1) on the unit's Documentation=
