@@ -163,14 +163,16 @@ def serve_health_as_tokend(binary):
     proc = None
     try:
         sock, verify = os.path.join(run_dir, "tokend.sock"), os.path.join(run_dir, "verify.sock")
+        metrics = os.path.join(run_dir, "metrics.sock")     # not the shipped port: it may be taken
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TOKEND_LISTEN": sock,
-               "TOKEND_VERIFY_LISTEN": verify, "TOKEND_REDIS_URL": redis.url,
-               "TOKEND_WORKERS": "1", "TOKEND_VERIFY_WORKERS": "1"}
+               "TOKEND_VERIFY_LISTEN": verify, "TOKEND_METRICS_LISTEN": "unix:" + metrics,
+               "TOKEND_REDIS_URL": redis.url, "TOKEND_WORKERS": "1",
+               "TOKEND_VERIFY_WORKERS": "1"}
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(as_tokend(binary, "serve"), env=env, stdout=log, stderr=log,
                                     stdin=subprocess.DEVNULL)
-        wait_until(lambda: reachable(sock) and reachable(verify), timeout=10,
-                   what="tokend serve as the user tokend")
+        wait_until(lambda: reachable(sock) and reachable(verify) and reachable(metrics),
+                   timeout=10, what="tokend serve as the user tokend")
         for address in (sock, verify):
             status, headers, body = fcgi_request(address, uri="/v1/health")
             assert status == 200, body
@@ -180,7 +182,7 @@ def serve_health_as_tokend(binary):
             assert os.stat(f"/proc/{child}").st_uid == pwd.getpwnam("tokend").pw_uid
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0, open(log_path).read()
-        assert not os.path.exists(sock) and not os.path.exists(verify)
+        assert not any(os.path.exists(p) for p in (sock, verify, metrics))
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -229,7 +231,7 @@ def test_package_installs_serves_and_purges_to_a_clean_machine(deb, clean_machin
         # the unit's preflight, as root and as the service user
         for cmd in ([BIN, "check-config"], as_tokend(BIN, "check-config")):
             r = run(*cmd)
-            assert f"keyring_file = {KEYRING}" in r.stdout
+            assert f'keyring_file = "{KEYRING}"' in r.stdout
             assert "# keyring: 1 key(s), signing with key id 1" in r.stdout
         unit = open(UNIT).read()
         assert f"ExecStart={BIN} serve --config {CONF}" in unit
@@ -239,6 +241,15 @@ def test_package_installs_serves_and_purges_to_a_clean_machine(deb, clean_machin
         assert r.returncode == 0 and not problems, r.stderr
 
         serve_health_as_tokend(BIN)
+
+        # key rotation as root (README, Operations) leaves the keyring the service
+        # user's; no Redis here, so retire cannot count what it revokes
+        no_redis = dict(os.environ, TOKEND_REDIS_URL="redis://127.0.0.1:1/0")
+        run(BIN, "keys", "generate", env=no_redis)
+        run(BIN, "keys", "retire", "1", "--yes", env=no_redis)
+        assert mode_owner(KEYRING) == (0o600, "tokend", "tokend")
+        r = run(*as_tokend(BIN, "check-config"))
+        assert "# keyring: 1 key(s), signing with key id 2" in r.stdout
 
         dpkg("--remove", "tokend")
         assert not os.path.exists(BIN)
