@@ -1,20 +1,30 @@
 # tokend — build, test, run. `make help` lists the targets.
 
+# make install: the daemon in sbin (its manual is tokend(8)); the unit in
+# systemd's search path for PREFIX (/usr/local/lib/systemd/system)
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/tokend
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
-PKGS      := fcgi json-c hiredis libcrypto
+# libsystemd: sd_notify for Type=notify (src/server/notify.c)
+PKGS      := fcgi json-c hiredis libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -ljson-c -lhiredis -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -ljson-c -lhiredis -lcrypto -lsystemd)
 BUILD_ID  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -DTD_BUILD='"$(BUILD_ID)"'
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# the plain build is hardened as Debian builds its packages (dpkg-buildflags);
+# the sanitizer and fuzz builds are not (fortify and ASan check the same)
+HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+HARDEN_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 
 # src/server (FastCGI, HTTP, config), src/api (one file per dialect),
 # src/core (the rules), src/store (the only Redis code): see DESIGN in README
@@ -31,8 +41,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
 PYTEST    := /usr/bin/python3 -m pytest
 
-.PHONY: check-layers all asan install deps deps-run deps-test compat-deps test test-unit test-integration test-asan \
-	test-fuzz fuzz bench deps-bench run clean help
+.PHONY: check-layers all asan install install-system uninstall deb deps deps-build deps-run deps-test \
+	compat-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
 
 all: build/tokend
 
@@ -43,7 +53,9 @@ help:
 	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300)"
 	@echo "make bench      wrk against tokend and the floors; writes bench/LAST_RUN.md"
-	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local)"
+	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local): binary, config, unit, man pages"
+	@echo "make install-system  (root) install, then the user tokend, /var/lib/tokend and a keyring"
+	@echo "make deb        build $(DEB), the Debian package"
 	@echo "make deps       install the Debian packages needed to build, run and test"
 
 # V=1 shows the full compiler command lines
@@ -52,7 +64,7 @@ Q := $(if $(V),,@)
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 build/asan/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -67,7 +79,7 @@ build/libtokend-asan.a: $(ASAN_OBJS)
 
 build/tokend: build/obj/server/main.o build/libtokend.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/tokend-asan: build/asan/server/main.o build/libtokend-asan.a
 	@$(if $(Q),echo "  LD      $@")
@@ -117,14 +129,54 @@ fuzz: deps-test $(FUZZERS)
 test-fuzz:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
+# The unit is written with the paths of this install (deploy/systemd/
+# tokend.service names /usr/local's); an existing config is never replaced.
 install: build/tokend
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/tokend
-	install -m 0755 build/tokend $(DESTDIR)$(BINDIR)/tokend
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/tokend $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 build/tokend $(DESTDIR)$(SBINDIR)/tokend
 	test -e $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf || \
 		install -m 0640 deploy/tokend.conf $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf
+	sed -e 's|/usr/local/sbin/tokend|$(SBINDIR)/tokend|g' \
+		-e 's|/usr/local/share/doc/tokend|$(DOCDIR)|g' \
+		-e 's|/etc/tokend|$(SYSCONFDIR)/tokend|g' \
+		deploy/systemd/tokend.service > $(DESTDIR)$(UNITDIR)/tokend.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tokend.service
+	install -m 0644 man/tokend.8 $(DESTDIR)$(MANDIR)/man8/tokend.8
+	install -m 0644 man/tokend.conf.5 $(DESTDIR)$(MANDIR)/man5/tokend.conf.5
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# What the Debian package's postinst does, for other hosts (root, no DESTDIR)
+install-system: install
+	@DESTDIR='$(DESTDIR)' deploy/install-system.sh $(SBINDIR)/tokend $(SYSCONFDIR)/tokend/tokend.conf
+
+# the config, the keyring and the user stay (they are the operator's)
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tokend $(DESTDIR)$(UNITDIR)/tokend.service \
+		$(DESTDIR)$(MANDIR)/man8/tokend.8 $(DESTDIR)$(MANDIR)/man5/tokend.conf.5 \
+		$(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR)
+
+# The Debian package: what make install puts under /usr, wrapped by
+# deploy/debian/build-deb.sh; the version is the source's (tokend version).
+VERSION   := $(shell sed -n 's/^\#define TD_VERSION "\(.*\)"$$/\1/p' include/tokend/api/admin.h)
+DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo unknown)
+DEB       := build/tokend_$(VERSION)_$(DEB_ARCH).deb
+
+deb: deps-build $(DEB)
+
+$(DEB): build/tokend man/tokend.8 man/tokend.conf.5 README.md deploy/tokend.conf \
+		deploy/systemd/tokend.service $(wildcard deploy/debian/*) Makefile
+	@rm -rf build/deb
+	@$(MAKE) --no-print-directory -s install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr \
+		UNITDIR=/lib/systemd/system >/dev/null
+	@deploy/debian/build-deb.sh build/deb $(VERSION) $@
 
 deps:
 	@deploy/install-deps.sh all
+
+deps-build:
+	@deploy/install-deps.sh build
 
 deps-run:
 	@deploy/install-deps.sh run

@@ -4,10 +4,16 @@
 #   install-deps.sh build|run|test|bench|all
 set -euo pipefail
 
-build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev)
+# dpkg-dev: make deb (dpkg-shlibdeps, dpkg-parsechangelog); libsystemd-dev:
+# sd_notify (libsystemd0, its runtime, comes with it)
+build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev libsystemd-dev
+       dpkg-dev)
 run=(redis-server redis-tools nginx)
+# lintian, adduser: the package test; mandoc, groff-base: the man page test;
+# man-db: systemd-analyze verify runs man(1) on the unit's Documentation=
 test=(libcmocka-dev python3 python3-pytest python3-requests python3-prometheus-client apache2
-      libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk)
+      libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk lintian
+      adduser mandoc groff-base man-db)
 bench=(valgrind)
 
 case "${1:-all}" in

@@ -20,7 +20,7 @@ fcgid)
     modules="LoadModule fcgid_module $mods/mod_fcgid.so"
     modules+=$'\n'"FcgidIPCDir \"$dir/fcgid\""
     modules+=$'\n'"FcgidProcessTableFile \"$dir/fcgid/shm\""
-    sed -e "s|/usr/local/bin/tokend|$bin|" -e "s|/etc/tokend/tokend.conf|$config|" \
+    sed -e "s|/usr/local/sbin/tokend|$bin|" -e "s|/etc/tokend/tokend.conf|$config|" \
         "$here/tokend-fcgid.conf" > "$dir/tokend-site.conf"
     grep -q "$bin virtual" "$dir/tokend-site.conf"
     ;;

@@ -2,13 +2,17 @@
  * Retiring a key: the keyring file without one of its lines. The file is
  * written anew beside the old one and renamed over it, so a crash leaves
  * either the old keyring or the new one, never half of it; the running
- * workers keep the key until SIGHUP or a restart.
+ * workers keep the key until SIGHUP or a restart. The new file keeps the
+ * old one's owner and group: root retiring a key from the keyring of the
+ * service user (the Debian package's /var/lib/tokend/keyring, owned by
+ * tokend) must not leave a file that user can no longer read.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -67,6 +71,7 @@ td_keyring_retire(const char *path, uint32_t kid, char *err, size_t errlen)
 	static struct td_keyring kr;
 	char tmp[TD_CONFIG_STR_MAX + 16];
 	const char *p, *end, *nl;
+	struct stat st;
 	size_t len;
 	int fd = -1, rc = -1;
 
@@ -86,7 +91,10 @@ td_keyring_retire(const char *path, uint32_t kid, char *err, size_t errlen)
 	snprintf(tmp, sizeof(tmp), "%s.retire", path);
 	(void)unlink(tmp);	/* a leftover of an interrupted retire */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0 || stat(path, &st) != 0)
+		goto io_error;
+	/* EPERM: not root, and the file is already ours (we could read it) */
+	if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
 		goto io_error;
 	for (p = text, end = text + len; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));

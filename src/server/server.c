@@ -22,6 +22,7 @@
 
 #include "tokend/server/log.h"
 #include "tokend/server/metrics.h"
+#include "tokend/server/notify.h"
 #include "tokend/server/server.h"
 #include "tokend/core/sign.h"
 
@@ -541,6 +542,10 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 			    s.pools[TD_POOL_MAIN].nslots, s.pools[TD_POOL_VERIFY].nslots);
 	else
 		td_log_info("tokend started: %d workers", s.pools[TD_POOL_MAIN].nslots);
+	/* systemd (Type=notify) counts the service started once the sockets
+	 * are open and the first workers forked */
+	(void)start_due(&s);
+	td_notify_ready();
 	for (;;) {
 		wait_ms = start_due(&s);
 		ts.tv_sec = wait_ms / 1000;
@@ -548,10 +553,15 @@ td_server_run(struct td_config *cfg, const struct td_config_source *src)
 		sig = sigtimedwait(&set, &info, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
+			/* ready again whether the new configuration was taken or refused */
+			td_notify_reloading();
 			reload(&s);
+			td_notify_ready();
+		}
 		reap(&s, 0);
 	}
+	td_notify_stopping();
 	close_pools(&s);
 	shutdown_workers(&s, &set);
 	unlink_sockets(&s);

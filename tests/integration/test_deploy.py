@@ -150,11 +150,16 @@ def test_systemd_unit_verifies_and_is_sandboxed(workdir):
     unit = os.path.join(workdir, "tokend.service")
     with open(os.path.join(DEPLOY, "systemd", "tokend.service")) as f:
         text = f.read()
-    assert "ExecStart=/usr/local/bin/tokend serve" in text
+    assert "ExecStart=/usr/local/sbin/tokend serve" in text
     with open(unit, "w") as f:
-        f.write(text.replace("/usr/local/bin/tokend", TOKEND_BIN))
+        f.write(text.replace("/usr/local/sbin/tokend", TOKEND_BIN))
+    # verify runs man(1) on each Documentation=man: page: the repository's
+    man = os.path.join(workdir, "man")
+    for page, section in (("tokend.8", "man8"), ("tokend.conf.5", "man5")):
+        os.makedirs(os.path.join(man, section), exist_ok=True)
+        os.symlink(os.path.join(ROOT, "man", page), os.path.join(man, section, page))
     r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True,
-                       timeout=30)
+                       timeout=30, env=dict(os.environ, MANPATH=man))
     problems = [l for l in r.stderr.splitlines()
                 if "tokend.service" in l and "Special user" not in l
                 and "user tokend" not in l.lower()]
@@ -272,18 +277,33 @@ def test_make_install_honours_prefix_and_destdir(workdir):
                         ], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr
-    binary = os.path.join(dest, "opt", "tokend", "bin", "tokend")
+    binary = os.path.join(dest, "opt", "tokend", "sbin", "tokend")
     assert os.access(binary, os.X_OK)
     assert subprocess.run([binary, "version"], capture_output=True, text=True).stdout.startswith(
         "tokend ")
     conf = os.path.join(dest, "etc", "tokend", "tokend.conf")
     assert os.stat(conf).st_mode & 0o777 == 0o640
+    # the unit names this install's binary, the rest as shipped
+    unit = open(os.path.join(dest, "opt", "tokend", "lib", "systemd", "system",
+                             "tokend.service")).read()
+    assert "ExecStart=/opt/tokend/sbin/tokend serve --config /etc/tokend/tokend.conf" in unit
+    assert "file:///opt/tokend/share/doc/tokend/README.md" in unit
+    for path in ("share/man/man8/tokend.8", "share/man/man5/tokend.conf.5",
+                 "share/doc/tokend/README.md"):
+        assert os.path.exists(os.path.join(dest, "opt", "tokend", path)), path
     # an existing config is never overwritten
     with open(conf, "w") as f:
         f.write("workers = 3\n")
     subprocess.run(["make", "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/tokend"], cwd=ROOT,
                    check=True, capture_output=True, timeout=300)
     assert open(conf).read() == "workers = 3\n"
+    # uninstall takes what install put, and leaves the operator's config
+    subprocess.run(["make", "-s", "uninstall", f"DESTDIR={dest}", "PREFIX=/opt/tokend"], cwd=ROOT,
+                   check=True, capture_output=True, timeout=300)
+    assert not os.path.exists(binary)
+    left = sorted(os.path.relpath(os.path.join(d, f), dest)
+                  for d, _, files in os.walk(dest) for f in files)
+    assert left == ["etc/tokend/tokend.conf"], left
 
 
 def test_install_deps_is_silent_and_idempotent():
