@@ -187,30 +187,34 @@ def main():
                 continue
             for c in CONNS if not name.startswith("list") else [1, 16]:
                 results[(name, c)] = wrk(url, c, hdrs, script)
-        # verify (the cache-off tokend's verify pool) while every worker of its
-        # management pool is kept busy: by the worst admissible filter (each
-        # list stopped by the work budget), then by 10,000-token lists and creates
+        # verify (a tokend's verify pool) while every worker of the same
+        # tokend's management pool is kept busy: by the worst admissible filter
+        # (each list stopped by the work budget), then by 10,000-token lists
+        # and creates; for the cached tokend and the cache-off one
         nbase = fbase + "/nocache"
+        worst_query = worst.split("?", 1)[1]
         loads = {
-            "worst-filter lists (400 query too expensive)": [
-                ["-H", "X-Space-Id: 5", nbase + "/public/v1/accounts/api-tokens?" + worst.split("?", 1)[1]]],
-            "10,000-token lists and creates": [
-                [nbase + "/v1/spaces/2/api_keys"],
-                ["-s", post, nbase + "/v1/spaces/1/api_keys"]],
+            "worst-filter lists (400 query too expensive)": lambda b: [
+                ["-H", "X-Space-Id: 5", b + "/public/v1/accounts/api-tokens?" + worst_query]],
+            "10,000-token lists and creates": lambda b: [
+                [b + "/v1/spaces/2/api_keys"], ["-s", post, b + "/v1/spaces/1/api_keys"]],
         }
+        measured = {"hot (cache)": (verify, base), "cache off": (uncached, nbase)}
         for load, clients in loads.items():
-            if not only.search("verify under " + load):
-                continue
-            busy = [subprocess.Popen(
-                ["wrk", "-t", "1", "-c", str(WORKERS), "-d", f"{SECONDS + 2}s",
-                 "-H", f"Authorization: {admin}", *c], stdout=subprocess.PIPE, text=True)
-                for c in clients]
-            time.sleep(1)
-            results[("verify valid, cache off, under " + load, 16)] = wrk(
-                uncached, 16, uri(pub["token"]))
-            rps = sum(float(re.search(r"Requests/sec:\s+([\d.]+)", b.communicate()[0]).group(1))
-                      for b in busy)
-            results[(load, WORKERS)] = {"rps": rps, "p50": 0.0, "p99": 0.0, "non2xx": 0}
+            for variant, (vurl, mbase) in measured.items():
+                name = f"verify valid, {variant}, under {load}"
+                if not only.search(name):
+                    continue
+                busy = [subprocess.Popen(
+                    ["wrk", "-t", "1", "-c", str(WORKERS), "-d", f"{SECONDS + 2}s",
+                     "-H", f"Authorization: {admin}", *c], stdout=subprocess.PIPE, text=True)
+                    for c in clients(mbase)]
+                time.sleep(1)
+                results[(name, 16)] = wrk(vurl, 16, uri(pub["token"]))
+                rps = sum(float(re.search(r"Requests/sec:\s+([\d.]+)", b.communicate()[0]).group(1))
+                          for b in busy)
+                results[(f"{load} ({variant})", WORKERS)] = {"rps": rps, "p50": 0.0, "p99": 0.0,
+                                                            "non2xx": 0}
         model = {}
         if os.environ.get("BENCH_MODEL", "1") == "1":
             hot = uri(pub["token"])
@@ -314,17 +318,19 @@ def report(results, floors_def, scenarios, redis_rps, memory, model):
             note = f" ({r['non2xx']} non-2xx)" if r["non2xx"] and not expected_refusals else ""
             lines.append(f"| {name}{note} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | "
                          f"{r['p99']:.2f} | {floor} | {r['rps'] / f['rps']:.2f} |")
-    idle = results.get(("verify valid, cache off", 16))
-    for load, what in (("worst-filter lists (400 query too expensive)",
-                        "the worst admissible filter (each list refused 400 by its work budget)"),
-                       ("10,000-token lists and creates", "10,000-token lists and creates")):
-        busy, lists = results.get(("verify valid, cache off, under " + load, 16)), results.get((load, WORKERS))
-        if idle and busy and lists:
-            lines += ["", f"Verify (its own pool) while every management worker serves {what}, "
-                      f"{lists['rps']:.0f}/s from {WORKERS} clients per load: "
-                      f"{busy['rps']:.0f} req/s, p50 {busy['p50']:.2f} ms, p99 {busy['p99']:.2f} ms "
-                      f"at 16 connections: p50 {busy['p50'] / idle['p50']:.2f}x, "
-                      f"p99 {busy['p99'] / idle['p99']:.2f}x idle (goal: p99 within 2x)."]
+    for variant in ("hot (cache)", "cache off"):
+        idle = results.get((f"verify valid, {variant}", 16))
+        for load, what in (("worst-filter lists (400 query too expensive)",
+                            "the worst admissible filter (each list refused 400 by its work budget)"),
+                           ("10,000-token lists and creates", "10,000-token lists and creates")):
+            busy = results.get((f"verify valid, {variant}, under {load}", 16))
+            lists = results.get((f"{load} ({variant})", WORKERS))
+            if idle and busy and lists:
+                lines += ["", f"Verify {variant} (its own pool) while every management worker serves "
+                          f"{what}, {lists['rps']:.0f}/s from {WORKERS} clients per load: "
+                          f"{busy['rps']:.0f} req/s, p50 {busy['p50']:.2f} ms, p99 {busy['p99']:.2f} ms "
+                          f"at 16 connections: p50 {busy['p50'] / idle['p50']:.2f}x, "
+                          f"p99 {busy['p99'] / idle['p99']:.2f}x idle (goal: p99 within 2x)."]
     cpu = "?"
     try:
         cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
