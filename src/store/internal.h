@@ -65,6 +65,9 @@ struct td_store {
 	long long next_tracking_ms;	/* monotonic; no new setup before this */
 	int tracking_reported;		/* log a refusal once */
 	int barrier_pending;		/* a record changed; no round trip since */
+	long long inval_heard_ms;	/* monotonic; the invalidation connection's
+					   last sign of life (a message, a pong) */
+	long long inval_ping_ms;	/* a PING sent on it and not answered, 0: none */
 	long long last_use_ms;		/* monotonic; when a command last began */
 	/* where data connections go: the URL's node, or the primary the
 	 * sentinels named (sentinel.c) */

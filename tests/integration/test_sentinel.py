@@ -7,62 +7,26 @@ by itself on the new primary with no acknowledged write lost
 (+switch-master); writes that the replicas cannot confirm are 503."""
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
 
 import pytest
 import requests
 
-from harness import (Nginx, Tokend, admin_with_space, create_admin_pat, free_port,
+from harness import (Nginx, RedisNode, Tokend, admin_with_space, create_admin_pat,
                      wait_until)
 
 SPACE = 101
 MASTER = "mymaster"
 
 
-class Node:
-    def __init__(self, d, name, args):
-        self.dir = os.path.join(d, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.args = args
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(["redis-server", *self.args(self), "--port", str(self.port),
-                                      "--bind", "127.0.0.1", "--dir", self.dir,
-                                      "--logfile", os.path.join(self.dir, "log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.cli("PING") == "PONG", what=f"redis on {self.port}")
-        return self
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
-                              text=True, timeout=5).stdout.strip()
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def sentinel_args(master_port):
+def sentinel_args(master_port, master_ip="127.0.0.1"):
     def args(node):
         conf = os.path.join(node.dir, "sentinel.conf")
         if not os.path.exists(conf):
             with open(conf, "w") as f:
-                f.write(f"sentinel monitor {MASTER} 127.0.0.1 {master_port} 2\n"
+                f.write(f"sentinel monitor {MASTER} {master_ip} {master_port} 2\n"
                         f"sentinel down-after-milliseconds {MASTER} 800\n"
                         f"sentinel failover-timeout {MASTER} 4000\n")
         return [conf, "--sentinel"]
@@ -77,13 +41,13 @@ def topology():
     try:
         # no diskless-sync delay (Redis waits 5 s for more replicas by default)
         data = ["--appendonly", "yes", "--repl-diskless-sync-delay", "0"]
-        primary = Node(d, "a", lambda n: data).start()
-        replica = Node(d, "b", lambda n: data + ["--replicaof", "127.0.0.1",
+        primary = RedisNode(d, "a", lambda n: data).start()
+        replica = RedisNode(d, "b", lambda n: data + ["--replicaof", "127.0.0.1",
                                                  str(primary.port)]).start()
         nodes += [primary, replica]
         wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"),
                    timeout=15, what="the replica in sync")
-        sentinels = [Node(d, f"s{i}", sentinel_args(primary.port)).start() for i in range(3)]
+        sentinels = [RedisNode(d, f"s{i}", sentinel_args(primary.port)).start() for i in range(3)]
         nodes += sentinels
         # each sentinel sees the replica and the two others
         wait_until(lambda: all("num-other-sentinels\n2" in s.cli("SENTINEL", "master", MASTER)
@@ -104,7 +68,7 @@ def start_tokend(top, **env):
     return t, n
 
 
-def stop(t, n):
+def stop_tokend(t, n):
     n.stop()
     t.stop()
     assert not t.sanitizer_reports(), t.log_text()[-4000:]
@@ -176,7 +140,7 @@ def test_kill_9_of_the_primary_loses_no_acknowledged_write(topology):
         listed = {k["id"] for k in r.json()["api_keys"]}
         assert {k["id"] for k in acknowledged} <= listed
     finally:
-        stop(t, n)
+        stop_tokend(t, n)
 
 
 def test_a_manual_failover_is_followed_at_once(topology):
@@ -206,7 +170,7 @@ def test_a_manual_failover_is_followed_at_once(topology):
                         timeout=10).status_code == 200
         assert verify(n, k["token"]).status_code == 401
     finally:
-        stop(t, n)
+        stop_tokend(t, n)
 
 
 def test_unconfirmed_writes_are_503(topology):
@@ -221,4 +185,4 @@ def test_unconfirmed_writes_are_503(topology):
         assert "not confirmed by 2 replica(s)" in t.log_text()
         assert requests.get(n.url("/v1/health"), timeout=10).status_code == 200
     finally:
-        stop(t, n)
+        stop_tokend(t, n)
