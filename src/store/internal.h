@@ -74,6 +74,7 @@ struct td_store {
 	struct td_redis_node node;
 	redisContext *sentinel_sub;	/* subscribed to +switch-master, or NULL */
 	int sentinel_last;		/* the sentinel that answered last */
+	long long role_checked_ms;	/* monotonic; ROLE last said "master" */
 	int min_replica_acks;		/* WAIT for this many replicas after a write */
 	int wait_timeout_ms;
 };

@@ -135,6 +135,9 @@ fail:
  * closed connection fails the request that sent it. Busy connections skip
  * the check (no syscall on the hot path). */
 #define STORE_IDLE_CHECK_MS 100
+/* On Sentinel, how often a connection's node is asked whether it is still
+ * the primary (one ROLE per second per worker). */
+#define STORE_ROLE_CHECK_MS 1000
 
 /* 1 when the peer closed an idle connection: nothing is owed on it (no
  * reply pending, invalidations arrive on their own connection), so
@@ -158,6 +161,17 @@ td_store_connect(struct td_store *store)
 	if (store->redis != NULL && store_sentinel_watch(store)) {
 		store_disconnect(store);	/* a failover: ask the sentinels again now */
 		store->next_attempt_ms = 0;
+	}
+	if (store->redis != NULL && store->url.is_sentinel &&
+	    now - store->role_checked_ms >= STORE_ROLE_CHECK_MS) {
+		/* demoted with no word from a sentinel (an old primary back,
+		 * made a replica): leave it within a second */
+		store->role_checked_ms = now;
+		if (!store_is_primary(store->redis)) {
+			td_log_info("redis: the node is not the primary any more; reconnecting");
+			store_disconnect(store);
+			store->next_attempt_ms = 0;
+		}
 	}
 	if (store->redis != NULL) {
 		if (!idle_connection_closed(store, now)) {
@@ -183,6 +197,7 @@ td_store_connect(struct td_store *store)
 		store_mark_down(store, "the node the sentinels named is not a primary (yet)");
 		return -1;
 	}
+	store->role_checked_ms = store_now_ms();
 	td_metric_count(TD_M_REDIS_CONNECT);
 	if (store->reported_down)
 		td_log_info("redis reachable again");

@@ -141,8 +141,11 @@ class RedisNode:
         return self
 
     def cli(self, *args):
-        return subprocess.run(["redis-cli", "-h", self.ip, "-p", str(self.port), *args],
-                              capture_output=True, text=True, timeout=5).stdout.strip()
+        try:
+            return subprocess.run(["redis-cli", "-h", self.ip, "-p", str(self.port), *args],
+                                  capture_output=True, text=True, timeout=5).stdout.strip()
+        except subprocess.TimeoutExpired:
+            return ""       # busy or gone: the callers' wait_until asks again
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
