@@ -264,6 +264,19 @@ try {
   await page.screenshot({ path: path.join(shots, 'readonly.png'), fullPage: true });
   await page.locator('#signout').click();
 
+  step('a space token with the management right (the read-only role)');
+  const keys = await (await fetch(`${base}/v1/spaces/${sid}/api_keys`,
+                                  { headers: { Authorization: admin } })).json();
+  const builtin = keys.api_keys.find((k) => k.name === 'Read-only API token');
+  await signIn(page, builtin.token);
+  assert.match(await page.locator('#who').textContent(), new RegExp(`Space token #${builtin.id} · space ${sid} · .* · role 2`));
+  await page.getByRole('button', { name: 'Open space Console demo' }).click();
+  await tokenRow(page, 'Read-only API token').waitFor();
+  assert.equal(await page.locator('#tokens-list button[data-action]').count(), 0);
+  await page.locator('#tab-activity').click();
+  await page.locator('#activity-list td', { hasText: 'api_key.create' }).first().waitFor();
+  await page.locator('#signout').click();
+
   step('360 px wide: no sideways scrolling');
   const small = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const phone = await small.newPage();
@@ -275,6 +288,18 @@ try {
     document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(report.narrowOverflow <= 0, `fits 360 px (overflow ${report.narrowOverflow})`);
   await phone.screenshot({ path: path.join(shots, 'narrow.png'), fullPage: true });
+
+  step('an empty space says so');
+  const adminJson = { Authorization: admin, 'Content-Type': 'application/json' };
+  const other = Number(sid) + 1;
+  await fetch(`${base}/v1/spaces`, { method: 'POST', headers: adminJson,
+    body: JSON.stringify({ space: { id: other, name: 'Empty space' } }) });
+  const its = await (await fetch(`${base}/v1/spaces/${other}/api_keys`, { headers: adminJson })).json();
+  for (const k of its.api_keys)
+    await fetch(`${base}/v1/spaces/${other}/api_keys/${k.id}`, { method: 'DELETE', headers: adminJson });
+  await phone.locator('#back-spaces').click();
+  await phone.getByRole('button', { name: 'Open space Empty space' }).click();
+  await phone.locator('#tokens-list .empty', { hasText: 'This space has no tokens yet' }).waitFor();
   await small.close();
 
   assert.deepEqual(report.dialogs, [], 'no dialog fired');
