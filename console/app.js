@@ -10,7 +10,7 @@
 (function () {
   const KEY = 'tokend.credential';
   const S = { cred: null, me: null, spaces: [], space: null, tokens: [], tab: 'tokens',
-              editing: null };
+              editing: null, names: {} };
 
   const $ = (id) => document.getElementById(id);
 
@@ -240,7 +240,8 @@
 
   function signOut(refused) {
     sessionStorage.removeItem(KEY);
-    Object.assign(S, { cred: null, me: null, spaces: [], space: null, tokens: [], editing: null });
+    Object.assign(S, { cred: null, me: null, spaces: [], space: null, tokens: [], editing: null,
+                       names: {} });
     hideReveal();
     for (const id of ['spaces-list', 'tokens-list', 'activity-list', 'roles-list', 'pats-list',
                       'account-list'])
@@ -287,7 +288,7 @@
       done(box, mine.length ? table('Your spaces', [
         { label: 'Id', cell: (id) => String(id) },
         { label: '', cell: (id) => el('button', { type: 'button',
-            onclick: () => openSpace({ id, name: 'Space ' + id }) }, 'Open space ' + id) },
+            onclick: () => openSpace({ id, name: String(id) }) }, 'Open space ' + id) },
       ], mine) : empty('This credential lists no spaces: open one by its id.'));
       return;
     }
@@ -370,7 +371,8 @@
     S.tokens = [];
     show('space');
     showError(null);
-    $('space-h').textContent = 'Space ' + s.name + ' (' + s.id + ')';
+    $('space-h').textContent = s.name === String(s.id) ? 'Space ' + s.id
+                                                       : 'Space ' + s.name + ' (' + s.id + ')';
     $('tab-activity').hidden = !may('spaces.activities');
     $('tab-roles').hidden = !may('roles.list');
     $('token-new').hidden = !may('tokens.create');
@@ -598,15 +600,30 @@
     let acts;
     try {
       acts = (await api('GET', '/v1/spaces/' + S.space.id + '/activities?limit=200')).activities;
+      await actorNames();
     } catch (e) { done(box); showError(e); return; }
     done(box, activityTable('Activity of space ' + S.space.name, acts));
+  }
+
+  /* "pat:1" and "token:7" with the names the caller may see */
+  async function actorNames() {
+    S.names = {};
+    for (const t of S.tokens) S.names['token:' + t.id] = t.name;
+    if (!may('pats.list')) return;
+    const pats = (await api('GET', '/v1/personal_access_tokens')).personal_access_tokens;
+    for (const p of pats) S.names['pat:' + p.id] = p.name;
+  }
+
+  function actor(a) {
+    const n = S.names && S.names[a];
+    return n ? n + ' (' + a + ')' : a;
   }
 
   function activityTable(caption, acts) {
     if (acts.length === 0) return empty('No activity yet.');
     return table(caption, [
       { label: 'When', cell: (a) => when(a.at) },
-      { label: 'Who', cell: (a) => a.actor },
+      { label: 'Who', cell: (a) => actor(a.actor) },
       { label: 'What', cell: (a) => a.action },
       { label: 'Record', cell: (a) => String(a.resource_id) },
     ], acts);
@@ -708,6 +725,7 @@
     loading(box, 'account activity');
     try {
       const acts = (await api('GET', '/v1/activities?limit=200')).activities;
+      await actorNames();
       done(box, activityTable('Account activity', acts));
     } catch (e) { done(box); showError(e); }
   }

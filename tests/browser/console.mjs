@@ -210,6 +210,7 @@ try {
   await page.locator('#tab-activity').click();
   await page.locator('#activity-list td', { hasText: 'api_key.regenerate' }).waitFor();
   await page.locator('#activity-list td', { hasText: 'api_key.delete' }).first().waitFor();
+  await page.locator('#activity-list td', { hasText: 'admin (pat:1)' }).first().waitFor();
   await page.screenshot({ path: path.join(shots, 'activity.png'), fullPage: true });
   await page.locator('#tab-roles').click();
   await page.locator('#roles-list td', { hasText: 'Read-only' }).waitFor();
