@@ -19,6 +19,11 @@
 #include "tokend/core/core.h"
 #include "tokend/server/config.h"
 
+struct td_redis_node {
+	char host[256];
+	int port;
+};
+
 struct td_redis_url {
 	int is_unix;
 	char host[256];
@@ -27,9 +32,16 @@ struct td_redis_url {
 	int db;
 	char user[TD_REDIS_USER_MAX];	/* a Redis 6 ACL user; "" = default */
 	char password[TD_SECRET_MAX];
+	/* redis-sentinel://: the sentinels to ask for the primary of master_name
+	 * (the credentials above are the data nodes') */
+	int is_sentinel;
+	struct td_redis_node sentinels[TD_SENTINELS_MAX];
+	int nsentinels;
+	char master_name[TD_SENTINEL_NAME_MAX];
 };
 
-/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N];
+/* redis://[[user]:password@]host[:port][/db], unix:///path[?db=N], or
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/MASTER_NAME[/db];
  * rediss:// (TLS) is refused, naming why (no TLS in Debian 12's hiredis). */
 int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen);
 
