@@ -9,6 +9,9 @@ SYSCONFDIR ?= /etc
 MANDIR    ?= $(PREFIX)/share/man
 DOCDIR    ?= $(PREFIX)/share/doc/tokend
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+# the console's static files (deploy/nginx/tokend.conf serves them at /console/)
+CONSOLEDIR ?= $(PREFIX)/share/tokend/console
+CONSOLE_FILES := console/index.html console/app.js console/app.css
 
 CC        ?= cc
 # libsystemd: sd_notify for Type=notify (src/server/notify.c)
@@ -42,7 +45,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: check-layers all asan install install-system uninstall deb deps deps-build deps-run deps-test \
-	compat-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
+	compat-deps browser-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
 
 all: build/tokend
 
@@ -133,8 +136,10 @@ test-fuzz:
 # tokend.service names /usr/local's); an existing config is never replaced.
 install: build/tokend
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/tokend $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(CONSOLEDIR)
 	install -m 0755 build/tokend $(DESTDIR)$(SBINDIR)/tokend
+	install -m 0644 $(CONSOLE_FILES) $(DESTDIR)$(CONSOLEDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf || \
 		install -m 0640 deploy/tokend.conf $(DESTDIR)$(SYSCONFDIR)/tokend/tokend.conf
 	sed -e 's|/usr/local/sbin/tokend|$(SBINDIR)/tokend|g' \
@@ -154,8 +159,8 @@ install-system: install
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tokend $(DESTDIR)$(UNITDIR)/tokend.service \
 		$(DESTDIR)$(MANDIR)/man8/tokend.8 $(DESTDIR)$(MANDIR)/man5/tokend.conf.5 \
-		$(DESTDIR)$(DOCDIR)/README.md
-	-rmdir $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(DOCDIR)/README.md $(CONSOLE_FILES:console/%=$(DESTDIR)$(CONSOLEDIR)/%)
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONSOLEDIR) $(dir $(DESTDIR)$(CONSOLEDIR))
 
 # The Debian package: what make install puts under /usr, wrapped by
 # deploy/debian/build-deb.sh; the version is the source's (tokend version).
@@ -201,12 +206,18 @@ tests/compat/node_modules/.package-lock.json: tests/compat/package.json tests/co
 
 compat-deps: tests/compat/node_modules/.package-lock.json
 
-test-integration: deps-test compat-deps build/tokend
+# playwright-core as pinned, driving Debian's chromium (no browser download)
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+browser-deps: tests/browser/node_modules/.package-lock.json
+
+test-integration: deps-test compat-deps browser-deps build/tokend
 	TOKEND_BIN=$(CURDIR)/build/tokend $(PYTEST) -q tests/integration
 
 # The same suite against the sanitizer build; any ASan/UBSan report in a
 # worker's stderr fails the test that caused it (see tests/integration/conftest.py).
-test-asan: deps-test compat-deps build/tokend-asan
+test-asan: deps-test compat-deps browser-deps build/tokend-asan
 	TOKEND_BIN=$(CURDIR)/build/tokend-asan TOKEND_SANITIZED=1 $(PYTEST) -q tests/integration
 
 test: test-unit test-integration test-asan test-fuzz

@@ -88,6 +88,7 @@ echo "http://127.0.0.1:$port" > "$var/run.url"
 cat <<EOT
 
 tokend is running: http://127.0.0.1:$port   (Ctrl-C stops Redis, tokend and nginx)
+  console:       http://127.0.0.1:$port/console/   (sign in with the admin token below)
   metrics:       http://127.0.0.1:$metrics_port/metrics   (Prometheus)
   data and logs: $var   (tokend.log, nginx/, redis/)
   admin token:   $admin

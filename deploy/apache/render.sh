@@ -3,7 +3,8 @@
 #   render.sh fcgid DIR PORT TOKEND_BIN TOKEND_CONFIG
 #   render.sh proxy-fcgi DIR PORT SOCKET VERIFY_SOCKET
 #   render.sh authorizer DIR PORT TOKEND_PORT DOCROOT
-# then: apache2 -f DIR/httpd.conf -DFOREGROUND
+# with tokend-console.conf beside fcgid and proxy-fcgi (the console from
+# this checkout); then: apache2 -f DIR/httpd.conf -DFOREGROUND
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=$1 dir=$2 port=$3
@@ -47,6 +48,15 @@ authorizer)
     ;;
 *) echo "usage: $0 fcgid|proxy-fcgi|authorizer DIR PORT ..." >&2; exit 2 ;;
 esac
+# the console beside tokend (fcgid, proxy-fcgi), from this checkout
+if [ "$mode" != authorizer ]; then
+    console=$(cd "$here/../../console" && pwd)
+    for m in alias dir headers; do
+        grep -q "mod_$m.so" <<<"$modules" || modules+=$'\n'"LoadModule ${m}_module $mods/mod_$m.so"
+    done
+    sed -e "s|/usr/share/tokend/console|$console|g" "$here/tokend-console.conf" >> "$dir/tokend-site.conf"
+    grep -q "Alias \"/console/\" \"$console/\"" "$dir/tokend-site.conf"
+fi
 awk -v dir="$dir" -v port="$port" -v common="$common" -v modules="$modules" -v user="$user" '
     { gsub(/@DIR@/, dir); gsub(/@PORT@/, port) }
     /^@MODULES@$/ { print common; print modules; next }

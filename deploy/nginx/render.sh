@@ -8,6 +8,8 @@
 #   nginx -p DIR -e DIR/error.log -c DIR/nginx.conf
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# the console from this checkout (the shipped path is the installed one)
+console=$(cd "$here/../../console" && pwd)
 dir=$1 port=$2 socket=$3 verify_socket=$4
 mkdir -p "$dir/tmp"
 user=""
@@ -19,10 +21,12 @@ sed -e "s|unix:/run/tokend/tokend.sock|unix:$socket|" \
     -e "s|unix:/run/tokend/verify.sock|unix:$verify_socket|" \
     -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$port;|" \
     -e "s|/var/log/nginx/|$dir/|g" \
+    -e "s|alias /usr/share/tokend/console/;|alias $console/;|" \
     "$here/tokend.conf" > "$dir/tokend.conf"
 grep -q "unix:$socket;" "$dir/tokend.conf" && grep -q "unix:$verify_socket;" "$dir/tokend.conf" &&
     grep -q "listen 127.0.0.1:$port;" "$dir/tokend.conf" &&
     grep -q "access_log $dir/tokend.access.log tokend;" "$dir/tokend.conf" &&
+    grep -q "alias $console/;" "$dir/tokend.conf" &&
     ! grep -q /var/log/ "$dir/tokend.conf" || {
     echo "render.sh: tokend.conf no longer has the lines to rewrite" >&2; exit 1; }
 if [ $# -ge 7 ]; then

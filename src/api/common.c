@@ -196,6 +196,24 @@ td_body_member(const struct td_request *req, const char *key)
 	return v;
 }
 
+/* scope bits as {"resource": "read"|"write"}, as PATs are written */
+struct json_object *
+td_json_scopes(unsigned scopes)
+{
+	struct json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < td_pat_resources_count; i++) {
+		const struct td_pat_resource *r = &td_pat_resources[i];
+
+		if (scopes & r->write)
+			json_object_object_add(o, r->name, json_object_new_string("write"));
+		else if (scopes & r->read)
+			json_object_object_add(o, r->name, json_object_new_string("read"));
+	}
+	return o;
+}
+
 struct json_object *
 td_json_cidrs(const struct td_cidr_list *l)
 {

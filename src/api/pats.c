@@ -15,23 +15,6 @@
 #define RESOURCE "personal_access_token"
 
 static struct json_object *
-scopes_json(unsigned scopes)
-{
-	struct json_object *o = json_object_new_object();
-	int i;
-
-	for (i = 0; i < td_pat_resources_count; i++) {
-		const struct td_pat_resource *r = &td_pat_resources[i];
-
-		if (scopes & r->write)
-			json_object_object_add(o, r->name, json_object_new_string("write"));
-		else if (scopes & r->read)
-			json_object_object_add(o, r->name, json_object_new_string("read"));
-	}
-	return o;
-}
-
-static struct json_object *
 pat_json(const struct td_pat *p)
 {
 	struct json_object *o = json_object_new_object(), *spaces;
@@ -47,7 +30,7 @@ pat_json(const struct td_pat *p)
 			json_object_array_add(spaces, json_object_new_int64(p->spaces[i]));
 	}
 	json_object_object_add(o, "spaces", spaces);
-	json_object_object_add(o, "scopes", scopes_json(p->scopes));
+	json_object_object_add(o, "scopes", td_json_scopes(p->scopes));
 	json_object_object_add(o, "full_permission", json_object_new_boolean(p->full));
 	json_object_object_add(o, "expires_at", td_json_time_s(p->expires_at));
 	json_object_object_add(o, "created_at", td_json_time_ms(p->created_at_ms));

@@ -88,6 +88,7 @@ const struct td_route td_routes[] = {
 	  td_api_pat_get },
 	{ "pats.delete", TD_METHOD_DELETE, "/v1/personal_access_tokens/{id}", TD_DIALECT_ADMIN,
 	  td_api_pat_delete },
+	{ "whoami", TD_METHOD_GET, "/v1/whoami", TD_DIALECT_ADMIN, td_api_whoami },
 };
 
 const size_t td_routes_count = sizeof(td_routes) / sizeof(td_routes[0]);

@@ -111,6 +111,7 @@ static const unsigned op_scope[TD_OP__MAX] = {
 	[TD_OP_ROLE_DELETE] = TD_SCOPE_TOKENS_WRITE,
 	[TD_OP_ROLE_DUPLICATE] = TD_SCOPE_TOKENS_WRITE,
 	[TD_OP_MODULE_LIST] = 0,
+	[TD_OP_WHOAMI] = 0,
 };
 
 /* The operations that write to their space (its shared write rate). */
@@ -269,6 +270,14 @@ td_core_begin_named(struct td_ctx *ctx, struct td_call *c, const char *credentia
 		    const struct td_space_names *names)
 {
 	return begin(ctx, c, credential, len, client, op, TD_SPACE_CALLER, names);
+}
+
+int
+td_core_may(const struct td_call *c, enum td_op op)
+{
+	if (op < 0 || op >= TD_OP__MAX || !td_rule_holds(&c->who, op_scope[op]))
+		return 0;
+	return !td_rule_needs_all_spaces(op) || c->who.all_spaces;
 }
 
 int

@@ -45,6 +45,12 @@ td_rule_holds(const struct td_principal *who, unsigned scope)
 }
 
 int
+td_rule_needs_all_spaces(enum td_op op)
+{
+	return op == TD_OP_SPACE_CREATE || op == TD_OP_ACCOUNT_ACTIVITIES;
+}
+
+int
 td_rule_token_within(const struct td_principal *who, const struct td_token *t,
 		     unsigned role_scopes)
 {

@@ -90,7 +90,7 @@ td_core_space_create(struct td_call *c, const struct td_space_change *ch,
 
 	if (td_core_expect(c, TD_OP_SPACE_CREATE) != TD_OK)
 		return c->err.code;
-	if (!c->who.all_spaces)	/* it could not reach the space it made */
+	if (td_rule_needs_all_spaces(c->op) && !c->who.all_spaces)
 		return td_fail(c, TD_ERR_FORBIDDEN, NULL,
 			       "only a credential for all spaces may create spaces");
 	memset(sp, 0, sizeof(*sp));
@@ -158,7 +158,7 @@ int
 td_core_activities(struct td_call *c, int64_t limit, td_core_activity_cb cb, void *arg)
 {
 	if (c->op == TD_OP_ACCOUNT_ACTIVITIES) {
-		if (!c->who.all_spaces)
+		if (td_rule_needs_all_spaces(c->op) && !c->who.all_spaces)
 			return td_fail(c, TD_ERR_FORBIDDEN, NULL,
 				       "only a credential for all spaces may read the account's trail");
 	} else if (td_core_expect(c, TD_OP_ACTIVITIES) != TD_OK || c->space_id <= 0) {

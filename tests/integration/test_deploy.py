@@ -124,12 +124,31 @@ def test_apache_mod_fcgid(workdir, redis):
         r = requests.delete(apache.url("/v1/health"), timeout=10)
         assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
         manage_through(apache.url(""), create_admin_pat(workdir, redis.url), 91)
+        assert_console(apache)
         log = apache.error_log()
         assert "serving the listening socket inherited on fd 0" in log
         assert "access method=GET route=health status=200" in log
         assert "route=dato.list status=200" in log and "route=api_keys.create status=201" in log
     finally:
         apache.stop()
+
+
+def assert_console(server):
+    """deploy/apache/tokend-console.conf: the console's files, not tokend,
+    under the same headers as the nginx recipe's (test_console.py)."""
+    for path, ctype in (("/console/", "text/html"), ("/console/app.js", "text/javascript"),
+                        ("/console/app.css", "text/css")):
+        r = requests.get(server.url(path), timeout=10)
+        assert r.status_code == 200, (path, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"].startswith(ctype)
+        assert r.headers["Content-Security-Policy"].startswith("default-src 'none'; script-src")
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "tokend console" in requests.get(server.url("/console/"), timeout=10).text
+    r = requests.get(server.url("/console"), timeout=10, allow_redirects=False)
+    assert r.status_code == 301 and r.headers["Location"].endswith("/console/")
+    # the rest still goes to tokend
+    assert requests.get(server.url("/v1/whoami"), timeout=10).status_code == 401
 
 
 def test_apache_mod_proxy_fcgi(workdir, redis):
@@ -149,6 +168,7 @@ def test_apache_mod_proxy_fcgi(workdir, redis):
         log = tokend.log_text()
         assert any(" verify-worker " in l and "route=verify " in l for l in log.splitlines())
         assert not any(" verify-worker " in l and "route=api_keys" in l for l in log.splitlines())
+        assert_console(apache)
     finally:
         apache.stop()
         assert tokend.stop() == 0

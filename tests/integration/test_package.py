@@ -213,6 +213,7 @@ def test_package_installs_serves_and_purges_to_a_clean_machine(deb, clean_machin
     assert "/usr/share/man/man8/tokend.8.gz" in paths
     assert "/usr/share/man/man5/tokend.conf.5.gz" in paths
     assert "/usr/share/doc/tokend/copyright" in paths
+    assert "/usr/share/tokend/console/index.html" in paths   # the nginx recipe's alias
     before = machine_state(paths)
     try:
         dpkg("-i", deb)

@@ -197,6 +197,19 @@ test_rule_holds(void **state)
 	assert_true(td_rule_holds(&who, TD_SCOPE_PATS_WRITE | TD_SCOPE_SPACES_WRITE));
 }
 
+/* Creating a space and reading the account's trail are about every space:
+ * only those two need a credential for all spaces. */
+static void
+test_rule_needs_all_spaces(void **state)
+{
+	int op;
+
+	(void)state;
+	for (op = 0; op < TD_OP__MAX; op++)
+		assert_int_equal(td_rule_needs_all_spaces((enum td_op)op),
+				 op == TD_OP_SPACE_CREATE || op == TD_OP_ACCOUNT_ACTIVITIES);
+}
+
 static void
 test_rule_token_within(void **state)
 {
@@ -770,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_rule_token_scopes),
 		cmocka_unit_test(test_rule_reaches),
 		cmocka_unit_test(test_rule_holds),
+		cmocka_unit_test(test_rule_needs_all_spaces),
 		cmocka_unit_test(test_rule_token_within),
 		cmocka_unit_test(test_rule_may_see_value),
 		cmocka_unit_test(test_rule_pat_within),

@@ -43,6 +43,9 @@ int64_t td_api_named_space(const struct td_request *req);
 /* The object under key in the JSON body ({"api_key": {...}}), or NULL. */
 struct json_object *td_body_member(const struct td_request *req, const char *key);
 
+/* Scope bits as a PAT shows them: {"spaces": "read"|"write", ...}. */
+struct json_object *td_json_scopes(unsigned scopes);
+
 /* Address ranges, each in its one spelling: a JSON array ([] when none),
  * as a json-c tree or appended as text. */
 struct json_object *td_json_cidrs(const struct td_cidr_list *l);
@@ -72,6 +75,7 @@ int td_api_pats_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_pats_create(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_get(struct td_ctx *ctx, struct td_request *req);
 int td_api_pat_delete(struct td_ctx *ctx, struct td_request *req);
+int td_api_whoami(struct td_ctx *ctx, struct td_request *req);
 
 int td_api_dato_list(struct td_ctx *ctx, struct td_request *req);
 int td_api_dato_find(struct td_ctx *ctx, struct td_request *req);

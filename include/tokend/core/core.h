@@ -115,6 +115,7 @@ enum td_op {
 	TD_OP_ROLE_LIST, TD_OP_ROLE_GET, TD_OP_ROLE_CREATE, TD_OP_ROLE_UPDATE,
 	TD_OP_ROLE_DELETE, TD_OP_ROLE_DUPLICATE,
 	TD_OP_MODULE_LIST,		/* SoftwareOne's catalogue: any caller */
+	TD_OP_WHOAMI,			/* what the caller is and may do: any caller */
 	TD_OP__MAX
 };
 
@@ -439,5 +440,11 @@ int td_core_leak_report(struct td_ctx *ctx, struct td_call *c, const char *addre
 
 /* 0 when Redis answers. */
 int td_core_health(struct td_ctx *ctx);
+
+/* Whether the credential of a begun call may start op at all: its scope,
+ * and for an operation about every space, a reach over all of them. A
+ * space- or record-specific rule may still refuse it; this is what a
+ * client offers (GET /v1/whoami), the call itself still decides. */
+int td_core_may(const struct td_call *c, enum td_op op);
 
 #endif

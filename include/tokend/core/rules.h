@@ -27,6 +27,11 @@ int td_rule_reaches(const struct td_principal *who, int64_t space_id);
 /* Whether who holds every bit of scope. */
 int td_rule_holds(const struct td_principal *who, unsigned scope);
 
+/* Whether op is about every space (creating one, the account's trail), so
+ * only a credential for all spaces may run it: a space it made would be
+ * out of its own reach, the account's trail is every space's. */
+int td_rule_needs_all_spaces(enum td_op op);
+
 /* Whether t grants nothing who lacks: a delivery-only token always; a
  * management token when its scopes are within who's, it expires no
  * later than who (an expiring caller would otherwise take a lasting copy
