@@ -10,8 +10,9 @@ build=(gcc make pkg-config libfcgi-dev libjson-c-dev libhiredis-dev libssl-dev l
        dpkg-dev)
 run=(redis-server redis-tools nginx)
 # lintian, adduser: the package test; mandoc, groff-base: the man page test;
-# man-db: systemd-analyze verify runs man(1) on the unit's Documentation=
-test=(libcmocka-dev python3 python3-pytest python3-requests python3-prometheus-client apache2
+# man-db: systemd-analyze verify runs man(1) on the unit's Documentation=;
+# python3-jsonschema: every answer of the suite against docs/openapi.json
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-jsonschema python3-prometheus-client apache2
       libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk lintian
       adduser mandoc groff-base man-db)
 bench=(valgrind)
