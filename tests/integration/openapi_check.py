@@ -62,6 +62,7 @@ class Checker:
         self.doc = doc
         self.make_validator = _registry_validator(doc)
         self.validators = {}
+        self.valid = set()   # (schema pointer, body) already found valid: many answers repeat
         self.templates = []
         for template in doc["paths"]:
             rx = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
@@ -139,16 +140,22 @@ class Checker:
                     f"({', '.join(content)})")
         if media != "application/json" and not media.endswith("+json"):
             return None
+        pointer = (f"{op_pointer}/responses/{_escape(key)}" if "$ref" not in responses[key]
+                   else responses[key]["$ref"].lstrip("#"))
+        pointer += f"/content/{_escape(media)}/schema"
+        if (pointer, body) in self.valid:
+            return None
         try:
             value = json.loads(body)
         except ValueError as e:
             return f"{what}: body is not JSON ({e}): {body[:200]!r}"
         if "schema" not in content[media]:
             return None
-        pointer = (f"{op_pointer}/responses/{_escape(key)}" if "$ref" not in responses[key]
-                   else responses[key]["$ref"].lstrip("#"))
-        pointer += f"/content/{_escape(media)}/schema"
-        errors = sorted(self._validator(pointer).iter_errors(value), key=lambda e: list(e.path))
+        validator = self._validator(pointer)
+        if validator.is_valid(value):
+            self.valid.add((pointer, body))
+            return None
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
         if errors:
             e = errors[0]
             where = "/".join(map(str, e.absolute_path)) or "(top)"
