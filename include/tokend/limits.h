@@ -44,6 +44,9 @@
 
 /* Redis. */
 #define TD_REDIS_TIMEOUT_MAX_MS 60000
+#define TD_SENTINELS_MAX         8   /* sentinels in one redis-sentinel:// URL */
+#define TD_SENTINEL_NAME_MAX    65   /* bytes of a sentinel master name, NUL included */
+#define TD_REPLICA_ACKS_MAX     16   /* redis_min_replica_acks */
 #define TD_REDIS_DB_MAX         15   /* redis.conf's default "databases 16" */
 
 /* Records. One set for every view: a value one dialect accepts, every other

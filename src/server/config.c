@@ -63,6 +63,10 @@ static const struct config_key config_keys[] = {
 	INT(redis_connect_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis connect timeout"),
 	INT(redis_command_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis command timeout"),
 	INT(redis_retry_interval_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "pause between reconnect attempts"),
+	INT(redis_min_replica_acks, 0, TD_REPLICA_ACKS_MAX,
+	    "replicas that must confirm each write (WAIT) before it is acknowledged; 0 = none"),
+	INT(redis_wait_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS,
+	    "how long a write waits for those replicas; past it, 503"),
 	STR(keyring_file, 0, "signing keys: '<id> <base64 key>' lines, mode 0600"),
 	INT(body_max_bytes, 0, TD_BODY_MAX_LIMIT, "request body cap; larger is 413"),
 	INT(json_max_depth, 1, TD_JSON_DEPTH_LIMIT, "JSON nesting cap; deeper is 400"),
@@ -122,6 +126,7 @@ td_config_defaults(struct td_config *cfg)
 	cfg->redis_connect_timeout_ms = 250;
 	cfg->redis_command_timeout_ms = 1000;
 	cfg->redis_retry_interval_ms = 100;
+	cfg->redis_wait_timeout_ms = 500;
 	cfg->body_max_bytes = TD_BODY_MAX_DEFAULT;
 	cfg->json_max_depth = TD_JSON_DEPTH_DEFAULT;
 	cfg->access_log = 1;
@@ -549,6 +554,13 @@ td_config_finish(struct td_config *cfg, char *err, size_t errlen)
 		memcpy(cfg->redis_password, secret, len);
 		cfg->redis_password[len] = '\0';
 		explicit_bzero(secret, sizeof(secret));
+	}
+	if (cfg->redis_min_replica_acks > 0 &&
+	    cfg->redis_wait_timeout_ms >= cfg->redis_command_timeout_ms) {
+		snprintf(err, errlen, "invalid value for redis_wait_timeout_ms: must be below "
+			 "redis_command_timeout_ms (%d), or every unconfirmed write drops the connection",
+			 cfg->redis_command_timeout_ms);
+		return -1;
 	}
 	rc = td_redis_url_parse(cfg->redis_url, &url, err, errlen);
 	explicit_bzero(&url, sizeof(url));

@@ -292,7 +292,7 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 {
 	static struct worker w;		/* one per process; too large for the stack */
 	sigset_t wait_mask;
-	int i, rc = 1;
+	int i, wait, rc = 1;
 
 	memset(&w, 0, sizeof(w));
 	w.pool = pool;
@@ -307,9 +307,15 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 	while (!stop_requested) {
 		if (reload_requested)
 			reload(&w);
-		/* wake for the last-use writes when some are waiting */
-		poll_round(&w, &wait_mask, 1, td_last_use_wait_ms(w.ctx.last_use, td_now_ms()));
+		/* wake for the last-use writes when some are waiting, and to
+		 * keep the verify cache's invalidation connection proven alive */
+		wait = td_last_use_wait_ms(w.ctx.last_use, td_now_ms());
+		if (w.ctx.verify_cache != NULL && (wait < 0 || wait > TD_STORE_KEEPALIVE_MS))
+			wait = TD_STORE_KEEPALIVE_MS;
+		poll_round(&w, &wait_mask, 1, wait);
 		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
+		if (w.ctx.verify_cache != NULL)
+			(void)td_store_tracking_sync(w.ctx.store);
 	}
 	/* Draining: no new connections; serve requests already sent on the
 	 * connections we hold, then close them. */

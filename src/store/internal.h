@@ -65,8 +65,26 @@ struct td_store {
 	long long next_tracking_ms;	/* monotonic; no new setup before this */
 	int tracking_reported;		/* log a refusal once */
 	int barrier_pending;		/* a record changed; no round trip since */
+	long long inval_heard_ms;	/* monotonic; the invalidation connection's
+					   last sign of life (a message, a pong) */
+	long long inval_ping_ms;	/* a PING sent on it and not answered, 0: none */
 	long long last_use_ms;		/* monotonic; when a command last began */
+	/* where data connections go: the URL's node, or the primary the
+	 * sentinels named (sentinel.c) */
+	struct td_redis_node node;
+	redisContext *sentinel_sub;	/* subscribed to +switch-master, or NULL */
+	int sentinel_last;		/* the sentinel that answered last */
+	int min_replica_acks;		/* WAIT for this many replicas after a write */
+	int wait_timeout_ms;
 };
+
+/* sentinel.c: the primary into store->node (0), or why not; whether a
+ * connection is to a primary (ROLE); whether +switch-master named ours
+ * since the last look (never waits); the watch closed. */
+int store_sentinel_resolve(struct td_store *store, char *why, size_t whylen);
+int store_is_primary(redisContext *c);
+int store_sentinel_watch(struct td_store *store);
+void store_sentinel_unwatch(struct td_store *store);
 
 long long store_now_ms(void);
 void store_mark_down(struct td_store *store, const char *why);

@@ -41,90 +41,6 @@ ms_to_timeval(int ms)
 	return tv;
 }
 
-int
-td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen)
-{
-	const char *p, *at, *slash, *colon, *q;
-	long long n;
-	size_t len;
-
-	memset(out, 0, sizeof(*out));
-	out->port = 6379;
-	if (strncmp(url, "unix://", 7) == 0) {
-		p = url + 7;
-		q = strchr(p, '?');
-		len = q ? (size_t)(q - p) : strlen(p);
-		if (len == 0 || p[0] != '/' || len >= sizeof(out->path)) {
-			snprintf(err, errlen, "invalid value for redis_url: want unix:///absolute/path");
-			return -1;
-		}
-		memcpy(out->path, p, len);
-		out->path[len] = '\0';
-		out->is_unix = 1;
-		if (q != NULL) {
-			if (strncmp(q, "?db=", 4) != 0 ||
-			    td_parse_int64(q + 4, strlen(q + 4), 0, TD_REDIS_DB_MAX, &n) != 0) {
-				snprintf(err, errlen, "invalid value for redis_url: want ?db=0..%d",
-					 TD_REDIS_DB_MAX);
-				return -1;
-			}
-			out->db = (int)n;
-		}
-		return 0;
-	}
-	if (strncmp(url, "rediss://", 9) == 0) {
-		snprintf(err, errlen, "invalid value for redis_url: rediss:// (TLS) is not available: "
-			 "Debian 12's hiredis (0.14) has no TLS; reach a remote Redis through a "
-			 "local TLS tunnel (stunnel, see the README) at redis://127.0.0.1:PORT");
-		return -1;
-	}
-	if (strncmp(url, "redis://", 8) != 0) {
-		snprintf(err, errlen, "invalid value for redis_url: want redis:// or unix://");
-		return -1;
-	}
-	p = url + 8;
-	at = strrchr(p, '@');
-	if (at != NULL) {
-		/* userinfo is [user]:password, both percent-encoded; a user
-		 * names a Redis 6 ACL user (AUTH user password) */
-		colon = memchr(p, ':', (size_t)(at - p));
-		if (colon == NULL ||
-		    td_percent_decode(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
-		    td_percent_decode(colon + 1, (size_t)(at - colon - 1), out->password,
-				      sizeof(out->password)) < 0) {
-			snprintf(err, errlen, "invalid value for redis_url: bad user:password part");
-			return -1;
-		}
-		p = at + 1;
-	}
-	slash = strchr(p, '/');
-	len = slash ? (size_t)(slash - p) : strlen(p);
-	colon = memchr(p, ':', len);
-	if (colon != NULL) {
-		if (td_parse_int64(colon + 1, (size_t)(p + len - colon - 1), 1, 65535, &n) != 0) {
-			snprintf(err, errlen, "invalid value for redis_url: bad port");
-			return -1;
-		}
-		out->port = (int)n;
-		len = (size_t)(colon - p);
-	}
-	if (len == 0 || len >= sizeof(out->host)) {
-		snprintf(err, errlen, "invalid value for redis_url: missing host");
-		return -1;
-	}
-	memcpy(out->host, p, len);
-	out->host[len] = '\0';
-	if (slash != NULL && slash[1] != '\0') {
-		if (td_parse_int64(slash + 1, strlen(slash + 1), 0, TD_REDIS_DB_MAX, &n) != 0) {
-			snprintf(err, errlen, "invalid value for redis_url: database must be 0..%d",
-				 TD_REDIS_DB_MAX);
-			return -1;
-		}
-		out->db = (int)n;
-	}
-	return 0;
-}
-
 static void
 store_disconnect(struct td_store *store)
 {
@@ -183,7 +99,7 @@ store_open(const struct td_store *store, char *why, size_t whylen)
 	redisContext *c;
 
 	c = store->url.is_unix ? redisConnectUnixWithTimeout(store->url.path, tv)
-			       : redisConnectWithTimeout(store->url.host, store->url.port, tv);
+			       : redisConnectWithTimeout(store->node.host, store->node.port, tv);
 	if (c == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return NULL;
@@ -239,6 +155,10 @@ td_store_connect(struct td_store *store)
 	long long now = store_now_ms();
 	char why[128];
 
+	if (store->redis != NULL && store_sentinel_watch(store)) {
+		store_disconnect(store);	/* a failover: ask the sentinels again now */
+		store->next_attempt_ms = 0;
+	}
 	if (store->redis != NULL) {
 		if (!idle_connection_closed(store, now)) {
 			store->last_use_ms = now;
@@ -250,8 +170,17 @@ td_store_connect(struct td_store *store)
 	store->last_use_ms = now;
 	if (store_now_ms() < store->next_attempt_ms)
 		return -1;
+	if (store->url.is_sentinel && store_sentinel_resolve(store, why, sizeof(why)) != 0) {
+		store_mark_down(store, why);
+		return -1;
+	}
 	if ((store->redis = store_open(store, why, sizeof(why))) == NULL) {
 		store_mark_down(store, why);
+		return -1;
+	}
+	/* a sentinel's word may be one failover old */
+	if (store->url.is_sentinel && !store_is_primary(store->redis)) {
+		store_mark_down(store, "the node the sentinels named is not a primary (yet)");
 		return -1;
 	}
 	td_metric_count(TD_M_REDIS_CONNECT);
@@ -265,17 +194,61 @@ td_store_connect(struct td_store *store)
 /* Every command goes through here: connect if needed, and on an I/O error
  * or timeout drop the connection so the next request starts clean (a
  * timed-out reply may still arrive and would desynchronise the stream). */
+/* A write refused because the node is a replica now (a failover we have
+ * not heard of yet): READONLY means it was not executed, so the caller may
+ * send it again, once, to the primary the sentinels name now. */
+static int
+refused_readonly(struct td_store *store, const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ERROR || strncmp(reply->str, "READONLY", 8) != 0)
+		return 0;
+	td_log_info("redis: the node is a replica now (READONLY); reconnecting");
+	store_disconnect(store);
+	store->next_attempt_ms = 0;
+	return 1;
+}
+
+/* With redis_min_replica_acks, a write is acknowledged only once that many
+ * replicas have it (WAIT): 1 when they confirmed in time. */
+static int
+replicas_confirm(struct td_store *store)
+{
+	redisReply *r = redisCommand(store->redis, "WAIT %d %d", store->min_replica_acks,
+				     store->wait_timeout_ms);
+	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= store->min_replica_acks;
+
+	if (r == NULL)
+		store_lost(store);
+	else if (!ok)
+		td_log_error("a write was not confirmed by %d replica(s) within %d ms: answered 503",
+			     store->min_replica_acks, store->wait_timeout_ms);
+	freeReplyObject(r);
+	return ok;
+}
+
 redisReply *
 store_vcommand(struct td_store *store, const char *fmt, va_list ap)
 {
-	redisReply *reply;
+	redisReply *reply = NULL;
+	va_list again;
+	int attempt;
 
-	if (td_store_connect(store) != 0)
-		return NULL;
-	reply = redisvCommand(store->redis, fmt, ap);
-	if (reply == NULL)
-		store_lost(store);
-	else
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (td_store_connect(store) != 0)
+			return NULL;
+		va_copy(again, ap);
+		reply = redisvCommand(store->redis, fmt, again);
+		va_end(again);
+		if (reply == NULL) {
+			store_lost(store);
+			return NULL;
+		}
+		if (attempt > 0 || !refused_readonly(store, reply))
+			break;
+		freeReplyObject(reply);
+		reply = NULL;
+	}
+	if (reply != NULL)
 		store->barrier_pending = 0;
 	return reply;
 }
@@ -316,7 +289,7 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 	size_t lens[STORE_ARGS_MAX + 3];
 	char sha[41], nk[12];
 	redisReply *reply;
-	int i, attempt;
+	int i, attempt, readonly = 0, writes = store_script_writes_records(script);
 
 	if (argc > STORE_ARGS_MAX) {
 		td_log_error("script %d: %d arguments, more than %d", script, argc, STORE_ARGS_MAX);
@@ -342,13 +315,25 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			store_lost(store);
 			return NULL;
 		}
+		if (!readonly && refused_readonly(store, reply)) {
+			freeReplyObject(reply);
+			readonly = 1;
+			attempt = -1;	/* the new primary: EVALSHA first again */
+			continue;
+		}
 		if (attempt == 0 && reply->type == REDIS_REPLY_ERROR &&
 		    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 			freeReplyObject(reply);
 			continue;
 		}
-		store->barrier_pending = store->on_invalidate != NULL &&
-					 store_script_writes_records(script);
+		store->barrier_pending = store->on_invalidate != NULL && writes;
+		if (writes && store->min_replica_acks > 0 && reply->type != REDIS_REPLY_ERROR) {
+			if (!replicas_confirm(store)) {
+				freeReplyObject(reply);
+				return NULL;
+			}
+			store->barrier_pending = 0;	/* WAIT was the round trip */
+		}
 		return reply;
 	}
 	return NULL;
@@ -380,6 +365,12 @@ store_apply(struct td_store *store, const struct td_config *cfg)
 	}
 	if (cfg->redis_password[0] != '\0')
 		snprintf(store->url.password, sizeof(store->url.password), "%s", cfg->redis_password);
+	memcpy(store->node.host, store->url.host, sizeof(store->node.host));
+	store->node.port = store->url.port;
+	store->sentinel_last = 0;
+	store_sentinel_unwatch(store);
+	store->min_replica_acks = cfg->redis_min_replica_acks;
+	store->wait_timeout_ms = cfg->redis_wait_timeout_ms;
 	store->connect_timeout_ms = cfg->redis_connect_timeout_ms;
 	store->command_timeout_ms = cfg->redis_command_timeout_ms;
 	store->retry_interval_ms = cfg->redis_retry_interval_ms;
@@ -415,6 +406,7 @@ td_store_free(struct td_store *store)
 		return;
 	store->on_invalidate = NULL;	/* its cache may be gone already */
 	store_disconnect(store);
+	store_sentinel_unwatch(store);
 	explicit_bzero(store->url.password, sizeof(store->url.password));
 	free(store);
 }

@@ -43,6 +43,14 @@
 
 #define INVALIDATE_CHANNEL "__redis__:invalidate"
 #define TRACKING_RETRY_MS 1000	/* after a refused setup */
+/* A silent invalidation connection may be a dead one (a partition drops
+ * packets without a reset): it is pinged when nothing came for PING_MS,
+ * and the cache answers only while something came within SILENCE_MS; a
+ * ping unanswered that long ends tracking (cache emptied and off), so a
+ * host cut off from Redis stops answering from memory within a second
+ * and fails closed. */
+#define TRACKING_PING_MS 250
+#define TRACKING_SILENCE_MS 1000
 
 static void
 tell(struct td_store *store, enum td_invalidate what, int64_t space_id, int64_t id)
@@ -144,6 +152,8 @@ store_tracking_start(struct td_store *store)
 	freeReplyObject(r);
 	store->tracking = 1;
 	store->tracking_gen++;
+	store->inval_heard_ms = store_now_ms();
+	store->inval_ping_ms = 0;
 	if (store->tracking_reported)
 		td_log_info("verify cache on: Redis client tracking accepted");
 	store->tracking_reported = 0;
@@ -181,6 +191,10 @@ handle_message(struct td_store *store, const redisReply *m)
 	const redisReply *keys;
 	size_t i;
 
+	/* a subscribed connection answers PING with ["pong", ""] */
+	if (m->type == REDIS_REPLY_ARRAY && m->elements == 2 &&
+	    m->element[0]->type == REDIS_REPLY_STRING && strcmp(m->element[0]->str, "pong") == 0)
+		return 0;
 	if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 ||
 	    m->element[0]->type != REDIS_REPLY_STRING || strcmp(m->element[0]->str, "message") != 0)
 		return -1;
@@ -198,6 +212,34 @@ handle_message(struct td_store *store, const redisReply *m)
 		return -1;
 	}
 	return 0;
+}
+
+/* Pings a connection silent for TRACKING_PING_MS; 1 while the cache may
+ * answer (heard from within TRACKING_SILENCE_MS), 0 after ending tracking
+ * or while unsure. */
+static int
+tracking_alive(struct td_store *store)
+{
+	long long now = store_now_ms();
+	int done = 0;
+
+	if (store->inval_ping_ms != 0 && now - store->inval_ping_ms > TRACKING_SILENCE_MS) {
+		store_tracking_end(store, "no answer on the invalidation connection");
+		return 0;
+	}
+	if (store->inval_ping_ms == 0 && now - store->inval_heard_ms >= TRACKING_PING_MS) {
+		if (redisAppendCommand(store->inval, "PING") != REDIS_OK) {
+			store_tracking_end(store, "invalidation connection lost");
+			return 0;
+		}
+		while (!done)
+			if (redisBufferWrite(store->inval, &done) != REDIS_OK) {
+				store_tracking_end(store, "invalidation connection lost");
+				return 0;
+			}
+		store->inval_ping_ms = now;
+	}
+	return now - store->inval_heard_ms <= TRACKING_SILENCE_MS;
 }
 
 int
@@ -224,6 +266,8 @@ td_store_tracking_sync(struct td_store *store)
 			m = reply;
 			rc = handle_message(store, m);
 			freeReplyObject(m);
+			store->inval_heard_ms = store_now_ms();
+			store->inval_ping_ms = 0;
 			if (rc != 0) {
 				store_tracking_end(store, "unexpected message on the invalidation channel");
 				return 0;
@@ -238,7 +282,7 @@ td_store_tracking_sync(struct td_store *store)
 		if (rc < 0)
 			return 0;	/* unsure: do not trust the cache this once */
 		if (rc == 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
-			return 1;
+			return tracking_alive(store);
 		if (redisBufferRead(store->inval) != REDIS_OK) {
 			store_tracking_end(store, "invalidation connection lost");
 			return 0;

@@ -114,6 +114,50 @@ class Redis:
         self.proc = None
 
 
+def netns_prefix(ns):
+    """The command prefix that runs a program in network namespace ns."""
+    return ["ip", "netns", "exec", ns] if ns else []
+
+
+class RedisNode:
+    """A redis-server (or, with --sentinel in its arguments, a sentinel) on
+    ip:port, optionally inside a network namespace, its arguments from
+    args(node) at each start."""
+
+    def __init__(self, workdir, name, args, ip="127.0.0.1", port=None, netns=None):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.ip, self.port, self.netns = ip, port or free_port(), netns
+        self.args = args
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            netns_prefix(self.netns) + ["redis-server", *self.args(self), "--port", str(self.port),
+                                        "--bind", self.ip, "--dir", self.dir,
+                                        "--logfile", os.path.join(self.dir, "log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: self.cli("PING") == "PONG", what=f"redis on {self.ip}:{self.port}")
+        return self
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-h", self.ip, "-p", str(self.port), *args],
+                              capture_output=True, text=True, timeout=5).stdout.strip()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
 def make_keyring(workdir):
     """A keyring made by `tokend keys generate`, as an operator would."""
     path = os.path.join(workdir, "keyring")
@@ -175,9 +219,11 @@ class Tokend:
         self.env.update(env)
         self.proc = None
 
+    netns = None        # a network namespace to run in (multi-host tests)
+
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([TOKEND_BIN, "serve"], env=self.env,
+        self.proc = subprocess.Popen(netns_prefix(self.netns) + [TOKEND_BIN, "serve"], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         if wait:
             wait_until(lambda: self.listening() and self.all_workers_named(), what="tokend")
@@ -238,6 +284,7 @@ class Nginx:
         self.socket = socket_path
         # upstream tokend_verify: tokend's verify pool, else the same socket
         self.verify_socket = verify_socket or socket_path
+        self.netns = None   # a network namespace to run in (multi-host tests)
         self.proc = None
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -246,7 +293,7 @@ class Nginx:
                         self.socket, self.verify_socket, *map(str, extra_ports)], check=True)
         self.before_launch()
         self.proc = subprocess.Popen(
-            ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
+            netns_prefix(self.netns) + ["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
              "-c", os.path.join(self.dir, "nginx.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._up, what="nginx")

@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from harness import (DEPLOY, ROOT, TOKEND_BIN, Nginx, Tokend, alive, children, free_port,
-                     make_keyring, wait_until)
+from harness import (DEPLOY, ROOT, TOKEND_BIN, Nginx, Tokend, alive, children,
+                     create_admin_pat, free_port, make_keyring, wait_until)
 
 IS_ROOT = os.geteuid() == 0
 
@@ -82,6 +82,32 @@ def assert_json_404(url):
     assert r.json()["code"] == "route_not_found"
 
 
+def manage_through(base, admin, space):
+    """Real management traffic through a recipe: Authorization must reach
+    tokend. A space and a token (Storyblok view), the space's tokens through
+    the DatoCMS view, the token verified (GET /v1/verify) and, revoked,
+    refused. Returns the token."""
+    h = {"Authorization": admin}
+    r = requests.post(base + "/v1/spaces", headers=h, timeout=10,
+                      json={"space": {"id": space, "name": "recipe"}})
+    assert r.status_code == 201, r.text
+    r = requests.post(base + f"/v1/spaces/{space}/api_keys", headers=h, timeout=10,
+                      json={"api_key": {"access": "public", "name": "site"}})
+    assert r.status_code == 201, r.text
+    key = r.json()["api_key"]
+    r = requests.get(base + "/access_tokens", timeout=10,
+                     headers=dict(h, **{"X-Api-Version": "3", "X-Space-Id": str(space)}))
+    assert r.status_code == 200, r.text
+    assert str(key["id"]) in [t["id"] for t in r.json()["data"]]
+    check = lambda: requests.get(base + "/v1/verify", timeout=10, headers={  # noqa: E731
+        "X-Original-URI": f"/v2/cdn/stories?token={key['token']}"}).status_code
+    assert check() == 200
+    assert requests.delete(base + f"/v1/spaces/{space}/api_keys/{key['id']}", headers=h,
+                           timeout=10).status_code == 200
+    assert check() == 401
+    return key
+
+
 @pytest.mark.skipif(os.environ.get("TOKEND_SANITIZED") == "1",
                     reason="the copy Apache runs is the plain build")
 def test_apache_mod_fcgid(workdir, redis):
@@ -97,9 +123,11 @@ def test_apache_mod_fcgid(workdir, redis):
         assert_json_404(apache.url("/v1/nothing"))
         r = requests.delete(apache.url("/v1/health"), timeout=10)
         assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+        manage_through(apache.url(""), create_admin_pat(workdir, redis.url), 91)
         log = apache.error_log()
         assert "serving the listening socket inherited on fd 0" in log
         assert "access method=GET route=health status=200" in log
+        assert "route=dato.list status=200" in log and "route=api_keys.create status=201" in log
     finally:
         apache.stop()
 
@@ -116,6 +144,11 @@ def test_apache_mod_proxy_fcgi(workdir, redis):
         r = requests.get(apache.url("/v1/version"), data=b"{x",
                          headers={"Content-Type": "application/json"}, timeout=10)
         assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+        manage_through(apache.url(""), create_admin_pat(workdir, redis.url), 92)
+        # the verify path went to the verify pool (ProxyPassMatch), the rest not
+        log = tokend.log_text()
+        assert any(" verify-worker " in l and "route=verify " in l for l in log.splitlines())
+        assert not any(" verify-worker " in l and "route=api_keys" in l for l in log.splitlines())
     finally:
         apache.stop()
         assert tokend.stop() == 0
@@ -133,6 +166,7 @@ def test_spawn_fcgi_behind_nginx(workdir, redis):
                    what="spawn-fcgi'd tokend")
         nginx = Nginx(workdir, sock).start()
         assert_health(nginx.url("/v1/health"))
+        manage_through(nginx.base, create_admin_pat(workdir, redis.url), 93)
         text = open(os.path.join(workdir, "spawned.log")).read()
         assert "serving the listening socket inherited on fd 0" in text
         # tokend is the process spawn-fcgi exec'd: SIGTERM stops it cleanly

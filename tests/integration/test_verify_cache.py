@@ -202,6 +202,10 @@ def monitor_commands(redis, action):
     for line in lines:
         m = re.match(r'[\d.]+ \[\d+ ([^\]]+)\] "(\w+)"', line)
         if m and not m.group(1).startswith("lua"):
+            # a worker's last-use write of the acting PAT ({pats}:…) is not
+            # the change under test
+            if m.group(2).lower() in ("evalsha", "eval") and '"{pats}' in line:
+                continue
             out.append((m.group(1), m.group(2).lower()))
     return out
 
@@ -239,10 +243,11 @@ def test_redis_refusing_tracking_turns_the_cache_off_quietly_until_it_allows_it(
             time.sleep(0.05)    # past the 1 s retry pause: retried, refused again
         assert calls(r, "hgetall") - before == 30           # every verify reads Redis
         log = env["tokend"].log_text()
-        # said once per worker, not once per retry
-        assert 1 <= log.count("verify cache off until Redis allows client tracking") \
-            <= len(env["tokend"].workers())
-        assert log.count("NOPERM") <= len(env["tokend"].workers())    # the reason, once too
+        # said once per worker (of both pools: each keeps its cache), not
+        # once per retry
+        workers = len(env["tokend"].workers()) + len(env["tokend"].verify_workers())
+        assert 1 <= log.count("verify cache off until Redis allows client tracking") <= workers
+        assert log.count("NOPERM") <= workers    # the reason, once too
         change(env, k, "disable")
         assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
     finally:

@@ -176,6 +176,48 @@ test_redis_url(void **state)
 	assert_int_not_equal(td_redis_url_parse("redis://h/-1", &u, err, sizeof(err)), 0);
 	assert_int_not_equal(td_redis_url_parse("unix:///x?db=99", &u, err, sizeof(err)), 0);
 	assert_int_not_equal(td_redis_url_parse("redis://user@h", &u, err, sizeof(err)), 0);
+	/* ACL users */
+	assert_int_equal(td_redis_url_parse("redis://app%3A1:pw@h:7000/1", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.user, "app:1");
+	assert_string_equal(u.password, "pw");
+	assert_int_equal(u.port, 7000);
+}
+
+static void
+test_redis_sentinel_url(void **state)
+{
+	struct td_redis_url u;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(td_redis_url_parse("redis-sentinel://:pw@10.0.0.1,10.0.0.2:26380,"
+					    "s3.local:5000/mymaster/2", &u, err, sizeof(err)), 0);
+	assert_true(u.is_sentinel);
+	assert_int_equal(u.nsentinels, 3);
+	assert_string_equal(u.sentinels[0].host, "10.0.0.1");
+	assert_int_equal(u.sentinels[0].port, 26379);	/* the sentinels' default port */
+	assert_int_equal(u.sentinels[1].port, 26380);
+	assert_string_equal(u.sentinels[2].host, "s3.local");
+	assert_string_equal(u.master_name, "mymaster");
+	assert_int_equal(u.db, 2);
+	assert_string_equal(u.password, "pw");
+	assert_int_equal(td_redis_url_parse("redis-sentinel://h/m", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.db, 0);
+	assert_string_equal(u.master_name, "m");
+	/* each mistake refused, named */
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h", &u, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "MASTER_NAME"));
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h/", &u, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "master name"));
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h/a b", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h:0/m", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h,,h2/m", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://h/m/16", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-sentinel://a,b,c,d,e,f,g,h,i/m", &u, err,
+						sizeof(err)), 0);
+	assert_non_null(strstr(err, "more than 8 sentinels"));
+	assert_int_not_equal(td_redis_url_parse("rediss://h", &u, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "TLS"));
 }
 
 int
@@ -189,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_json_limits),
 		cmocka_unit_test(test_duplicate_keys_and_single_quotes),
 		cmocka_unit_test(test_redis_url),
+		cmocka_unit_test(test_redis_sentinel_url),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

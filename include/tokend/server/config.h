@@ -61,6 +61,8 @@ struct td_config {
 	int redis_connect_timeout_ms;
 	int redis_command_timeout_ms;
 	int redis_retry_interval_ms;
+	int redis_min_replica_acks;	/* WAIT for this many replicas after each write */
+	int redis_wait_timeout_ms;
 
 	char keyring_file[TD_CONFIG_STR_MAX];
 

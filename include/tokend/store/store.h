@@ -19,6 +19,11 @@
 #include "tokend/core/core.h"
 #include "tokend/server/config.h"
 
+struct td_redis_node {
+	char host[256];
+	int port;
+};
+
 struct td_redis_url {
 	int is_unix;
 	char host[256];
@@ -27,9 +32,16 @@ struct td_redis_url {
 	int db;
 	char user[TD_REDIS_USER_MAX];	/* a Redis 6 ACL user; "" = default */
 	char password[TD_SECRET_MAX];
+	/* redis-sentinel://: the sentinels to ask for the primary of master_name
+	 * (the credentials above are the data nodes') */
+	int is_sentinel;
+	struct td_redis_node sentinels[TD_SENTINELS_MAX];
+	int nsentinels;
+	char master_name[TD_SENTINEL_NAME_MAX];
 };
 
-/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N];
+/* redis://[[user]:password@]host[:port][/db], unix:///path[?db=N], or
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/MASTER_NAME[/db];
  * rediss:// (TLS) is refused, naming why (no TLS in Debian 12's hiredis). */
 int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen);
 
@@ -59,6 +71,9 @@ void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, 
 /* Delivers every invalidation Redis has sent so far (no waiting) and (re)starts
  * tracking when due. 1 when tracking is live: what fn has not been told of
  * is unchanged in Redis. 0 otherwise (cache nothing, trust nothing). */
+/* How often an idle worker should call td_store_tracking_sync, so its
+ * invalidation connection is pinged and a dead one noticed in time. */
+#define TD_STORE_KEEPALIVE_MS 250
 int td_store_tracking_sync(struct td_store *store);
 
 /* A worker that changed a record calls this before answering (dispatch
