@@ -12,7 +12,8 @@ run=(redis-server redis-tools nginx)
 # lintian, adduser: the package test; mandoc, groff-base: the man page test;
 # man-db: systemd-analyze verify runs man(1) on the unit's Documentation=;
 # chromium: the console's browser test (tests/browser, playwright-core)
-test=(libcmocka-dev python3 python3-pytest python3-requests python3-prometheus-client apache2
+# python3-jsonschema: every answer of the suite against docs/openapi.json
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-jsonschema python3-prometheus-client apache2
       libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk lintian
       adduser mandoc groff-base man-db chromium)
 bench=(valgrind)

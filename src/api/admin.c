@@ -27,3 +27,12 @@ td_api_version(struct td_ctx *ctx, struct td_request *req)
 	json_object_object_add(o, "build", json_object_new_string(TD_BUILD));
 	return td_respond_json(req, 200, o);
 }
+
+/* The document of every route, as the repository holds it (docs/openapi.json,
+ * embedded at build time): no credential, it tells nothing a client may not know. */
+int
+td_api_openapi(struct td_ctx *ctx, struct td_request *req)
+{
+	(void)ctx;
+	return td_respond_json_text(req, 200, (const char *)td_openapi_json, td_openapi_json_len);
+}

@@ -16,6 +16,8 @@ const size_t td_verify_routes_count = sizeof(td_verify_routes) / sizeof(td_verif
 const struct td_route td_routes[] = {
 	VERIFY_POOL_ROUTES
 
+	{ "openapi", TD_METHOD_GET, "/v1/openapi.json", TD_DIALECT_ADMIN, td_api_openapi },
+
 	{ "spaces.list", TD_METHOD_GET, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_list },
 	{ "spaces.create", TD_METHOD_POST, "/v1/spaces", TD_DIALECT_ADMIN, td_api_spaces_create },
 	{ "spaces.get", TD_METHOD_GET, "/v1/spaces/{space_id}", TD_DIALECT_ADMIN, td_api_space_get },

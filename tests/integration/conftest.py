@@ -4,7 +4,11 @@ import tempfile
 
 import pytest
 
+import openapi_check
 from harness import Nginx, Redis, Tokend, SANITIZED, create_admin_pat
+
+# every answer a tokend route gives the suite is checked against docs/openapi.json
+openapi_check.install()
 
 
 @pytest.fixture
@@ -67,3 +71,24 @@ def pytest_report_header(config):
 def compat_env(workdir, redis, tokend, nginx):
     """A stack with an admin PAT, for the official clients."""
     return {"nginx": nginx, "admin": create_admin_pat(workdir, redis.url)}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    openapi_check.set_current_test(item.nodeid)
+    yield
+    openapi_check.set_current_test(None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The answers that disagree with docs/openapi.json fail the session."""
+    failures = openapi_check.session_failures()
+    if not failures:
+        return
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = tr.write_line if tr else print
+    write(f"\n{len(failures)} answer(s) disagree with docs/openapi.json "
+          "(tests/integration/openapi_check.py):")
+    for f in failures[:200]:
+        write("  " + f)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

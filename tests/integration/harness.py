@@ -323,6 +323,17 @@ class Nginx:
         self.proc = None
 
 
+# Callables (method, target, status, lower-cased headers, body) that see every
+# answer fcgi_request gets: openapi_check.py records them (and what goes
+# through http.client, raw_request included, by itself).
+RESPONSE_HOOKS = []
+
+
+def _seen(method, target, status, headers, body):
+    for hook in RESPONSE_HOOKS:
+        hook(method, target, status, headers, body)
+
+
 def raw_request(port, target, headers=None, method="GET", timeout=10):
     """One request with exactly this request target (requests and urllib3
     normalize dot segments and escapes): (status, lower-cased headers, body)."""
@@ -357,7 +368,10 @@ def fcgi_request(address, method="GET", uri="/v1/health", body=b"", content_type
     proc.stdin.close()
     out = proc.stdout.read()
     proc.wait(timeout=timeout)
-    return parse_cgi_response(out)
+    status, headers, body = parse_cgi_response(out)
+    if status is not None:
+        _seen(method, uri, status, headers, body)
+    return status, headers, body
 
 
 def parse_cgi_response(raw):
