@@ -315,7 +315,7 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 		poll_round(&w, &wait_mask, 1, wait);
 		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
 		if (w.ctx.verify_cache != NULL)
-			(void)td_store_tracking_sync(w.ctx.store);
+			td_store_tracking_keepalive(w.ctx.store);
 	}
 	/* Draining: no new connections; serve requests already sent on the
 	 * connections we hold, then close them. */

@@ -291,6 +291,15 @@ td_store_tracking_sync(struct td_store *store)
 }
 
 void
+td_store_tracking_keepalive(struct td_store *store)
+{
+	/* only a live tracking connection: setting one up (a round trip that
+	 * may wait out the command timeout) is left to the requests' path */
+	if (store->on_invalidate != NULL && store->tracking)
+		(void)td_store_tracking_sync(store);
+}
+
+void
 td_store_write_barrier(void *arg)
 {
 	struct td_store *store = arg;

@@ -71,9 +71,11 @@ void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, 
 /* Delivers every invalidation Redis has sent so far (no waiting) and (re)starts
  * tracking when due. 1 when tracking is live: what fn has not been told of
  * is unchanged in Redis. 0 otherwise (cache nothing, trust nothing). */
-/* How often an idle worker should call td_store_tracking_sync, so its
- * invalidation connection is pinged and a dead one noticed in time. */
+/* How often an idle worker should call td_store_tracking_keepalive, so its
+ * invalidation connection is pinged and a dead one noticed in time; it
+ * never blocks (it does nothing while tracking is not set up). */
 #define TD_STORE_KEEPALIVE_MS 250
+void td_store_tracking_keepalive(struct td_store *store);
 int td_store_tracking_sync(struct td_store *store);
 
 /* A worker that changed a record calls this before answering (dispatch
