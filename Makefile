@@ -47,7 +47,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: check-layers all asan install install-system uninstall deb deps deps-build deps-run deps-test \
-	compat-deps browser-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
+	compat-deps browser-deps peer-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
 
 all: build/tokend
 
@@ -57,7 +57,7 @@ help:
 	@echo "make run        start Redis + tokend + nginx on 127.0.0.1:\$${PORT:-8080}, data in ./var"
 	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300)"
-	@echo "make bench      wrk against tokend and the floors; writes bench/LAST_RUN.md"
+	@echo "make bench      wrk against tokend, the floors and a Node.js peer; writes bench/LAST_RUN.md and bench/*.svg"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local): binary, config, unit, man pages"
 	@echo "make install-system  (root) install, then the user tokend, /var/lib/tokend and a keyring"
 	@echo "make deb        build $(DEB), the Debian package"
@@ -253,7 +253,13 @@ build/bench-floor: bench/floor.c
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
 
-bench: deps-bench build/tokend build/bench-floor
+# make bench's peer (a Node.js auth_request verifier), ioredis as pinned
+bench/peer/node_modules/.package-lock.json: bench/peer/package.json bench/peer/package-lock.json
+	cd bench/peer && npm ci --no-audit --no-fund --loglevel=error
+
+peer-deps: bench/peer/node_modules/.package-lock.json
+
+bench: deps-bench peer-deps build/tokend build/bench-floor
 	TOKEND_BIN=$(CURDIR)/build/tokend /usr/bin/python3 bench/run.py
 
 run: deps-run build/tokend

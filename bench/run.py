@@ -24,6 +24,17 @@ CONNS = [1, 16, 64]
 # tokend's worker processes, and the floor responders' processes (same count)
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count())))
 FLOOR = os.path.join(ROOT, "build", "bench-floor")
+PEER = "peer: Node.js verifier (http + ioredis)"
+# the series of bench/verify-rps.svg and bench/verify-p99.svg
+# (gnuplot line styles: tokend and the peer solid, the floors dashed grey)
+PLOTTED = {"verify valid, hot (cache)": "lc rgb '#6a3d9a' lw 3 pt 7 ps 0.9",
+           "verify valid, cache off": "lc rgb '#1b9e77' lw 3 pt 7 ps 0.9",
+           PEER: "lc rgb '#d62728' lw 3 pt 5 ps 0.9",
+           "nginx return 200": "lc rgb '#bbbbbb' lw 2 dt 2 pt 6",
+           "floor: constant FastCGI": "lc rgb '#888888' lw 2 dt 3 pt 6",
+           "floor: HMAC + HGETALL": "lc rgb '#333333' lw 2 dt 4 pt 6"}
+LABELS = {"verify valid, hot (cache)": "tokend verify, hot (cache)",
+          "verify valid, cache off": "tokend verify, cache off"}
 
 
 class BenchRedis:
@@ -101,6 +112,11 @@ def main():
         floors.append(subprocess.Popen(
             [FLOOR, "const", os.path.join(d, f"floor-{procs}x{threads}.sock")],
             env=dict(fenv, FLOOR_PROCS=str(procs), FLOOR_THREADS=str(threads))))
+    # the peer: as many node processes as the floors, on tokend's keyring
+    floors.append(subprocess.Popen(
+        ["node", os.path.join(ROOT, "bench", "peer", "verifier.js")],
+        env=dict(os.environ, PEER_SOCKET=os.path.join(d, "peer.sock"), PEER_PROCS=str(WORKERS),
+                 REDIS_SOCKET=redis.sock, KEYRING_FILE=tokend.env["TOKEND_KEYRING_FILE"])))
     nginx = Nginx(d, tokend.socket, tokend.verify_socket)
     bport = free_port()
 
@@ -126,6 +142,12 @@ def main():
         fresh = mk()    # never updated: the memory step clones it as created
         requests.delete(base + f"/v1/spaces/1/api_keys/{gone['id']}", headers=h)
         forged = pub["token"][:-4] + "AAAA"
+        # the peer answers like tokend: 200 for a valid token, 401 for a forged one
+        peer = lambda tok: requests.get(fbase + "/peer/verify", headers={  # noqa: E731
+            "X-Original-URI": f"/v2/cdn/stories?token={tok}"}).status_code
+        wait_until(lambda: peer(pub["token"]) == 200, timeout=15, what="the peer")
+        if peer(forged) != 401 or peer("x") != 401:
+            raise AssertionError("the peer takes a forged token")
         # a 10,000-token space for the list scenario
         clone(redis, "{s:2}:tokens", "{s:1}:t:%d" % pub["id"], "{s:2}:t:", 10000, 100000000)
         clone(redis, "{s:4}:tokens", "{s:1}:t:%d" % pub["id"], "{s:4}:t:", 1000, 150000000)
@@ -150,6 +172,7 @@ def main():
         scenarios = {
             "verify valid, cache off": (uncached, uri(pub["token"]), None,
                                         "floor: HMAC + HGETALL"),
+            PEER: (fbase + "/peer/verify", uri(pub["token"]), None, "floor: HMAC + HGETALL"),
             "verify draft, preview, cache off": (uncached, uri(prv["token"], "version=draft&"),
                                                  None, "floor: HMAC + HGETALL"),
             "verify revoked, cache off": (uncached, uri(gone["token"]), None,
@@ -185,6 +208,8 @@ def main():
         for name, (url, hdrs, script, _) in scenarios.items():
             if not only.search(name):
                 continue
+            if name == PEER:    # V8 compiles the hot path first: not measured
+                wrk(url, 16, hdrs, script)
             for c in CONNS if not name.startswith("list") else [1, 16]:
                 results[(name, c)] = wrk(url, c, hdrs, script)
         # verify (a tokend's verify pool) while every worker of the same
@@ -249,6 +274,8 @@ def main():
             memory[n] = (after - before) / n
             clone(redis, "{s:3}:tokens", "", "{s:3}:t:", n, 200000000, script=DROP)
         text = report(results, floors_def, scenarios, rb[-1] if rb else "?", memory, model)
+        if os.environ.get("BENCH_WRITE", "1") == "1":
+            plot(results, d)
     finally:
         nginx.stop()
         tokend.stop()
@@ -301,6 +328,39 @@ def clone(redis, index, source, prefix, n, start, chunk=20000, script=None):
                        check=True, capture_output=True)
 
 
+def plot(results, d):
+    """bench/verify-rps.svg and bench/verify-p99.svg: req/s and p99 against
+    connections for tokend's verify, the peer and the floors (gnuplot)."""
+    if shutil.which("gnuplot") is None:
+        print("gnuplot missing (deploy/install-deps.sh bench): no plots", file=sys.stderr)
+        return
+    series = [n for n in PLOTTED if all((n, c) in results for c in CONNS)]
+    data = os.path.join(d, "plot.dat")
+    with open(data, "w") as f:
+        for n in series:
+            f.write(f"# {n}\n")
+            for c in CONNS:
+                r = results[(n, c)]
+                f.write(f"{c} {r['rps']:.0f} {r['p99']:.3f}\n")
+            f.write("\n\n")
+    stamp = (f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+             f"{SECONDS} s per point")
+    for what, col, ylabel in (("rps", 2, "requests/s"), ("p99", 3, "p99 latency (ms)")):
+        out = os.path.join(ROOT, "bench", f"verify-{what}.svg")
+        plots = ", ".join(f"'{data}' index {i} using 1:{col} with linespoints {PLOTTED[n]} "
+                          f"title \"{LABELS.get(n, n)}\"" for i, n in enumerate(series))
+        script = "\n".join([
+            "set terminal svg size 900,620 dynamic font 'sans,12' background '#ffffff'",
+            f"set output '{out}'",
+            f"set title \"{'Verify throughput' if what == 'rps' else 'Verify p99 latency'}"
+            f" (make bench, {stamp})\"",
+            "set logscale x 2", "set xrange [0.8:80]",
+            "set xtics ('1 connection' 1, '16' 16, '64 connections (wrk)' 64)",
+            "unset xlabel", f"set ylabel '{ylabel}'", "set yrange [0:*]",
+            "set grid", "set key below box font ',11' maxrows 3", f"plot {plots}", ""])
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
 def report(results, floors_def, scenarios, redis_rps, memory, model):
     lines = ["| scenario | conns | req/s | p50 ms | p99 ms | floor | ratio |",
              "|---|---:|---:|---:|---:|---|---:|"]
@@ -331,6 +391,17 @@ def report(results, floors_def, scenarios, redis_rps, memory, model):
                           f"{busy['rps']:.0f} req/s, p50 {busy['p50']:.2f} ms, p99 {busy['p99']:.2f} ms "
                           f"at 16 connections: p50 {busy['p50'] / idle['p50']:.2f}x, "
                           f"p99 {busy['p99'] / idle['p99']:.2f}x idle (goal: p99 within 2x)."]
+    for c in CONNS:
+        p = results.get((PEER, c))
+        off, hot = results.get(("verify valid, cache off", c)), results.get(
+            ("verify valid, hot (cache)", c))
+        if p and off and hot:
+            if c == CONNS[0]:
+                lines += ["", "tokend against the peer (a Node.js auth_request verifier doing "
+                          "one HMAC and one HGETALL, as many processes as tokend's workers):"]
+            lines.append(f"- {c} connection(s): cache-off verify {off['rps'] / p['rps']:.2f}x the "
+                         f"peer's req/s (p99 {off['p99']:.2f} vs {p['p99']:.2f} ms), cached verify "
+                         f"{hot['rps'] / p['rps']:.2f}x (p99 {hot['p99']:.2f} ms)")
     cpu = "?"
     try:
         cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)

@@ -16,7 +16,8 @@ run=(redis-server redis-tools nginx)
 test=(libcmocka-dev python3 python3-pytest python3-requests python3-jsonschema python3-prometheus-client apache2
       libapache2-mod-fcgid spawn-fcgi libfcgi-bin systemd clang libclang-rt-dev wrk lintian
       adduser mandoc groff-base man-db chromium)
-bench=(valgrind)
+# gnuplot-nox: make bench draws bench/verify-rps.svg and bench/verify-p99.svg
+bench=(valgrind gnuplot-nox)
 
 case "${1:-all}" in
     build) want=("${build[@]}") ;;
@@ -33,7 +34,8 @@ for pkg in "${want[@]}"; do
 done
 # Node.js for the official-client tests: any node >= 18 with npm will do
 # (a NodeSource nodejs ships npm itself, Debian's splits it out)
-if [ "${1:-all}" = test ] || [ "${1:-all}" = all ]; then
+# (and for make bench's peer, bench/peer)
+if [ "${1:-all}" != build ] && [ "${1:-all}" != run ]; then
     node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
     if [ "$node_major" -lt 18 ] || ! command -v npm >/dev/null; then
         missing+=(nodejs npm)
