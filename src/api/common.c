@@ -196,6 +196,21 @@ td_body_member(const struct td_request *req, const char *key)
 	return v;
 }
 
+/* A credential's reach: "all", or its space ids. */
+struct json_object *
+td_json_spaces(int all_spaces, const int64_t *spaces, int n)
+{
+	struct json_object *a;
+	int i;
+
+	if (all_spaces)
+		return json_object_new_string("all");
+	a = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64(spaces[i]));
+	return a;
+}
+
 /* scope bits as {"resource": "read"|"write"}, as PATs are written */
 struct json_object *
 td_json_scopes(unsigned scopes)

@@ -17,19 +17,11 @@
 static struct json_object *
 pat_json(const struct td_pat *p)
 {
-	struct json_object *o = json_object_new_object(), *spaces;
-	int i;
+	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_int64(p->id));
 	json_object_object_add(o, "name", json_object_new_string(p->name));
-	if (p->all_spaces) {
-		spaces = json_object_new_string("all");
-	} else {
-		spaces = json_object_new_array();
-		for (i = 0; i < p->nspaces; i++)
-			json_object_array_add(spaces, json_object_new_int64(p->spaces[i]));
-	}
-	json_object_object_add(o, "spaces", spaces);
+	json_object_object_add(o, "spaces", td_json_spaces(p->all_spaces, p->spaces, p->nspaces));
 	json_object_object_add(o, "scopes", td_json_scopes(p->scopes));
 	json_object_object_add(o, "full_permission", json_object_new_boolean(p->full));
 	json_object_object_add(o, "expires_at", td_json_time_s(p->expires_at));

@@ -35,11 +35,10 @@ static const struct {
 int
 td_api_whoami(struct td_ctx *ctx, struct td_request *req)
 {
-	struct json_object *o, *spaces, *may;
+	struct json_object *o, *may;
 	const struct td_principal *who;
 	struct td_call c;
 	size_t i;
-	int j;
 
 	if (td_api_begin(ctx, req, &c, "whoami", TD_OP_WHOAMI, TD_SPACE_NONE, 0) != 0)
 		return 0;
@@ -50,14 +49,8 @@ td_api_whoami(struct td_ctx *ctx, struct td_request *req)
 								 : "token"));
 	json_object_object_add(o, "id", json_object_new_int64(who->kind == TD_CRED_PAT
 							      ? who->pat_id : who->token_id));
-	if (who->all_spaces) {
-		spaces = json_object_new_string("all");
-	} else {
-		spaces = json_object_new_array();
-		for (j = 0; j < who->nspaces; j++)
-			json_object_array_add(spaces, json_object_new_int64(who->spaces[j]));
-	}
-	json_object_object_add(o, "spaces", spaces);
+	json_object_object_add(o, "spaces",
+			       td_json_spaces(who->all_spaces, who->spaces, who->nspaces));
 	json_object_object_add(o, "scopes", td_json_scopes(who->scopes));
 	json_object_object_add(o, "full_permission", json_object_new_boolean(who->full));
 	json_object_object_add(o, "expires_at", td_json_time_s(who->expires_at));

@@ -45,6 +45,7 @@ struct json_object *td_body_member(const struct td_request *req, const char *key
 
 /* Scope bits as a PAT shows them: {"spaces": "read"|"write", ...}. */
 struct json_object *td_json_scopes(unsigned scopes);
+struct json_object *td_json_spaces(int all_spaces, const int64_t *spaces, int n);
 
 /* Address ranges, each in its one spelling: a JSON array ([] when none),
  * as a json-c tree or appended as text. */
