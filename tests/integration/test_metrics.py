@@ -115,3 +115,20 @@ def test_only_get_metrics_is_served(stack):
     r = requests.head(stack["metrics"], timeout=10)
     assert r.status_code == 200 and r.text == ""
     assert requests.get(stack["metrics"] + "?x=1", timeout=10).status_code == 200
+
+
+def test_hostile_scrapes_are_bounded(stack):
+    """A head over 4 KiB, one that never ends, garbage: closed without an
+    answer (or 405), and the next scrape is served."""
+    import socket
+    host, port = stack["metrics"].split("//")[1].split("/")[0].split(":")
+    for payload in (b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000, b"\x00\xff" * 100 + b"\r\n\r\n"):
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            got = s.recv(4096)
+            assert got == b"" or got.startswith(b"HTTP/1.1 405"), got[:80]
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"GET /metr")            # never finished: the process gives up after 2 s
+        r = requests.get(stack["metrics"], timeout=10)
+        assert r.status_code == 200
