@@ -136,6 +136,12 @@ td_api_client(const struct td_ctx *ctx, const struct td_request *req, struct td_
 				 buf) == 0 ? buf : NULL;
 }
 
+int
+td_api_peer_trusted(const struct td_ctx *ctx, const struct td_request *req)
+{
+	return td_peer_trusted(&ctx->cfg->trusted_proxies, td_request_param(req, "REMOTE_ADDR"));
+}
+
 /* The call begun (names NULL: from and named), or its error answered. */
 static int
 begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char *resource,

@@ -171,8 +171,10 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 					"delivery tokens only read: GET or HEAD"), 0;
 	if (td_uri_canonicalize(uri_s, uri_len, canon) != TD_URI_OK)
 		return td_respond_error(req, 422, "invalid_field", "uri", canon->why), 0;
-	/* a program verifying for its own client names that client's address;
-	 * else the address is the program's own */
+	/* a program verifying for its own client names that client's address
+	 * (only a program trusted as a proxy is: anyone else could name an
+	 * address inside a stolen token's ranges); else the address is the
+	 * program's own */
 	if (json_object_object_get_ex(req->json, "remote_addr", &addr) &&
 	    !json_object_is_type(addr, json_type_null)) {
 		if (!json_object_is_type(addr, json_type_string) ||
@@ -180,6 +182,9 @@ td_api_verify_post(struct td_ctx *ctx, struct td_request *req)
 				  (size_t)json_object_get_string_len(addr), &client) < 0)
 			return td_respond_error(req, 422, "invalid_field", "remote_addr",
 						"must be an IP address"), 0;
+		if (!td_api_peer_trusted(ctx, req))
+			return td_respond_error(req, 422, "invalid_field", "remote_addr",
+						"is taken only from a caller in trusted_proxies"), 0;
 		from = &client;
 	} else {
 		from = td_api_client(ctx, req, &client);

@@ -286,3 +286,12 @@ td_client_address(const struct td_cidr_list *trusted, const char *peer, const ch
 	}
 	return 0;
 }
+
+int
+td_peer_trusted(const struct td_cidr_list *trusted, const char *peer)
+{
+	struct td_addr a;
+
+	return peer != NULL && td_addr_parse(peer, strlen(peer), &a) >= 0 &&
+	       list_contains(trusted, &a);
+}

@@ -62,12 +62,16 @@ int
 td_core_role_list(struct td_call *c, td_core_role_cb cb, void *arg)
 {
 	struct td_role *r = &c->ctx->scratch_role;
+	const struct td_role_table *tab;
 	struct list_ctx l = { c, cb, arg };
 	struct td_role_view v;
 	int64_t id;
 
 	if (td_core_expect(c, TD_OP_ROLE_LIST) != TD_OK)
 		return c->err.code;
+	/* read before the list: no store command while its replies are read */
+	if (td_roles_load(c->ctx, c->space_id, &tab) != TD_OK)
+		return unavailable(c);
 	for (id = 1; id <= TD_ROLE_BUILTIN_MAX; id++) {
 		(void)td_role_builtin(id, r);
 		if (view_of(c, r, &v) != TD_OK)

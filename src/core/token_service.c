@@ -107,10 +107,15 @@ list_one(const struct td_token *t, int space_mc, void *arg)
 int
 td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
 {
+	const struct td_role_table *tab;
 	struct list_ctx l = { c, cb, arg };
 
 	if (td_core_expect(c, TD_OP_TOKEN_LIST) != TD_OK)
 		return c->err.code;
+	/* the space's roles before the list: each token's view needs them,
+	 * and no store command may run while the list's replies are read */
+	if (td_roles_load(c->ctx, c->space_id, &tab) != TD_OK)
+		return td_fail(c, TD_ERR_UNAVAILABLE, NULL, "storage unavailable");
 	return td_fail_store(c, td_store_token_list(c->ctx->store, c->space_id, list_one, &l),
 			     NOT_FOUND);
 }

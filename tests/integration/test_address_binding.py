@@ -178,12 +178,20 @@ def test_post_verify_judges_the_caller_or_the_named_remote_addr(env):
     assert r.status_code == 200 and r.json()["valid"] is True, r.text
     r = verify_post(env, OUTSIDE, bound["token"])
     assert r.json() == {"valid": False, "reason": "address_not_allowed", "token": None}
-    # a program verifying for its own client names that client's address
-    assert verify_post(env, OUTSIDE, bound["token"], remote_addr=INSIDE).json()["valid"] is True
-    assert verify_post(env, OUTSIDE, bound["token"], remote_addr="::ffff:127.0.0.2").json()[
+    # a program verifying for its own client names that client's address,
+    # if it is trusted as a proxy is
+    r = verify_post(env, PROXY, bound["token"], remote_addr=INSIDE)
+    assert r.json().get("valid") is True, r.text
+    assert verify_post(env, PROXY, bound["token"], remote_addr="::ffff:127.0.0.2").json()[
         "valid"] is True
-    assert verify_post(env, INSIDE, bound["token"], remote_addr=OUTSIDE).json()[
+    assert verify_post(env, PROXY, bound["token"], remote_addr=OUTSIDE).json()[
         "reason"] == "address_not_allowed"
+    # anyone else naming an address inside a stolen token's ranges: refused,
+    # and no use taken, nothing told about the token
+    for caller in (OUTSIDE, INSIDE):
+        r = verify_post(env, caller, bound["token"], remote_addr=INSIDE)
+        assert r.status_code == 422 and r.json()["field"] == "remote_addr", r.text
+        assert "trusted_proxies" in r.text and bound["token"] not in r.text
     assert verify_post(env, OUTSIDE, bound["token"], remote_addr=None).json()[
         "reason"] == "address_not_allowed"
     for bad in ("127.0.0.2/32", "127.000.0.2", "fe80::1%lo", "", " 127.0.0.2", 5, ["127.0.0.2"],

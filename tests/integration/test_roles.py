@@ -641,3 +641,24 @@ def test_deleting_a_space_deletes_its_roles():
         admin_with_space(stack, GONE)
         assert [x["id"] for x in call(stack, "GET", "/roles", space=GONE).json()["data"]] == [
             "1", "2"]
+
+
+def test_lists_hold_tokens_of_custom_roles_anywhere_in_them():
+    """A token holding a space's own role, then more tokens after it: every
+    view's list answers (the role table is read before the list's replies,
+    never between them)."""
+    with running_stack(tokend_env=ROOMY) as st:
+        admin_with_space(st, 913)
+        role = make_role(st, "listed", space=913)
+        make_token(st, role["id"], cma=False, space=913, name="holds a role")
+        for i in range(3):
+            make_token(st, 2, cma=False, space=913, name=f"after {i}")
+        h = {"Authorization": st["admin"], "X-Space-Id": "913", "X-Api-Version": "3"}
+        sb = requests.get(st["nginx"].url("/v1/spaces/913/api_keys"), headers=h, timeout=10)
+        assert sb.status_code == 200 and len(sb.json()["api_keys"]) == 5, sb.text
+        dato = requests.get(st["nginx"].url("/access_tokens"), headers=h, timeout=10)
+        assert dato.status_code == 200 and len(dato.json()["data"]) == 5, dato.text
+        swo = requests.get(st["nginx"].url("/public/v1/accounts/api-tokens"), headers=h, timeout=10)
+        assert swo.status_code == 200 and swo.json()["$meta"]["pagination"]["total"] == 5, swo.text
+        roles = call(st, "GET", "/roles", space=913)
+        assert roles.status_code == 200 and len(roles.json()["data"]) == 3

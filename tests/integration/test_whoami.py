@@ -73,6 +73,12 @@ def test_whoami_names_each_kind_of_credential_and_what_it_may_do():
                           headers={"Authorization": tok["token"]}).json()
         assert me["kind"] == "token" and me["id"] == tok["id"]
         assert me["spaces"] == [61] and me["role"] == 2
+        # never full permission, whatever the worker served before (the
+        # admin's full PAT, on every worker)
+        for _ in range(12):
+            requests.get(n.url("/v1/whoami"), headers=h, timeout=10)
+            assert requests.get(n.url("/v1/whoami"), timeout=10, headers={
+                "Authorization": tok["token"]}).json()["full_permission"] is False
         assert me["may"]["tokens.list"] and not me["may"]["tokens.create"]
         assert not me["may"]["pats.create"] and not me["may"]["spaces.create"]
         # it never shows a value

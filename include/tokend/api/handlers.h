@@ -24,6 +24,8 @@ int td_api_begin_named(struct td_ctx *ctx, struct td_request *req, struct td_cal
 /* The address the request comes from (core/cidr.h: REMOTE_ADDR, or
  * X-Forwarded-For from a trusted_proxies peer) in *buf; NULL when it
  * cannot be known. */
+/* Whether the web server's peer is one of trusted_proxies. */
+int td_api_peer_trusted(const struct td_ctx *ctx, const struct td_request *req);
 const struct td_addr *td_api_client(const struct td_ctx *ctx, const struct td_request *req,
 				    struct td_addr *buf);
 

@@ -76,4 +76,8 @@ int td_cidr_list_format(const struct td_cidr_list *l, char *out, size_t size);
 int td_client_address(const struct td_cidr_list *trusted, const char *peer, const char *xff,
 		      struct td_addr *out);
 
+/* Whether peer (the web server's REMOTE_ADDR) is one of the trusted
+ * proxies: only such a peer may name another client's address. */
+int td_peer_trusted(const struct td_cidr_list *trusted, const char *peer);
+
 #endif

@@ -80,10 +80,10 @@ struct td_principal {
 	int64_t token_id;		/* a space token with the management right */
 	int64_t role_id;
 	int all_spaces;
+	int full;			/* (before spaces: identify's memset clears it) */
 	int64_t spaces[TD_PAT_SPACES_MAX];
 	int nspaces;
 	unsigned scopes;		/* enum td_scope bits */
-	int full;
 	int64_t expires_at;		/* unix seconds, 0 = never */
 	char actor[TD_ACTOR_MAX];	/* "pat:<id>" or "token:<id>", for audit fields */
 	char ref[TD_CRED_REF_MAX];	/* "p:<id>" or "t:<space>:<id>", for minting */
