@@ -46,6 +46,8 @@
 #define TD_REDIS_TIMEOUT_MAX_MS 60000
 #define TD_SENTINELS_MAX         8   /* sentinels in one redis-sentinel:// URL */
 #define TD_SENTINEL_NAME_MAX    65   /* bytes of a sentinel master name, NUL included */
+#define TD_CLUSTER_SEEDS_MAX     8   /* nodes in one redis-cluster:// URL */
+#define TD_CLUSTER_PRIMARIES_MAX 64  /* primaries of a cluster one worker connects to */
 #define TD_REPLICA_ACKS_MAX     16   /* redis_min_replica_acks */
 #define TD_REDIS_DB_MAX         15   /* redis.conf's default "databases 16" */
 

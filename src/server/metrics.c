@@ -168,6 +168,10 @@ render_counters(FILE *out, const struct td_metrics *sum)
 				       "Redis connections lost, refused or timed out." },
 		[TD_M_REDIS_CONNECT] = { "tokend_redis_connects_total",
 					 "Redis data connections opened (reconnects included)." },
+		[TD_M_REDIS_REDIRECT] = { "tokend_redis_redirects_total",
+					  "Redis Cluster MOVED and ASK redirections followed." },
+		[TD_M_REDIS_MAP_READ] = { "tokend_redis_cluster_map_reads_total",
+					  "Redis Cluster slot maps read (CLUSTER SLOTS)." },
 		[TD_M_WORKER_RESTART] = { "tokend_worker_restarts_total",
 					  "Workers that died and were replaced." },
 	};

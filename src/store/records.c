@@ -149,20 +149,46 @@ reply_check(redisReply **r, const char *what)
 	return rc;
 }
 
-/* One plain command into *r, checked as above. */
+/* One plain command on key (the node that serves it) into *r, checked as
+ * above. */
 static int
-command(struct td_store *store, redisReply **r, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+command(struct td_store *store, redisReply **r, const char *what, const char *key,
+	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int
-command(struct td_store *store, redisReply **r, const char *what, const char *fmt, ...)
+command(struct td_store *store, redisReply **r, const char *what, const char *key,
+	const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	*r = store_vcommand(store, fmt, ap);
+	*r = store_vcommand(store, key, fmt, ap);
 	va_end(ap);
 	return reply_check(r, what);
+}
+
+/* A plain command that writes: with redis_min_replica_acks, confirmed by
+ * that many replicas before the caller may acknowledge it. */
+static int
+write_command(struct td_store *store, redisReply **r, const char *what, const char *key,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+write_command(struct td_store *store, redisReply **r, const char *what, const char *key,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	*r = store_vcommand(store, key, fmt, ap);
+	va_end(ap);
+	if ((rc = reply_check(r, what)) == TD_STORE_OK && store_confirm_write(store) != 0) {
+		freeReplyObject(*r);
+		*r = NULL;
+		rc = TD_STORE_DOWN;
+	}
+	return rc;
 }
 
 /* HGETALL key into *r, to decode: NOT_FOUND when there is no such hash
@@ -170,7 +196,7 @@ command(struct td_store *store, redisReply **r, const char *what, const char *fm
 static int
 get_hash(struct td_store *store, const char *key, const char *what, redisReply **r)
 {
-	int rc = command(store, r, what, "HGETALL %s", key);
+	int rc = command(store, r, what, key, "HGETALL %s", key);
 
 	if (rc == TD_STORE_OK && (*r)->type == REDIS_REPLY_ARRAY && (*r)->elements == 0) {
 		freeReplyObject(*r);
@@ -338,7 +364,7 @@ next_id(struct td_store *store, const char *seq_key, int64_t *id)
 	redisReply *r = NULL;
 	int rc;
 
-	if ((rc = command(store, &r, "next_id", "INCR %s", seq_key)) != TD_STORE_OK)
+	if ((rc = write_command(store, &r, "next_id", seq_key, "INCR %s", seq_key)) != TD_STORE_OK)
 		goto done;
 	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 || r->integer > TD_ID_MAX) {
 		td_log_error("%s: no id left below 2^53", seq_key);
@@ -522,7 +548,8 @@ td_store_space_delete(struct td_store *store, int64_t id, struct td_space *delet
 		goto done;
 	/* then out of the directory (another slot); if this fails (logged) the
 	 * space is gone all the same, and lists skip an id without a hash */
-	(void)command(store, &r, "space_unindex", "ZREM {spaces}:index %" PRId64, id);
+	(void)write_command(store, &r, "space_unindex", "{spaces}:index",
+		      "ZREM {spaces}:index %" PRId64, id);
 done:
 	freeReplyObject(r);
 	return rc;
@@ -564,7 +591,8 @@ td_store_space_list(struct td_store *store, td_space_cb cb, void *arg)
 		goto done;
 	/* the directory and each space live in different slots, so this reads
 	 * them one by one rather than in one script (spaces are few) */
-	if ((rc = command(store, &ids, "space_list", "ZRANGE {spaces}:index 0 -1")) != TD_STORE_OK)
+	if ((rc = command(store, &ids, "space_list", "{spaces}:index",
+			   "ZRANGE {spaces}:index 0 -1")) != TD_STORE_OK)
 		goto done;
 	if (ids->type != REDIS_REPLY_ARRAY) {
 		rc = TD_STORE_DOWN;
@@ -577,7 +605,7 @@ td_store_space_list(struct td_store *store, td_space_cb cb, void *arg)
 			break;
 		}
 		key_space(key, sizeof(key), id, "space");
-		if ((rc = command(store, &r, "space_list", "HGETALL %s", key)) != TD_STORE_OK)
+		if ((rc = command(store, &r, "space_list", key, "HGETALL %s", key)) != TD_STORE_OK)
 			break;
 		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0)	/* skip a half-deleted id */
 			rc = space_from_hash(r, id, sp) == 0 ? cb(sp, arg) : TD_STORE_DOWN;
@@ -724,13 +752,38 @@ pipeline_read(struct td_store *store, redisReply **r, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (redisGetReply(store->redis, (void **)&r[i]) != REDIS_OK) {
+		if (redisGetReply(store->link->redis, (void **)&r[i]) != REDIS_OK) {
 			store_lost(store);
 			return TD_STORE_DOWN;
 		}
 	}
-	store->barrier_pending = 0;
+	store->link->barrier_pending = 0;
 	return TD_STORE_OK;
+}
+
+/* Whether any of n replies is an error: on a cluster, a MOVED or ASK (a
+ * slot moving), answered by reading again one command at a time, which
+ * follows the cluster. */
+static int
+any_error(redisReply **r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (r[i]->type == REDIS_REPLY_ERROR)
+			return 1;
+	return 0;
+}
+
+static void
+free_replies(redisReply **r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		freeReplyObject(r[i]);
+		r[i] = NULL;
+	}
 }
 
 /* Two plain reads in one round trip rather than a script: the verify path's
@@ -744,30 +797,37 @@ td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 	redisReply *r[4] = { NULL, NULL, NULL, NULL };
 	const redisReply *fields, *mc;
 	char key[80], space[64];
-	int i, n = 0, track, rc = TD_STORE_DOWN;
+	int n = 0, track, rc = TD_STORE_DOWN;
 	unsigned long gen;
 	long long v = 0;
 
 	if (tracked != NULL)
 		*tracked = 0;
-	if (td_store_connect(store) != 0)
-		goto done;
-	track = tracked != NULL && store->tracking;
-	gen = store->tracking_gen;
 	token_key(key, sizeof(key), space_id, id);
 	key_space(space, sizeof(space), space_id, "space");
-	if ((track && redisAppendCommand(store->redis, "CLIENT CACHING yes") != REDIS_OK) ||
-	    redisAppendCommand(store->redis, "HGETALL %s", key) != REDIS_OK ||
-	    (track && redisAppendCommand(store->redis, "CLIENT CACHING yes") != REDIS_OK) ||
-	    redisAppendCommand(store->redis, "HGET %s mc", space) != REDIS_OK) {
+	if (store_route(store, key, strlen(key)) != 0)
+		goto done;
+	track = tracked != NULL && store->link->tracking;
+	gen = store->tracking_gen;
+	if ((track && redisAppendCommand(store->link->redis, "CLIENT CACHING yes") != REDIS_OK) ||
+	    redisAppendCommand(store->link->redis, "HGETALL %s", key) != REDIS_OK ||
+	    (track && redisAppendCommand(store->link->redis, "CLIENT CACHING yes") != REDIS_OK) ||
+	    redisAppendCommand(store->link->redis, "HGET %s mc", space) != REDIS_OK) {
 		store_mark_down(store, "out of memory");
 		goto done;
 	}
 	n = track ? 4 : 2;
 	if (pipeline_read(store, r, n) != TD_STORE_OK)
 		goto done;
-	if (track && (r[0]->type != REDIS_REPLY_STATUS || r[2]->type != REDIS_REPLY_STATUS))
-		track = 0;	/* read, but not tracked: use it, do not cache it */
+	if (any_error(r, n)) {	/* read, but not tracked: use it, do not cache it */
+		free_replies(r, n);
+		track = 0;
+		n = 2;
+		if ((r[0] = store_command(store, key, "HGETALL %s", key)) == NULL ||
+		    (r[1] = store_command(store, space, "HGET %s mc", space)) == NULL ||
+		    any_error(r, 2))
+			goto done;
+	}
 	fields = r[n == 4 ? 1 : 0];
 	mc = r[n - 1];
 	if (fields->type != REDIS_REPLY_ARRAY ||
@@ -784,10 +844,9 @@ td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 		rc = TD_STORE_OK;
 	*space_min_cache = (int)v;
 	if (tracked != NULL)
-		*tracked = track && store->tracking && gen == store->tracking_gen;
+		*tracked = track && store->link->tracking && gen == store->tracking_gen;
 done:
-	for (i = 0; i < 4; i++)
-		freeReplyObject(r[i]);
+	free_replies(r, 4);
 	return rc;
 }
 
@@ -900,34 +959,59 @@ token_batch_one(size_t i, const redisReply *h, void *arg)
 	return c->cb(&c->t, c->space_min_cache, c->arg);
 }
 
-/* Reads the next n replies of a pipeline; each goes to fn while *rc is OK,
- * and all are read whatever happens, so the connection stays in step. */
+/* Reads the next n replies of a pipelined batch of HGETALL (the keys are
+ * key_of(i)); each goes to fn while *rc is OK, and all are read whatever
+ * happens, so the connection stays in step. A key whose slot moved meanwhile
+ * (MOVED, ASK) is read again on its own, following the cluster. */
 static void
 pipeline_drain(struct td_store *store, size_t n, int *rc,
-	       int (*fn)(size_t i, const redisReply *r, void *arg), void *arg)
+	       int (*fn)(size_t i, const redisReply *r, void *arg),
+	       void (*key_of)(size_t i, void *arg, char *key, size_t size), void *arg)
 {
+	struct store_link *link = store->link;
+	char key[STORE_KEY_MAX];
 	redisReply *r;
 	size_t i;
 	int cb;
 
 	for (i = 0; i < n; i++) {
-		if (redisGetReply(store->redis, (void **)&r) != REDIS_OK) {
+		if (link->redis == NULL || redisGetReply(link->redis, (void **)&r) != REDIS_OK) {
+			store->link = link;
 			store_lost(store);
 			*rc = TD_STORE_DOWN;
 			return;
+		}
+		if (*rc == TD_STORE_OK && r->type == REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			key_of(i, arg, key, sizeof(key));
+			r = store_command(store, key, "HGETALL %s", key);
+			store->link = link;
+			if (r == NULL) {
+				*rc = TD_STORE_DOWN;
+				continue;	/* the rest of the batch is still read */
+			}
 		}
 		if (*rc == TD_STORE_OK && (cb = fn(i, r, arg)) != 0)
 			*rc = cb;
 		freeReplyObject(r);
 	}
-	store->barrier_pending = 0;
+	link->barrier_pending = 0;
+}
+
+static void
+token_batch_key(size_t i, void *arg, char *key, size_t size)
+{
+	struct token_list_ctx *c = arg;
+
+	token_key(key, size, c->space_id, c->ids[c->first + i]);
 }
 
 /* The index, then the records by pipelined HGETALL in batches, each token
  * handed to cb as its reply is read: a 10,000-token list never exists as
  * one reply tree, and Redis runs plain reads rather than one long script
  * that would block every other client for its duration. Like any list that
- * is not a snapshot, a token deleted meanwhile is skipped. */
+ * is not a snapshot, a token deleted meanwhile is skipped. Every key has the
+ * space's hash tag: on a cluster the whole list is read from one node. */
 int
 td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg)
 {
@@ -937,20 +1021,27 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 	long long mc = 0, id;
 	int64_t *ids = NULL;
 	size_t i, n, end;
-	int k, rc = TD_STORE_DOWN;
+	int rc = TD_STORE_DOWN;
 
-	if (c == NULL || td_store_connect(store) != 0)
-		goto done;
 	key_space(space, sizeof(space), space_id, "space");
 	key_space(idx, sizeof(idx), space_id, "tokens");
-	if (redisAppendCommand(store->redis, "EXISTS %s", space) != REDIS_OK ||
-	    redisAppendCommand(store->redis, "HGET %s mc", space) != REDIS_OK ||
-	    redisAppendCommand(store->redis, "ZRANGE %s 0 -1", idx) != REDIS_OK) {
+	if (c == NULL || store_route(store, space, strlen(space)) != 0)
+		goto done;
+	if (redisAppendCommand(store->link->redis, "EXISTS %s", space) != REDIS_OK ||
+	    redisAppendCommand(store->link->redis, "HGET %s mc", space) != REDIS_OK ||
+	    redisAppendCommand(store->link->redis, "ZRANGE %s 0 -1", idx) != REDIS_OK) {
 		store_mark_down(store, "out of memory");
 		goto done;
 	}
 	if (pipeline_read(store, r, 3) != TD_STORE_OK)
 		goto done;
+	if (any_error(r, 3)) {
+		free_replies(r, 3);
+		if ((r[0] = store_command(store, space, "EXISTS %s", space)) == NULL ||
+		    (r[1] = store_command(store, space, "HGET %s mc", space)) == NULL ||
+		    (r[2] = store_command(store, idx, "ZRANGE %s 0 -1", idx)) == NULL)
+			goto done;
+	}
 	if (r[0]->type != REDIS_REPLY_INTEGER || r[2]->type != REDIS_REPLY_ARRAY ||
 	    (r[1]->type != REDIS_REPLY_NIL && (r[1]->type != REDIS_REPLY_STRING ||
 	     td_parse_int64(r[1]->str, r[1]->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)))
@@ -977,20 +1068,24 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 	for (c->first = 0; c->first < r[2]->elements && rc == TD_STORE_OK; c->first = end) {
 		end = c->first + STORE_LIST_BATCH < r[2]->elements ? c->first + STORE_LIST_BATCH
 								   : r[2]->elements;
+		/* the batch goes to the node serving the space now */
+		if (store_route(store, space, strlen(space)) != 0) {
+			rc = TD_STORE_DOWN;
+			break;
+		}
 		for (n = 0, i = c->first; i < end; i++, n++) {
 			token_key(key, sizeof(key), space_id, ids[i]);
-			if (redisAppendCommand(store->redis, "HGETALL %s", key) != REDIS_OK)
+			if (redisAppendCommand(store->link->redis, "HGETALL %s", key) != REDIS_OK)
 				break;
 		}
-		pipeline_drain(store, n, &rc, token_batch_one, c);
+		pipeline_drain(store, n, &rc, token_batch_one, token_batch_key, c);
 		if (n < end - c->first && rc == TD_STORE_OK) {
 			store_mark_down(store, "out of memory");
 			rc = TD_STORE_DOWN;
 		}
 	}
 done:
-	for (k = 0; k < 3; k++)
-		freeReplyObject(r[k]);
+	free_replies(r, 3);
 	free(ids);
 	free(c);
 	return rc;
@@ -1361,7 +1456,7 @@ td_store_minted_add(struct td_store *store, const char *parent_ref, const char *
 	if ((rc = minted_key(parent_ref, key, sizeof(key), "minted_add")) != TD_STORE_OK ||
 	    (rc = ref_check(child_ref, &child, "minted_add")) != TD_STORE_OK)
 		goto done;
-	rc = command(store, &r, "minted_add", "SADD %s %s", key, child_ref);
+	rc = write_command(store, &r, "minted_add", key, "SADD %s %s", key, child_ref);
 done:
 	freeReplyObject(r);
 	return rc;
@@ -1420,7 +1515,7 @@ td_store_minted_drop(struct td_store *store, const char *parent_ref)
 
 	if ((rc = minted_key(parent_ref, key, sizeof(key), "minted_drop")) != TD_STORE_OK)
 		goto done;
-	rc = command(store, &r, "minted_drop", "DEL %s", key);
+	rc = write_command(store, &r, "minted_drop", key, "DEL %s", key);
 done:
 	freeReplyObject(r);
 	return rc;
@@ -1487,7 +1582,7 @@ td_store_activity_add(struct td_store *store, int64_t space_id, const char *acto
 	int rc;
 
 	key_trail(key, sizeof(key), space_id);
-	rc = command(store, &r, "activity_add", "XADD %s MAXLEN ~ %d * a %s x %s r %" PRId64, key,
+	rc = write_command(store, &r, "activity_add", key, "XADD %s MAXLEN ~ %d * a %s x %s r %" PRId64, key,
 		     TD_ACTIVITIES_MAX, actor, action, resource_id);
 	freeReplyObject(r);
 	return rc;
@@ -1550,7 +1645,7 @@ td_store_activity_list(struct td_store *store, int64_t space_id, int limit, td_a
 	int rc;
 
 	key_trail(key, sizeof(key), space_id);
-	rc = command(store, &r, "activity_list", "XREVRANGE %s + - COUNT %d", key, limit);
+	rc = command(store, &r, "activity_list", key, "XREVRANGE %s + - COUNT %d", key, limit);
 	if (rc != TD_STORE_OK)
 		goto done;
 	if (r->type != REDIS_REPLY_ARRAY) {

@@ -129,7 +129,7 @@ store_sentinel_resolve(struct td_store *store, char *why, size_t whylen)
 			continue;
 		if (ask(store, c, &node, &epoch) == 0 && epoch > best) {
 			best = epoch;
-			store->node = node;
+			store->links[0].node = node;
 			chosen = i;
 		}
 		redisFree(c);
@@ -173,7 +173,7 @@ switches_ours(const struct td_store *store, const redisReply *m)
 	if (strcmp(channel->str, "+switch-master") == 0)
 		return payload->len > len && strncmp(payload->str, store->url.master_name, len) == 0 &&
 		       payload->str[len] == ' ';
-	snprintf(node, sizeof(node), " %s:%d ", store->node.host, store->node.port);
+	snprintf(node, sizeof(node), " %s:%d ", store->links[0].node.host, store->links[0].node.port);
 	snprintf(master, sizeof(master), "@ %s ", store->url.master_name);
 	return strcmp(channel->str, "+convert-to-slave") == 0 && strstr(payload->str, node) != NULL &&
 	       strstr(payload->str, master) != NULL;

@@ -41,32 +41,38 @@ ms_to_timeval(int ms)
 	return tv;
 }
 
-static void
-store_disconnect(struct td_store *store)
+void
+store_link_close(struct td_store *store, struct store_link *link)
 {
-	store_tracking_end(store, NULL);	/* Redis forgets a closed client's tracking */
-	if (store->redis != NULL) {
-		redisFree(store->redis);
-		store->redis = NULL;
+	store_tracking_end(store, link, NULL);	/* Redis forgets a closed client's tracking */
+	if (link->redis != NULL) {
+		redisFree(link->redis);
+		link->redis = NULL;
 	}
 }
 
 void
 store_mark_down(struct td_store *store, const char *why)
 {
+	struct store_link *link = store->link;
+
 	td_metric_count(TD_M_REDIS_ERROR);
-	if (!store->reported_down)
+	if (!link->reported_down && store->url.is_cluster)
+		td_log_error("redis unavailable: %s:%d: %s", link->node.host, link->node.port, why);
+	else if (!link->reported_down)
 		td_log_error("redis unavailable: %s", why);
-	store->reported_down = 1;
-	store_disconnect(store);
-	store->next_attempt_ms = store_now_ms() + store->retry_interval_ms;
+	link->reported_down = 1;
+	store_link_close(store, link);
+	link->next_attempt_ms = store_now_ms() + store->retry_interval_ms;
+	store->map_stale = 1;	/* on a cluster, the node may have failed over */
 }
 
 void
 store_lost(struct td_store *store)
 {
-	store_mark_down(store, store->redis != NULL && store->redis->errstr[0]
-			       ? store->redis->errstr : "I/O error");
+	redisContext *c = store->link->redis;
+
+	store_mark_down(store, c != NULL && c->errstr[0] ? c->errstr : "I/O error");
 }
 
 /* One setup command (AUTH, SELECT) on a fresh connection. An error reply
@@ -93,13 +99,14 @@ setup_command(redisContext *c, char *why, size_t whylen, const char *refused,
 }
 
 redisContext *
-store_open(const struct td_store *store, char *why, size_t whylen)
+store_open(const struct td_store *store, const struct td_redis_node *node, char *why,
+	   size_t whylen)
 {
 	struct timeval tv = ms_to_timeval(store->connect_timeout_ms);
 	redisContext *c;
 
 	c = store->url.is_unix ? redisConnectUnixWithTimeout(store->url.path, tv)
-			       : redisConnectWithTimeout(store->node.host, store->node.port, tv);
+			       : redisConnectWithTimeout(node->host, node->port, tv);
 	if (c == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return NULL;
@@ -143,139 +150,257 @@ fail:
  * reply pending, invalidations arrive on their own connection), so
  * anything readable is the end of the stream or an error. */
 static int
-idle_connection_closed(struct td_store *store, long long now)
+idle_connection_closed(const struct store_link *link, long long now)
 {
-	struct pollfd pfd = { .fd = store->redis->fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = link->redis->fd, .events = POLLIN };
 
-	if (now - store->last_use_ms < STORE_IDLE_CHECK_MS)
+	if (now - link->last_use_ms < STORE_IDLE_CHECK_MS)
 		return 0;
 	return poll(&pfd, 1, 0) != 0;
 }
 
-int
-td_store_connect(struct td_store *store)
+/* Whether an open link may be used as it is: on Sentinel, not after a
+ * switch was announced nor once its node stopped being the primary. */
+static int
+link_still_good(struct td_store *store, struct store_link *link, long long now)
 {
+	if (!store->url.is_sentinel)
+		return 1;
+	if (store_sentinel_watch(store))
+		return 0;	/* a failover: ask the sentinels again now */
+	if (now - link->role_checked_ms < STORE_ROLE_CHECK_MS)
+		return 1;
+	/* demoted with no word from a sentinel (an old primary back, made a
+	 * replica): leave it within a second */
+	link->role_checked_ms = now;
+	if (store_is_primary(link->redis))
+		return 1;
+	td_log_info("redis: the node is not the primary any more; reconnecting");
+	return 0;
+}
+
+int
+store_link_connect(struct td_store *store)
+{
+	struct store_link *link = store->link;
 	long long now = store_now_ms();
 	char why[128];
 
-	if (store->redis != NULL && store_sentinel_watch(store)) {
-		store_disconnect(store);	/* a failover: ask the sentinels again now */
-		store->next_attempt_ms = 0;
+	if (link->redis != NULL && !link_still_good(store, link, now)) {
+		store_link_close(store, link);
+		link->next_attempt_ms = 0;
 	}
-	if (store->redis != NULL && store->url.is_sentinel &&
-	    now - store->role_checked_ms >= STORE_ROLE_CHECK_MS) {
-		/* demoted with no word from a sentinel (an old primary back,
-		 * made a replica): leave it within a second */
-		store->role_checked_ms = now;
-		if (!store_is_primary(store->redis)) {
-			td_log_info("redis: the node is not the primary any more; reconnecting");
-			store_disconnect(store);
-			store->next_attempt_ms = 0;
-		}
-	}
-	if (store->redis != NULL) {
-		if (!idle_connection_closed(store, now)) {
-			store->last_use_ms = now;
+	if (link->redis != NULL) {
+		if (!idle_connection_closed(link, now)) {
+			link->last_use_ms = now;
 			return 0;
 		}
 		td_log_info("redis closed an idle connection; reconnecting");
-		store_disconnect(store);
+		store_link_close(store, link);
 	}
-	store->last_use_ms = now;
-	if (store_now_ms() < store->next_attempt_ms)
+	link->last_use_ms = now;
+	if (now < link->next_attempt_ms)
 		return -1;
 	if (store->url.is_sentinel && store_sentinel_resolve(store, why, sizeof(why)) != 0) {
 		store_mark_down(store, why);
 		return -1;
 	}
-	if ((store->redis = store_open(store, why, sizeof(why))) == NULL) {
+	if ((link->redis = store_open(store, &link->node, why, sizeof(why))) == NULL) {
 		store_mark_down(store, why);
 		return -1;
 	}
 	/* a sentinel's word may be one failover old */
-	if (store->url.is_sentinel && !store_is_primary(store->redis)) {
+	if (store->url.is_sentinel && !store_is_primary(link->redis)) {
 		store_mark_down(store, "the node the sentinels named is not a primary (yet)");
 		return -1;
 	}
-	store->role_checked_ms = store_now_ms();
+	link->role_checked_ms = store_now_ms();
 	td_metric_count(TD_M_REDIS_CONNECT);
-	if (store->reported_down)
+	if (link->reported_down)
 		td_log_info("redis reachable again");
-	store->reported_down = 0;
-	store_tracking_start(store);	/* may find the connection broken */
-	return store->redis != NULL ? 0 : -1;
+	link->reported_down = 0;
+	store_tracking_start(store, link);	/* may find the connection broken */
+	return link->redis != NULL ? 0 : -1;
 }
 
-/* Every command goes through here: connect if needed, and on an I/O error
- * or timeout drop the connection so the next request starts clean (a
- * timed-out reply may still arrive and would desynchronise the stream). */
-/* A write refused because the node is a replica now (a failover we have
- * not heard of yet): READONLY means it was not executed, so the caller may
- * send it again, once, to the primary the sentinels name now. */
+int
+store_route(struct td_store *store, const char *key, size_t keylen)
+{
+	if (store->url.is_cluster && store_cluster_pick(store, key, keylen) != 0)
+		return -1;
+	return store_link_connect(store);
+}
+
+int
+td_store_connect(struct td_store *store)
+{
+	return store_route(store, NULL, 0);
+}
+
+/* A write refused because the node is a replica now (a Sentinel failover
+ * we have not heard of yet): READONLY means it was not executed, so the
+ * caller may send it again, once, to the primary the sentinels name now. */
 static int
 refused_readonly(struct td_store *store, const redisReply *reply)
 {
-	if (reply->type != REDIS_REPLY_ERROR || strncmp(reply->str, "READONLY", 8) != 0)
+	if (!store->url.is_sentinel || reply->type != REDIS_REPLY_ERROR ||
+	    strncmp(reply->str, "READONLY", 8) != 0)
 		return 0;
 	td_log_info("redis: the node is a replica now (READONLY); reconnecting");
-	store_disconnect(store);
-	store->next_attempt_ms = 0;
+	store_link_close(store, store->link);
+	store->link->next_attempt_ms = 0;
 	return 1;
 }
 
 /* With redis_min_replica_acks, a write is acknowledged only once that many
- * replicas have it (WAIT): 1 when they confirmed in time. */
-static int
-replicas_confirm(struct td_store *store)
+ * of its node's replicas have it (WAIT). */
+int
+store_confirm_write(struct td_store *store)
 {
-	redisReply *r = redisCommand(store->redis, "WAIT %d %d", store->min_replica_acks,
-				     store->wait_timeout_ms);
-	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= store->min_replica_acks;
+	redisReply *r;
+	int ok;
 
+	if (store->min_replica_acks == 0)
+		return 0;
+	if (store->link->redis == NULL)
+		return -1;
+	r = redisCommand(store->link->redis, "WAIT %d %d", store->min_replica_acks,
+			 store->wait_timeout_ms);
+	ok = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= store->min_replica_acks;
 	if (r == NULL)
 		store_lost(store);
 	else if (!ok)
 		td_log_error("a write was not confirmed by %d replica(s) within %d ms: answered 503",
 			     store->min_replica_acks, store->wait_timeout_ms);
 	freeReplyObject(r);
-	return ok;
+	if (ok)
+		store->link->barrier_pending = 0;	/* WAIT was a round trip */
+	return ok ? 0 : -1;
 }
 
-redisReply *
-store_vcommand(struct td_store *store, const char *fmt, va_list ap)
-{
-	redisReply *reply = NULL;
-	va_list again;
-	int attempt;
+/* How many times one command follows the cluster (a MOVED, an ASK) before
+ * the request answers 503 (the specification's suggested bound), and the
+ * waits for a TRYAGAIN (a multi-key script while its slot is half
+ * migrated) or a CLUSTERDOWN (a failover under way): 10 ms, doubled up to
+ * 100 ms, for at most redis_command_timeout_ms in all. */
+#define STORE_CLUSTER_TRIES 16
+#define STORE_CLUSTER_BACKOFF_MS 10
+#define STORE_CLUSTER_BACKOFF_MAX_MS 100
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (td_store_connect(store) != 0)
-			return NULL;
-		va_copy(again, ap);
-		reply = redisvCommand(store->redis, fmt, again);
-		va_end(again);
-		if (reply == NULL) {
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Sends cmd, a command already in the protocol's form, on a link; with
+ * asking, ASKING first (an ASK redirection: this key, this once). */
+static redisReply *
+send_formatted(struct td_store *store, const char *cmd, size_t len, int asking)
+{
+	redisContext *c = store->link->redis;
+	void *reply = NULL;
+
+	if ((asking && redisAppendCommand(c, "ASKING") != REDIS_OK) ||
+	    redisAppendFormattedCommand(c, cmd, len) != REDIS_OK) {
+		store_mark_down(store, "out of memory");
+		return NULL;
+	}
+	if (asking) {
+		if (redisGetReply(c, &reply) != REDIS_OK) {
 			store_lost(store);
 			return NULL;
 		}
-		if (attempt > 0 || !refused_readonly(store, reply))
-			break;
 		freeReplyObject(reply);
 		reply = NULL;
 	}
+	if (redisGetReply(c, &reply) != REDIS_OK) {
+		store_lost(store);
+		return NULL;
+	}
+	return reply;
+}
+
+/* Runs cmd on the node that serves key, following the cluster (a bounded
+ * number of redirections and waits) and, on Sentinel, one READONLY; the
+ * reply (an error reply as is), NULL when Redis is unreachable or the
+ * cluster did not settle. store->link is then the node that ran it. */
+static redisReply *
+store_run(struct td_store *store, const char *key, const char *cmd, size_t len)
+{
+	struct store_link *ask = NULL;
+	redisReply *reply;
+	int tries, readonly = 0, waited = 0, backoff = STORE_CLUSTER_BACKOFF_MS;
+
+	for (tries = 0; tries < STORE_CLUSTER_TRIES; tries++) {
+		if (ask != NULL)
+			store->link = ask;
+		if ((ask != NULL ? store_link_connect(store)
+				 : store_route(store, key, key != NULL ? strlen(key) : 0)) != 0)
+			return NULL;
+		if ((reply = send_formatted(store, cmd, len, ask != NULL)) == NULL)
+			return NULL;
+		ask = NULL;
+		if (!readonly && refused_readonly(store, reply)) {
+			readonly = 1;
+			tries--;	/* not the cluster's: a Sentinel failover */
+		} else {
+			switch (store_cluster_redirect(store, reply, &ask)) {
+			case REDIRECT_NONE:
+				return reply;
+			case REDIRECT_RETRY:
+				if (waited + backoff > store->command_timeout_ms) {
+					td_log_error("redis cluster: %.100s for %d ms: answered 503",
+						     reply->str, waited);
+					freeReplyObject(reply);
+					return NULL;
+				}
+				sleep_ms(backoff);
+				waited += backoff;
+				backoff = backoff * 2 < STORE_CLUSTER_BACKOFF_MAX_MS
+					  ? backoff * 2 : STORE_CLUSTER_BACKOFF_MAX_MS;
+				tries--;	/* bounded by the time waited */
+				break;
+			case REDIRECT_MOVED:
+			case REDIRECT_ASK:
+				break;
+			}
+		}
+		freeReplyObject(reply);
+	}
+	td_log_error("redis cluster: no node took a command after %d tries", STORE_CLUSTER_TRIES);
+	return NULL;
+}
+
+redisReply *
+store_vcommand(struct td_store *store, const char *key, const char *fmt, va_list ap)
+{
+	redisReply *reply;
+	char *cmd = NULL;
+	int len = redisvFormatCommand(&cmd, fmt, ap);
+
+	if (len < 0) {
+		td_log_error("redis: cannot format a command (out of memory)");
+		return NULL;
+	}
+	reply = store_run(store, key, cmd, (size_t)len);
+	redisFreeCommand(cmd);
 	if (reply != NULL)
-		store->barrier_pending = 0;
+		store->link->barrier_pending = 0;
 	return reply;
 }
 
 redisReply *
-store_command(struct td_store *store, const char *fmt, ...)
+store_command(struct td_store *store, const char *key, const char *fmt, ...)
 {
 	redisReply *reply;
 	va_list ap;
 
 	va_start(ap, fmt);
-	reply = store_vcommand(store, fmt, ap);
+	reply = store_vcommand(store, key, fmt, ap);
 	va_end(ap);
 	return reply;
 }
@@ -296,20 +421,39 @@ script_sha(enum store_script script, char out[41])
 	memcpy(out, cache[script], 41);
 }
 
+/* A script's keys must share one hash slot: on a cluster the node that
+ * runs it holds only its own slots (and a layout mistake shows here, on a
+ * single Redis too, not first in production on a cluster). */
+static int
+keys_share_a_slot(int nkeys, const char *const *argv, const size_t *argvlen)
+{
+	unsigned slot = nkeys > 0 ? td_redis_key_slot(argv[0], argvlen[0]) : 0;
+	int i;
+
+	for (i = 1; i < nkeys; i++)
+		if (td_redis_key_slot(argv[i], argvlen[i]) != slot)
+			return 0;
+	return 1;
+}
+
 redisReply *
 store_script(struct td_store *store, enum store_script script, int nkeys, int argc,
 	     const char *const *argv, const size_t *argvlen)
 {
 	const char *cmd[STORE_ARGS_MAX + 3];
 	size_t lens[STORE_ARGS_MAX + 3];
-	char sha[41], nk[12];
+	char sha[41], nk[12], *formatted, key[STORE_KEY_MAX];
 	redisReply *reply;
-	int i, attempt, readonly = 0, writes = store_script_writes_records(script);
+	int i, len, attempt, writes = store_script_writes_records(script);
 
-	if (argc > STORE_ARGS_MAX) {
-		td_log_error("script %d: %d arguments, more than %d", script, argc, STORE_ARGS_MAX);
+	if (argc > STORE_ARGS_MAX || nkeys < 1 || nkeys > argc ||
+	    argvlen[0] >= sizeof(key) || !keys_share_a_slot(nkeys, argv, argvlen)) {
+		td_log_error("script %d: %d keys of other slots, or %d arguments (at most %d)",
+			     script, nkeys, argc, STORE_ARGS_MAX);
 		return NULL;
 	}
+	memcpy(key, argv[0], argvlen[0]);
+	key[argvlen[0]] = '\0';
 	script_sha(script, sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	for (i = 0; i < argc; i++) {
@@ -318,36 +462,31 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 	}
 	cmd[2] = nk;
 	lens[2] = strlen(nk);
+	/* EVALSHA; EVAL (which caches it again) when the node answers
+	 * NOSCRIPT: each node has its own script cache */
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (td_store_connect(store) != 0)
-			return NULL;
 		cmd[0] = attempt == 0 ? "EVALSHA" : "EVAL";
 		lens[0] = strlen(cmd[0]);
 		cmd[1] = attempt == 0 ? sha : store_script_source[script];
 		lens[1] = strlen(cmd[1]);
-		reply = redisCommandArgv(store->redis, argc + 3, cmd, lens);
-		if (reply == NULL) {
-			store_lost(store);
+		if ((len = redisFormatCommandArgv(&formatted, argc + 3, cmd, lens)) < 0) {
+			td_log_error("script %d: cannot format (out of memory)", script);
 			return NULL;
 		}
-		if (!readonly && refused_readonly(store, reply)) {
-			freeReplyObject(reply);
-			readonly = 1;
-			attempt = -1;	/* the new primary: EVALSHA first again */
-			continue;
-		}
+		reply = store_run(store, key, formatted, (size_t)len);
+		redisFreeCommand(formatted);
+		if (reply == NULL)
+			return NULL;
 		if (attempt == 0 && reply->type == REDIS_REPLY_ERROR &&
 		    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 			freeReplyObject(reply);
 			continue;
 		}
-		store->barrier_pending = store->on_invalidate != NULL && writes;
-		if (writes && store->min_replica_acks > 0 && reply->type != REDIS_REPLY_ERROR) {
-			if (!replicas_confirm(store)) {
-				freeReplyObject(reply);
-				return NULL;
-			}
-			store->barrier_pending = 0;	/* WAIT was the round trip */
+		store->link->barrier_pending = store->on_invalidate != NULL && writes;
+		if (store_script_writes(script) && reply->type != REDIS_REPLY_ERROR &&
+		    store_confirm_write(store) != 0) {
+			freeReplyObject(reply);
+			return NULL;
 		}
 		return reply;
 	}
@@ -360,13 +499,22 @@ td_store_ping(struct td_store *store)
 	redisReply *reply;
 	int rc = -1;
 
-	reply = store_command(store, "PING");
+	reply = store_command(store, NULL, "PING");
 	if (reply == NULL)
 		return -1;
 	if (reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "PONG") == 0)
 		rc = 0;
 	freeReplyObject(reply);
 	return rc;
+}
+
+static void
+close_all(struct td_store *store)
+{
+	int i;
+
+	for (i = 0; i < store->nlinks; i++)
+		store_link_close(store, &store->links[i]);
 }
 
 static int
@@ -380,8 +528,17 @@ store_apply(struct td_store *store, const struct td_config *cfg)
 	}
 	if (cfg->redis_password[0] != '\0')
 		snprintf(store->url.password, sizeof(store->url.password), "%s", cfg->redis_password);
-	memcpy(store->node.host, store->url.host, sizeof(store->node.host));
-	store->node.port = store->url.port;
+	memset(store->links, 0, sizeof(store->links));
+	store->nlinks = 1;
+	store->link = &store->links[0];
+	/* one node, or the one the sentinels name; a cluster's come from its map */
+	memcpy(store->links[0].node.host, store->url.host, sizeof(store->links[0].node.host));
+	store->links[0].node.port = store->url.port;
+	store->links[0].used = !store->url.is_cluster;
+	memset(store->slot_link, STORE_NO_LINK, sizeof(store->slot_link));
+	store->map_known = 0;
+	store->map_stale = 1;
+	store->map_next_ms = 0;
 	store->sentinel_last = 0;
 	store_sentinel_unwatch(store);
 	store->min_replica_acks = cfg->redis_min_replica_acks;
@@ -409,8 +566,7 @@ td_store_new(const struct td_config *cfg)
 int
 td_store_reconfigure(struct td_store *store, const struct td_config *cfg)
 {
-	store_disconnect(store);
-	store->next_attempt_ms = 0;
+	close_all(store);
 	return store_apply(store, cfg);
 }
 
@@ -420,7 +576,7 @@ td_store_free(struct td_store *store)
 	if (store == NULL)
 		return;
 	store->on_invalidate = NULL;	/* its cache may be gone already */
-	store_disconnect(store);
+	close_all(store);
 	store_sentinel_unwatch(store);
 	explicit_bzero(store->url.password, sizeof(store->url.password));
 	free(store);

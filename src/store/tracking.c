@@ -62,35 +62,47 @@ tell(struct td_store *store, enum td_invalidate what, int64_t space_id, int64_t 
 void
 td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, void *arg)
 {
+	int i;
+
 	store->on_invalidate = fn;
 	store->invalidate_arg = arg;
-	if (fn == NULL)
-		store_tracking_end(store, NULL);
-	else if (store->redis != NULL)
-		store_tracking_start(store);
+	for (i = 0; i < store->nlinks; i++) {
+		if (fn == NULL)
+			store_tracking_end(store, &store->links[i], NULL);
+		else if (store->links[i].redis != NULL)
+			store_tracking_start(store, &store->links[i]);
+	}
 }
 
 void
-store_tracking_end(struct td_store *store, const char *why)
+store_tracking_reset(struct td_store *store)
 {
-	if (store->inval != NULL) {
-		redisFree(store->inval);
-		store->inval = NULL;
-	}
-	if (store->tracking && why != NULL)
-		td_log_warn("verify cache emptied and paused: %s", why);
-	store->tracking = 0;
 	store->tracking_gen++;
 	tell(store, TD_INVALIDATE_ALL, 0, 0);
 }
 
+void
+store_tracking_end(struct td_store *store, struct store_link *link, const char *why)
+{
+	if (link->inval == NULL && !link->tracking)
+		return;	/* nothing read through it can be cached */
+	if (link->inval != NULL) {
+		redisFree(link->inval);
+		link->inval = NULL;
+	}
+	if (link->tracking && why != NULL)
+		td_log_warn("verify cache emptied and paused: %s", why);
+	link->tracking = 0;
+	store_tracking_reset(store);
+}
+
 static void
-refused(struct td_store *store, const char *why)
+refused(struct td_store *store, struct store_link *link, const char *why)
 {
 	if (!store->tracking_reported)
 		td_log_warn("verify cache off until Redis allows client tracking: %s", why);
 	store->tracking_reported = 1;
-	store_tracking_end(store, NULL);
+	store_tracking_end(store, link, NULL);
 	store->next_tracking_ms = store_now_ms() + TRACKING_RETRY_MS;
 }
 
@@ -119,50 +131,52 @@ expect(redisContext *c, int type, char *why, size_t whylen, const char *fmt, ...
 }
 
 void
-store_tracking_start(struct td_store *store)
+store_tracking_start(struct td_store *store, struct store_link *link)
 {
 	char why[128] = "out of memory";
 	redisReply *r = NULL;
 	long long id;
 
-	if (store->on_invalidate == NULL || store->redis == NULL || store->tracking ||
+	if (store->on_invalidate == NULL || link->redis == NULL || link->tracking ||
 	    store_now_ms() < store->next_tracking_ms)
 		return;
-	store_tracking_end(store, NULL);
-	/* the data connection's own setup: same server, password, database */
-	if ((store->inval = store_open(store, why, sizeof(why))) == NULL)
+	store_tracking_end(store, link, NULL);
+	/* the data connection's own setup: same node, password, database */
+	if ((link->inval = store_open(store, &link->node, why, sizeof(why))) == NULL)
 		goto fail;
-	if ((r = expect(store->inval, REDIS_REPLY_INTEGER, why, sizeof(why),
+	if ((r = expect(link->inval, REDIS_REPLY_INTEGER, why, sizeof(why),
 			"CLIENT ID")) == NULL)
 		goto fail;
 	id = r->integer;
 	freeReplyObject(r);
-	if ((r = expect(store->inval, REDIS_REPLY_ARRAY, why, sizeof(why), "SUBSCRIBE %s",
+	if ((r = expect(link->inval, REDIS_REPLY_ARRAY, why, sizeof(why), "SUBSCRIBE %s",
 			INVALIDATE_CHANNEL)) == NULL)
 		goto fail;
 	freeReplyObject(r);
 	/* off first: Redis refuses to change the mode of a tracking client */
-	if ((r = expect(store->redis, REDIS_REPLY_STATUS, why, sizeof(why),
+	if ((r = expect(link->redis, REDIS_REPLY_STATUS, why, sizeof(why),
 			"CLIENT TRACKING off")) == NULL)
 		goto fail;
 	freeReplyObject(r);
-	if ((r = expect(store->redis, REDIS_REPLY_STATUS, why, sizeof(why),
+	if ((r = expect(link->redis, REDIS_REPLY_STATUS, why, sizeof(why),
 			"CLIENT TRACKING on REDIRECT %lld OPTIN", id)) == NULL)
 		goto fail;
 	freeReplyObject(r);
-	store->tracking = 1;
+	link->tracking = 1;
 	store->tracking_gen++;
-	store->inval_heard_ms = store_now_ms();
-	store->inval_ping_ms = 0;
+	link->inval_heard_ms = store_now_ms();
+	link->inval_ping_ms = 0;
 	if (store->tracking_reported)
 		td_log_info("verify cache on: Redis client tracking accepted");
 	store->tracking_reported = 0;
 	return;
 fail:
-	if (store->redis != NULL && store->redis->err)
+	if (link->redis != NULL && link->redis->err) {
+		store->link = link;
 		store_mark_down(store, why);
-	else
-		refused(store, why);
+	} else {
+		refused(store, link, why);
+	}
 }
 
 /* {s:<space>}:t:<id> or {s:<space>}:space; other keys are not cached. */
@@ -214,89 +228,140 @@ handle_message(struct td_store *store, const redisReply *m)
 	return 0;
 }
 
-/* Pings a connection silent for TRACKING_PING_MS; 1 while the cache may
- * answer (heard from within TRACKING_SILENCE_MS), 0 after ending tracking
- * or while unsure. */
+/* Pings a link's invalidation connection silent for TRACKING_PING_MS; 1
+ * while the cache may answer (heard from within TRACKING_SILENCE_MS), 0
+ * after ending tracking or while unsure. */
 static int
-tracking_alive(struct td_store *store)
+tracking_alive(struct td_store *store, struct store_link *link, long long now)
 {
-	long long now = store_now_ms();
 	int done = 0;
 
-	if (store->inval_ping_ms != 0 && now - store->inval_ping_ms > TRACKING_SILENCE_MS) {
-		store_tracking_end(store, "no answer on the invalidation connection");
+	if (link->inval_ping_ms != 0 && now - link->inval_ping_ms > TRACKING_SILENCE_MS) {
+		store_tracking_end(store, link, "no answer on the invalidation connection");
 		return 0;
 	}
-	if (store->inval_ping_ms == 0 && now - store->inval_heard_ms >= TRACKING_PING_MS) {
-		if (redisAppendCommand(store->inval, "PING") != REDIS_OK) {
-			store_tracking_end(store, "invalidation connection lost");
+	if (link->inval_ping_ms == 0 && now - link->inval_heard_ms >= TRACKING_PING_MS) {
+		if (redisAppendCommand(link->inval, "PING") != REDIS_OK) {
+			store_tracking_end(store, link, "invalidation connection lost");
 			return 0;
 		}
 		while (!done)
-			if (redisBufferWrite(store->inval, &done) != REDIS_OK) {
-				store_tracking_end(store, "invalidation connection lost");
+			if (redisBufferWrite(link->inval, &done) != REDIS_OK) {
+				store_tracking_end(store, link, "invalidation connection lost");
 				return 0;
 			}
-		store->inval_ping_ms = now;
+		link->inval_ping_ms = now;
 	}
-	return now - store->inval_heard_ms <= TRACKING_SILENCE_MS;
+	return now - link->inval_heard_ms <= TRACKING_SILENCE_MS;
 }
 
-int
-td_store_tracking_sync(struct td_store *store)
+/* Every message hiredis already holds for a link: 0, or -1 after ending
+ * its tracking. */
+static int
+drain(struct td_store *store, struct store_link *link)
 {
-	struct pollfd p;
-	redisReply *m;
 	void *reply;
 	int rc;
 
-	if (store->on_invalidate == NULL)
-		return 0;
-	if (!store->tracking) {
-		if (td_store_connect(store) == 0)
-			store_tracking_start(store);
-		return store->tracking;
+	while ((rc = redisGetReplyFromReader(link->inval, &reply)) == REDIS_OK && reply != NULL) {
+		rc = handle_message(store, reply);
+		freeReplyObject(reply);
+		link->inval_heard_ms = store_now_ms();
+		link->inval_ping_ms = 0;
+		if (rc != 0) {
+			store_tracking_end(store, link, "unexpected message on the invalidation channel");
+			return -1;
+		}
 	}
-	p.fd = store->inval->fd;
-	p.events = POLLIN;
+	if (rc != REDIS_OK) {
+		store_tracking_end(store, link, "invalidation stream unreadable");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether every link with a data connection tracks (setting up the ones
+ * that do not), and at least one does. */
+static int
+all_tracking(struct td_store *store)
+{
+	int i, any = 0;
+
+	for (i = 0; i < store->nlinks; i++) {
+		struct store_link *l = &store->links[i];
+
+		if (l->tracking) {
+			any = 1;
+			continue;
+		}
+		if (l->redis == NULL)
+			continue;
+		store->link = l;	/* checked (an idle one may be closed), then set up */
+		if (store_link_connect(store) != 0)
+			return 0;
+		store_tracking_start(store, l);
+		if (!l->tracking)
+			return 0;
+		any = 1;
+	}
+	if (!any && td_store_connect(store) == 0)
+		return store->link->tracking;
+	return any;
+}
+
+/* One poll over every link's invalidation connection, reading what came,
+ * until nothing more has arrived; never waits. */
+int
+td_store_tracking_sync(struct td_store *store)
+{
+	struct pollfd p[TD_CLUSTER_PRIMARIES_MAX];
+	struct store_link *of[TD_CLUSTER_PRIMARIES_MAX];
+	long long now;
+	int i, n = 0, rc, alive = 1;
+
+	if (store->on_invalidate == NULL || !all_tracking(store))
+		return 0;
+	for (i = 0; i < store->nlinks; i++)
+		if (store->links[i].tracking) {
+			of[n] = &store->links[i];
+			p[n].fd = of[n]->inval->fd;
+			p[n++].events = POLLIN;
+		}
 	for (;;) {
-		/* what hiredis already buffered, then whatever the socket holds */
-		while ((rc = redisGetReplyFromReader(store->inval, &reply)) == REDIS_OK &&
-		       reply != NULL) {
-			m = reply;
-			rc = handle_message(store, m);
-			freeReplyObject(m);
-			store->inval_heard_ms = store_now_ms();
-			store->inval_ping_ms = 0;
-			if (rc != 0) {
-				store_tracking_end(store, "unexpected message on the invalidation channel");
+		for (i = 0; i < n; i++)
+			if (drain(store, of[i]) != 0)
+				return 0;
+		for (i = 0; i < n; i++)
+			p[i].revents = 0;
+		if ((rc = poll(p, (nfds_t)n, 0)) < 0)
+			return 0;	/* unsure: do not trust the cache this once */
+		if (rc == 0)
+			break;
+		for (i = 0; i < n; i++)
+			if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    redisBufferRead(of[i]->inval) != REDIS_OK) {
+				store_tracking_end(store, of[i], "invalidation connection lost");
 				return 0;
 			}
-		}
-		if (rc != REDIS_OK) {
-			store_tracking_end(store, "invalidation stream unreadable");
-			return 0;
-		}
-		p.revents = 0;
-		rc = poll(&p, 1, 0);
-		if (rc < 0)
-			return 0;	/* unsure: do not trust the cache this once */
-		if (rc == 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
-			return tracking_alive(store);
-		if (redisBufferRead(store->inval) != REDIS_OK) {
-			store_tracking_end(store, "invalidation connection lost");
-			return 0;
-		}
 	}
+	now = store_now_ms();
+	for (i = 0; i < n; i++)
+		alive &= tracking_alive(store, of[i], now);
+	return alive;
 }
 
 void
 td_store_tracking_keepalive(struct td_store *store)
 {
-	/* only a live tracking connection: setting one up (a round trip that
+	int i;
+
+	/* only live tracking connections: setting one up (a round trip that
 	 * may wait out the command timeout) is left to the requests' path */
-	if (store->on_invalidate != NULL && store->tracking)
-		(void)td_store_tracking_sync(store);
+	for (i = 0; i < store->nlinks; i++)
+		if (store->links[i].tracking) {
+			(void)td_store_tracking_sync(store);
+			return;
+		}
 }
 
 void
@@ -304,15 +369,21 @@ td_store_write_barrier(void *arg)
 {
 	struct td_store *store = arg;
 	redisReply *r;
+	int i;
 
-	if (!store->barrier_pending)
-		return;
-	store->barrier_pending = 0;
-	if (store->redis == NULL)
-		return;	/* dropped since: the other workers' trackers were reset too */
-	if ((r = redisCommand(store->redis, "PING")) == NULL) {
-		store_lost(store);
-		return;
+	for (i = 0; i < store->nlinks; i++) {
+		struct store_link *l = &store->links[i];
+
+		if (!l->barrier_pending)
+			continue;
+		l->barrier_pending = 0;
+		if (l->redis == NULL)
+			continue;	/* dropped since: the other workers' trackers were reset too */
+		if ((r = redisCommand(l->redis, "PING")) == NULL) {
+			store->link = l;
+			store_lost(store);
+			continue;
+		}
+		freeReplyObject(r);
 	}
-	freeReplyObject(r);
 }

@@ -101,11 +101,36 @@ parse_unix(const char *p, struct td_redis_url *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* "host[:port],host[:port]…" from p to end into nodes (at most max). */
+static int
+parse_node_list(const char *p, const char *end, int default_port, struct td_redis_node *nodes,
+		int max, int *n, const char *what, char *err, size_t errlen)
+{
+	const char *comma;
+
+	for (; p < end; p = comma + 1) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (comma == NULL)
+			comma = end;
+		if (*n == max) {
+			snprintf(err, errlen, "invalid value for redis_url: more than %d %s", max, what);
+			return -1;
+		}
+		if (parse_node(p, (size_t)(comma - p), default_port, &nodes[(*n)++], err, errlen) != 0)
+			return -1;
+	}
+	if (*n == 0) {
+		snprintf(err, errlen, "invalid value for redis_url: missing host");
+		return -1;
+	}
+	return 0;
+}
+
 /* host:port[,host:port…]/MASTER_NAME[/db] after the userinfo. */
 static int
 parse_sentinel(const char *p, struct td_redis_url *out, char *err, size_t errlen)
 {
-	const char *slash = strchr(p, '/'), *end, *name, *name_end;
+	const char *slash = strchr(p, '/'), *name, *name_end;
 	size_t len;
 
 	if (slash == NULL) {
@@ -113,19 +138,9 @@ parse_sentinel(const char *p, struct td_redis_url *out, char *err, size_t errlen
 			 "redis-sentinel://host:port[,host:port…]/MASTER_NAME[/db]");
 		return -1;
 	}
-	for (; p < slash; p = end + 1) {
-		end = memchr(p, ',', (size_t)(slash - p));
-		if (end == NULL)
-			end = slash;
-		if (out->nsentinels == TD_SENTINELS_MAX) {
-			snprintf(err, errlen, "invalid value for redis_url: more than %d sentinels",
-				 TD_SENTINELS_MAX);
-			return -1;
-		}
-		if (parse_node(p, (size_t)(end - p), SENTINEL_PORT,
-			       &out->sentinels[out->nsentinels++], err, errlen) != 0)
-			return -1;
-	}
+	if (parse_node_list(p, slash, SENTINEL_PORT, out->sentinels, TD_SENTINELS_MAX,
+			    &out->nsentinels, "sentinels", err, errlen) != 0)
+		return -1;
 	name = slash + 1;
 	name_end = strchr(name, '/');
 	len = name_end ? (size_t)(name_end - name) : strlen(name);
@@ -139,6 +154,23 @@ parse_sentinel(const char *p, struct td_redis_url *out, char *err, size_t errlen
 	out->master_name[len] = '\0';
 	out->is_sentinel = 1;
 	return parse_db(name_end, &out->db, err, errlen);
+}
+
+/* host:port[,host:port…][/0] after the userinfo: a cluster has database 0 only. */
+static int
+parse_cluster(const char *p, struct td_redis_url *out, char *err, size_t errlen)
+{
+	const char *slash = strchr(p, '/');
+
+	if (parse_node_list(p, slash ? slash : p + strlen(p), REDIS_PORT, out->seeds,
+			    TD_CLUSTER_SEEDS_MAX, &out->nseeds, "cluster nodes", err, errlen) != 0)
+		return -1;
+	if (slash != NULL && strcmp(slash, "/") != 0 && strcmp(slash, "/0") != 0) {
+		snprintf(err, errlen, "invalid value for redis_url: a Redis Cluster has database 0 only");
+		return -1;
+	}
+	out->is_cluster = 1;
+	return 0;
 }
 
 int
@@ -162,9 +194,14 @@ td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t 
 		return parse_userinfo(&p, out, err, errlen) != 0 ? -1
 		       : parse_sentinel(p, out, err, errlen);
 	}
+	if (strncmp(url, "redis-cluster://", 16) == 0) {
+		p = url + 16;
+		return parse_userinfo(&p, out, err, errlen) != 0 ? -1
+		       : parse_cluster(p, out, err, errlen);
+	}
 	if (strncmp(url, "redis://", 8) != 0) {
 		snprintf(err, errlen, "invalid value for redis_url: want redis://, "
-			 "redis-sentinel:// or unix://");
+			 "redis-sentinel://, redis-cluster:// or unix://");
 		return -1;
 	}
 	p = url + 8;

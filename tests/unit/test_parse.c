@@ -220,6 +220,52 @@ test_redis_sentinel_url(void **state)
 	assert_non_null(strstr(err, "TLS"));
 }
 
+static void
+test_redis_cluster_url(void **state)
+{
+	struct td_redis_url u;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(td_redis_url_parse("redis-cluster://app:p%40ss@10.0.0.1,10.0.0.2:7001",
+					    &u, err, sizeof(err)), 0);
+	assert_true(u.is_cluster);
+	assert_false(u.is_sentinel);
+	assert_int_equal(u.nseeds, 2);
+	assert_string_equal(u.seeds[0].host, "10.0.0.1");
+	assert_int_equal(u.seeds[0].port, 6379);
+	assert_int_equal(u.seeds[1].port, 7001);
+	assert_string_equal(u.user, "app");
+	assert_string_equal(u.password, "p@ss");
+	assert_int_equal(td_redis_url_parse("redis-cluster://h:7000/0", &u, err, sizeof(err)), 0);
+	/* a cluster has database 0 only; every other mistake named too */
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://h/3", &u, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "database 0 only"));
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://", &u, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "missing host"));
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://h:0", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://h:65536", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://h,,i", &u, err, sizeof(err)), 0);
+	assert_int_not_equal(td_redis_url_parse("redis-cluster://a,b,c,d,e,f,g,h,i", &u, err,
+						sizeof(err)), 0);
+	assert_non_null(strstr(err, "more than 8 cluster nodes"));
+}
+
+/* The slots Redis itself computes (CLUSTER KEYSLOT on redis-server 7.0). */
+static void
+test_cluster_key_slot(void **state)
+{
+	(void)state;
+	assert_int_equal(td_redis_key_slot("123456789", 9), 12739);	/* the CRC16 check value */
+	assert_int_equal(td_redis_key_slot("{s:205}:t:1", 11), 16304);
+	assert_int_equal(td_redis_key_slot("{s:205}:space", 13), 16304);
+	/* only the first {…} counts, and only when not empty */
+	assert_int_equal(td_redis_key_slot("foo{{bar}}zap", 13), td_redis_key_slot("{bar", 4));
+	assert_int_equal(td_redis_key_slot("foo{}{bar}", 10), 8363);
+	assert_int_equal(td_redis_key_slot("x{bar}{zap}", 11), td_redis_key_slot("bar", 3));
+	assert_int_equal(td_redis_key_slot("{bar", 4), 4015);
+}
+
 int
 main(void)
 {
@@ -232,6 +278,8 @@ main(void)
 		cmocka_unit_test(test_duplicate_keys_and_single_quotes),
 		cmocka_unit_test(test_redis_url),
 		cmocka_unit_test(test_redis_sentinel_url),
+		cmocka_unit_test(test_redis_cluster_url),
+		cmocka_unit_test(test_cluster_key_slot),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

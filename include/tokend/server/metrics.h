@@ -34,6 +34,8 @@ enum td_metric {
 	TD_M_CACHE_FLUSH,		/* the whole cache emptied */
 	TD_M_REDIS_ERROR,		/* a connection lost, refused or timed out */
 	TD_M_REDIS_CONNECT,		/* a data connection opened */
+	TD_M_REDIS_REDIRECT,		/* a cluster's MOVED or ASK followed */
+	TD_M_REDIS_MAP_READ,		/* a cluster's slot map read */
 	TD_M_WORKER_RESTART,		/* the supervisor's: a worker that died, replaced */
 	TD_M__COUNT
 };

@@ -1,6 +1,7 @@
 /*
  * The store: the only module that talks to Redis. One connection per
- * worker, connect and command timeouts, reconnect on demand.
+ * worker (per primary on a Redis Cluster), connect and command timeouts,
+ * reconnect on demand.
  *
  * A failed command drops the connection; the next call reconnects, but no
  * more often than redis_retry_interval_ms, so while Redis is down requests
@@ -38,12 +39,20 @@ struct td_redis_url {
 	struct td_redis_node sentinels[TD_SENTINELS_MAX];
 	int nsentinels;
 	char master_name[TD_SENTINEL_NAME_MAX];
+	/* redis-cluster://: nodes to ask for the slot map (any node will do) */
+	int is_cluster;
+	struct td_redis_node seeds[TD_CLUSTER_SEEDS_MAX];
+	int nseeds;
 };
 
 /* redis://[[user]:password@]host[:port][/db], unix:///path[?db=N], or
- * redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/MASTER_NAME[/db];
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/MASTER_NAME[/db], or
+ * redis-cluster://[[user]:password@]host[:port][,host[:port]…][/0];
  * rediss:// (TLS) is refused, naming why (no TLS in Debian 12's hiredis). */
 int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, size_t errlen);
+
+/* The Redis Cluster hash slot of a key (CRC16 of its hash tag, if any). */
+unsigned td_redis_key_slot(const char *key, size_t len);
 
 struct td_store;
 
