@@ -206,7 +206,7 @@ store_cluster_refresh(struct td_store *store)
 	for (i = 0; i < store->nlinks; i++) {
 		struct store_link *l = &store->links[i];
 
-		if (l->used && l->redis != NULL) {
+		if (l->used && l->redis != NULL && !l->busy) {
 			if (ask_for_map(store, l->redis, l->node.host) == 0)
 				goto done;
 			if (l->redis->err) {

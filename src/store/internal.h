@@ -70,6 +70,8 @@ struct store_link {
 	int reported_down;		/* log the outage once, not per request */
 	long long last_use_ms;		/* monotonic; when a command last began */
 	long long role_checked_ms;	/* monotonic; ROLE last said "master" (Sentinel) */
+	int busy;			/* replies of a pipeline still to read: nothing
+					   else may be sent on redis meanwhile */
 	redisContext *inval;		/* subscribed to __redis__:invalidate */
 	int tracking;			/* the node tracks what redis reads with
 					   CLIENT CACHING yes, and tells inval */

@@ -974,8 +974,10 @@ pipeline_drain(struct td_store *store, size_t n, int *rc,
 	size_t i;
 	int cb;
 
+	link->busy = 1;
 	for (i = 0; i < n; i++) {
 		if (link->redis == NULL || redisGetReply(link->redis, (void **)&r) != REDIS_OK) {
+			link->busy = 0;
 			store->link = link;
 			store_lost(store);
 			*rc = TD_STORE_DOWN;
@@ -995,6 +997,7 @@ pipeline_drain(struct td_store *store, size_t n, int *rc,
 			*rc = cb;
 		freeReplyObject(r);
 	}
+	link->busy = 0;
 	link->barrier_pending = 0;
 }
 

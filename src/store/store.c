@@ -342,6 +342,10 @@ store_run(struct td_store *store, const char *key, const char *cmd, size_t len)
 		if ((ask != NULL ? store_link_connect(store)
 				 : store_route(store, key, key != NULL ? strlen(key) : 0)) != 0)
 			return NULL;
+		if (store->link->busy) {	/* a pipeline's key, redirected to its own node */
+			td_log_error("redis cluster: a redirection back into a pipeline");
+			return NULL;
+		}
 		if ((reply = send_formatted(store, cmd, len, ask != NULL)) == NULL)
 			return NULL;
 		ask = NULL;

@@ -101,7 +101,7 @@ def net():
         replica.start()
         wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"),
                    timeout=15, what="the replica in sync")
-        sentinels = [RedisNode(d, f"s{i}", lambda n, a=sentinel_args(6379, f"{NET}.11"):
+        sentinels = [RedisNode(d, f"s{i}", lambda n, a=sentinel_args(6379, f"{NET}.11", 1500):
                                a(n) + ["--protected-mode", "no"], ip=f"{NET}.13",
                                port=26379 + i, netns="td-s") for i in range(3)]
         for s in sentinels:

@@ -124,9 +124,14 @@ def test_hostile_scrapes_are_bounded(stack):
     host, port = stack["metrics"].split("//")[1].split("/")[0].split(":")
     for payload in (b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000, b"\x00\xff" * 100 + b"\r\n\r\n"):
         with socket.create_connection((host, int(port)), timeout=5) as s:
-            s.sendall(payload)
-            s.shutdown(socket.SHUT_WR)
-            got = s.recv(4096)
+            try:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+                got = s.recv(4096)
+            except (ConnectionResetError, BrokenPipeError, OSError) as e:
+                # closed by the process before we were done: closed without an answer
+                assert not isinstance(e, socket.timeout), e
+                got = b""
             assert got == b"" or got.startswith(b"HTTP/1.1 405"), got[:80]
     with socket.create_connection((host, int(port)), timeout=5) as s:
         s.sendall(b"GET /metr")            # never finished: the process gives up after 2 s

@@ -21,13 +21,13 @@ SPACE = 101
 MASTER = "mymaster"
 
 
-def sentinel_args(master_port, master_ip="127.0.0.1"):
+def sentinel_args(master_port, master_ip="127.0.0.1", down_after_ms=800):
     def args(node):
         conf = os.path.join(node.dir, "sentinel.conf")
         if not os.path.exists(conf):
             with open(conf, "w") as f:
                 f.write(f"sentinel monitor {MASTER} {master_ip} {master_port} 2\n"
-                        f"sentinel down-after-milliseconds {MASTER} 800\n"
+                        f"sentinel down-after-milliseconds {MASTER} {down_after_ms}\n"
                         f"sentinel failover-timeout {MASTER} 4000\n")
         return [conf, "--sentinel"]
     return args
