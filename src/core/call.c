@@ -184,31 +184,42 @@ resolve_space(struct td_call *c, enum td_space_from from, const struct td_space_
 	return td_fail(c, TD_ERR_INTERNAL, NULL, "unknown space source");
 }
 
+/* The caller's rate limit, the space's shared write rate for a write (whoever
+ * sends them: minting more callers does not multiply what a space takes
+ * in), and the space record: one round trip. */
 static int
-rate_limit(struct td_call *c)
+start(struct td_call *c)
 {
 	const struct td_config *cfg = c->ctx->cfg;
-	struct td_rate rate;
+	const struct td_rate_check checks[TD_RATE_CHECKS_MAX] = {
+		{ c->who.actor, "rl", cfg->rate_limit_requests },
+		{ TD_RATE_SPACE_WRITES, "lw", cfg->space_write_rate },
+	};
+	struct td_space *sp = c->space_id > 0 ? &c->ctx->scratch_space : NULL;
+	struct td_rate rate[TD_RATE_CHECKS_MAX];
+	int rc, rated;
 
-	if (td_store_rate_check(c->ctx->store, c->space_id, c->who.actor, "rl",
-				cfg->rate_limit_requests, cfg->rate_limit_window_ms, &rate) !=
-	    TD_STORE_OK)
-		return TD_OK;	/* no counter without Redis: the call itself will say why */
-	c->rated = 1;
-	c->rate_limit = rate.limit;
-	c->rate_remaining = rate.remaining < 0 ? 0 : rate.remaining;
-	c->retry_after_ms = rate.retry_after_ms;
-	if (!rate.allowed)
-		return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
-	/* and the space's writes, whoever sends them: minting more callers
-	 * does not multiply what a space takes in */
-	if (c->space_id <= 0 || !op_writes[c->op] ||
-	    td_store_rate_check(c->ctx->store, c->space_id, TD_RATE_SPACE_WRITES, "lw",
-				cfg->space_write_rate, cfg->rate_limit_window_ms, &rate) !=
-	    TD_STORE_OK || rate.allowed)
-		return TD_OK;
-	c->retry_after_ms = rate.retry_after_ms;
-	return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
+	rc = td_store_call_start(c->ctx->store, c->space_id, cfg->rate_limit_window_ms, checks,
+				 sp != NULL && op_writes[c->op] ? 2 : 1, rate, sp);
+	rated = rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND;
+	if (rc == TD_STORE_REFUSED && sp != NULL)	/* full Redis: no counter, reads go on */
+		rc = td_store_space_get(c->ctx->store, c->space_id, sp);
+	if (rc != TD_STORE_OK && rc != TD_STORE_NOT_FOUND)	/* no counter without Redis */
+		return sp != NULL ? td_fail_store(c, rc, NULL) : TD_OK;
+	if (rated) {
+		c->rated = 1;
+		c->rate_limit = rate[0].limit;
+		c->rate_remaining = rate[0].remaining < 0 ? 0 : rate[0].remaining;
+		c->retry_after_ms = rate[0].retry_after_ms;
+		if (!rate[0].allowed)
+			return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
+		if (sp != NULL && op_writes[c->op] && !rate[1].allowed) {
+			c->retry_after_ms = rate[1].retry_after_ms;
+			return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
+		}
+	}
+	return rc == TD_STORE_NOT_FOUND ? td_fail_store(c, rc, "This record could not be found")
+					: TD_OK;
 }
 
 static int
@@ -246,13 +257,7 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	if ((c->space_id > 0 && !td_rule_reaches(&c->who, c->space_id)) ||
 	    op < 0 || op >= TD_OP__MAX || !td_rule_holds(&c->who, op_scope[op]))
 		return td_fail(c, TD_ERR_FORBIDDEN, NULL, "this credential may not do that here");
-	if ((rc = rate_limit(c)) != TD_OK)
-		return rc;
-	if (c->space_id > 0)
-		return td_fail_store(c, td_store_space_get(ctx->store, c->space_id,
-							   &ctx->scratch_space),
-				     "This record could not be found");
-	return TD_OK;
+	return start(c);
 }
 
 int

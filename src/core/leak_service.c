@@ -95,7 +95,7 @@ leak_token(struct td_ctx *ctx, const struct td_token_ref *ref, const char *actor
 		}
 		t->updated_at_ms = now;
 		snprintf(t->updated_by, sizeof(t->updated_by), "%s", actor);
-		rc = td_store_token_put(ctx->store, t);
+		rc = td_store_token_put(ctx->store, t, NULL, NULL);
 	} while (rc == TD_STORE_CONFLICT && td_cas_again(++attempt));
 	if (rc == TD_STORE_NOT_FOUND)
 		return TD_STORE_OK;	/* deleted meanwhile: nothing left to disable */

@@ -287,11 +287,15 @@ static int
 save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
      struct td_token_view *out)
 {
+	char action[48];
+
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (register_minted(c, t) != TD_OK || fail_write(c, td_store_token_put(c->ctx->store, t)) != TD_OK)
+	/* the activity entry rides in the write: one round trip */
+	snprintf(action, sizeof(action), "%s.%s", c->resource, verb);
+	if (register_minted(c, t) != TD_OK ||
+	    fail_write(c, td_store_token_put(c->ctx->store, t, c->who.actor, action)) != TD_OK)
 		return c->err.code;
-	td_audit(c, t->space_id, c->resource, verb, t->id);
 	return view_of(c, t, space_mc, out);
 }
 

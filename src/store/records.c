@@ -417,15 +417,23 @@ cas_result(const redisReply *r)
 	}
 }
 
+/* What a write records in its space's activity trail, in the same script
+ * (actor NULL: nothing). */
+struct activity {
+	const char *actor, *action;
+	int64_t id;
+};
+
 /* Writes rec's pairs (and, with del, deletes its default fields) on an
  * existing hash only: a record deleted meanwhile is not resurrected. A
  * token (space_id > 0) keeps the space's role-use counts as it takes role
- * (scripts.h). */
+ * (scripts.h), and may record the activity. */
 static int
 put_existing(struct td_store *store, const char *key, int64_t space_id, int64_t role,
-	     int64_t revision, const struct codec_out *rec, int del, const char *what)
+	     int64_t revision, const struct codec_out *rec, int del,
+	     const struct activity *act, const char *what)
 {
-	char use[64], rkey[80];
+	char use[64], rkey[80], log[64];
 	redisReply *r = NULL;
 	struct args a;
 	int rc;
@@ -435,14 +443,20 @@ put_existing(struct td_store *store, const char *key, int64_t space_id, int64_t 
 	if (space_id > 0) {
 		key_space(use, sizeof(use), space_id, "role_use");
 		role_key(rkey, sizeof(rkey), space_id, role);
+		key_space(log, sizeof(log), space_id, "activities");
 		arg_str(&a, use);
 		arg_str(&a, rkey);
+		arg_str(&a, log);
 	}
 	arg_i64(&a, revision);
 	arg_i64(&a, role);
+	arg_str(&a, act != NULL && act->actor != NULL ? act->actor : "");
+	arg_str(&a, act != NULL && act->action != NULL ? act->action : "");
+	arg_i64(&a, TD_ACTIVITIES_MAX);
+	arg_i64(&a, act != NULL ? act->id : 0);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, del);
-	if ((rc = run(store, SCRIPT_PUT_EXISTING, space_id > 0 ? 3 : 1, &a, &r, what)) == TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_PUT_EXISTING, space_id > 0 ? 4 : 1, &a, &r, what)) == TD_STORE_OK)
 		rc = cas_result(r);
 	freeReplyObject(r);
 	return rc;
@@ -518,7 +532,7 @@ td_store_space_put(struct td_store *store, struct td_space *sp)
 		goto done;
 	key_space(key, sizeof(key), sp->id, "space");
 	/* deletes: a bound back to its default leaves the record */
-	if ((rc = put_existing(store, key, 0, 0, sp->revision, rec, 1, "space_put")) == TD_STORE_OK)
+	if ((rc = put_existing(store, key, 0, 0, sp->revision, rec, 1, NULL, "space_put")) == TD_STORE_OK)
 		sp->revision++;
 done:
 	free(rec);
@@ -851,16 +865,18 @@ done:
 }
 
 int
-td_store_token_put(struct td_store *store, struct td_token *t)
+td_store_token_put(struct td_store *store, struct td_token *t, const char *actor,
+		   const char *action)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_put");
+	struct activity act = { actor, action, t->id };
 	char key[80];
 	int rc = TD_STORE_DOWN;
 
 	if (rec == NULL)
 		goto done;
 	token_key(key, sizeof(key), t->space_id, t->id);
-	if ((rc = put_existing(store, key, t->space_id, t->role_id, t->revision, rec, 1,
+	if ((rc = put_existing(store, key, t->space_id, t->role_id, t->revision, rec, 1, &act,
 			       "token_put")) == TD_STORE_OK)
 		t->revision++;
 done:
@@ -1526,43 +1542,85 @@ done:
 
 /* --- rate limits --- */
 
-int
-td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
-		    const char *override, int default_limit, int period_ms, struct td_rate *out)
+/* One limiter's {allowed, limit, remaining, reset, retry-after}. */
+static int
+rate_from_reply(const redisReply *r, struct td_rate *out)
 {
-	char key[128], space[64];
-	redisReply *r = NULL;
-	struct args a;
 	size_t i;
-	int rc;
 
-	snprintf(key, sizeof(key), "{s:%" PRId64 "}:rl:%s", space_id, caller);
-	key_space(space, sizeof(space), space_id, "space");
-	args_init(&a);
-	arg_str(&a, key);
-	arg_str(&a, space);
-	arg_i64(&a, default_limit);
-	arg_i64(&a, period_ms);
-	arg_str(&a, override);
-	if ((rc = run(store, SCRIPT_RATE_CHECK, 2, &a, &r, "rate_check")) != TD_STORE_OK)
-		goto done;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
-		rc = TD_STORE_DOWN;
-		goto done;
-	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5)
+		return -1;
 	for (i = 0; i < 5; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
-			rc = TD_STORE_DOWN;
-	if (rc != TD_STORE_OK)
-		goto done;
+			return -1;
 	out->allowed = r->element[0]->integer == 1;
 	out->limit = r->element[1]->integer;
 	out->remaining = r->element[2]->integer;
 	out->reset_ms = r->element[3]->integer;
 	out->retry_after_ms = r->element[4]->integer;
+	return 0;
+}
+
+int
+td_store_call_start(struct td_store *store, int64_t space_id, int period_ms,
+		    const struct td_rate_check *checks, int n, struct td_rate *out,
+		    struct td_space *space)
+{
+	char keys[TD_RATE_CHECKS_MAX][128], skey[64];
+	const redisReply *rates, *h;
+	redisReply *r = NULL;
+	struct args a;
+	int i, rc;
+
+	if (n < 1 || n > TD_RATE_CHECKS_MAX)
+		return TD_STORE_DOWN;
+	key_space(skey, sizeof(skey), space_id, "space");
+	args_init(&a);
+	arg_str(&a, skey);
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "{s:%" PRId64 "}:rl:%s", space_id,
+			 checks[i].caller);
+		arg_ref(&a, keys[i], strlen(keys[i]));
+	}
+	arg_i64(&a, period_ms);
+	arg_str(&a, space != NULL ? "1" : "0");
+	for (i = 0; i < n; i++) {
+		arg_i64(&a, checks[i].default_limit);
+		arg_str(&a, checks[i].override);
+	}
+	if ((rc = run(store, SCRIPT_RATE_CHECK, 1 + n, &a, &r, "call_start")) != TD_STORE_OK)
+		goto done;
+	rc = TD_STORE_DOWN;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    (rates = r->element[0])->type != REDIS_REPLY_ARRAY || rates->elements < 1 ||
+	    rates->elements > (size_t)n || (h = r->element[1])->type != REDIS_REPLY_ARRAY)
+		goto done;
+	for (i = 0; i < n; i++) {
+		if ((size_t)i >= rates->elements) {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].allowed = 1;	/* not taken: an earlier one refused */
+		} else if (rate_from_reply(rates->element[i], &out[i]) != 0) {
+			goto done;
+		}
+	}
+	if (space == NULL)
+		rc = TD_STORE_OK;
+	else if (h->elements == 0)
+		rc = TD_STORE_NOT_FOUND;
+	else
+		rc = space_from_hash(h, space_id, space) == 0 ? TD_STORE_OK : TD_STORE_DOWN;
 done:
 	freeReplyObject(r);
 	return rc;
+}
+
+int
+td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
+		    const char *override, int default_limit, int period_ms, struct td_rate *out)
+{
+	struct td_rate_check check = { caller, override, default_limit };
+
+	return td_store_call_start(store, space_id, period_ms, &check, 1, out, NULL);
 }
 
 /* --- activity log --- */

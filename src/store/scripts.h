@@ -34,10 +34,13 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
 	"return 1\n",
 
-	/* KEYS[1] hash; for a token also KEYS[2] the space's role-use hash and
-	 * KEYS[3] the hash of the role it will hold. ARGV[1] the revision the
-	 * writer read, ARGV[2] the role it will hold ("0" none), ARGV[3] = n,
-	 * ARGV[4..n+3] pairs to set, the rest fields to delete.
+	/* KEYS[1] hash; for a token also KEYS[2] the space's role-use hash,
+	 * KEYS[3] the hash of the role it will hold and KEYS[4] the space's
+	 * activity stream. ARGV[1] the revision the writer read, ARGV[2] the
+	 * role it will hold ("0" none), ARGV[3] the actor ("" no activity
+	 * entry), ARGV[4] the action, ARGV[5] the stream's length, ARGV[6] the
+	 * record's id, ARGV[7] = n, ARGV[8..n+7] pairs to set, the rest fields
+	 * to delete.
 	 * Compare-and-set: 1 written (revision counted up), -1 if the record
 	 * changed since it was read, 0 if it is gone or soft-deleted (never
 	 * resurrected), -2 if the role it would take is gone. */
@@ -48,12 +51,12 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
 	"local ro = redis.call('HGET', KEYS[1], 'ro') or '0'\n"
-	"local roles = #KEYS == 3 and ARGV[2] ~= ro\n"
+	"local roles = #KEYS >= 3 and ARGV[2] ~= ro\n"
 	"if roles and custom(ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 0 then return -2 end\n"
 	"local mu = redis.call('HGET', KEYS[1], 'mu')\n"
-	"local n = tonumber(ARGV[3])\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 4, n + 3))\n"
-	"if #ARGV > n + 3 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 4)) end\n"
+	"local n = tonumber(ARGV[7])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 8, n + 7))\n"
+	"if #ARGV > n + 7 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 8)) end\n"
 	/* a use limit set or changed: its uses start again ("ru" is Redis's) */
 	"local mu2 = redis.call('HGET', KEYS[1], 'mu')\n"
 	"if mu2 ~= mu then\n"
@@ -62,6 +65,10 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
 	"if roles and custom(ro) then redis.call('HINCRBY', KEYS[2], ro, -1) end\n"
 	"if roles and custom(ARGV[2]) then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end\n"
+	"if #KEYS == 4 and ARGV[3] ~= '' then\n"	/* the activity entry, same round trip */
+	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'a', ARGV[3], 'x', ARGV[4],"
+	" 'r', ARGV[6])\n"
+	"end\n"
 	"return 1\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
@@ -203,29 +210,40 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"return out\n",
 
-	/* GCRA (generic cell rate algorithm), one key per caller and space.
-	 * KEYS[1] the caller's theoretical arrival time, KEYS[2] the space hash
-	 * (its field ARGV[3] overrides the default limit); ARGV[1] default
-	 * limit, ARGV[2] period (ms). A burst of `limit` calls is allowed,
-	 * refilled evenly over the period. {allowed 0|1, limit, remaining,
-	 * reset ms, retry-after ms}. */
+	/* A call's start: its rate limiters, then the space record, in one
+	 * round trip. GCRA (generic cell rate algorithm), one key per caller
+	 * and space: a burst of `limit` calls is allowed, refilled evenly over
+	 * the period. KEYS[1] the space hash, KEYS[2..] the limiters' keys
+	 * (theoretical arrival times); ARGV[1] period (ms), ARGV[2] "1" to read
+	 * the space, then for each limiter its default limit and the space
+	 * field that overrides it. A limiter is taken only when the ones before
+	 * it passed. {{allowed 0|1, limit, remaining, reset ms, retry-after ms}
+	 * for each limiter taken, the space's HGETALL (empty when not asked)}. */
 	[SCRIPT_RATE_CHECK] =
-	"local limit = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or ARGV[1])\n"
-	"if limit <= 0 then limit = tonumber(ARGV[1]) end\n"
-	"local period = tonumber(ARGV[2])\n"
+	"local period = tonumber(ARGV[1])\n"
 	"local now = redis.call('TIME')\n"
 	"local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
-	"local interval = period / limit\n"
-	"local tat = tonumber(redis.call('GET', KEYS[1]) or t)\n"
-	"if tat < t then tat = t end\n"
-	"local new_tat = tat + interval\n"
-	"local allow_at = new_tat - period\n"
-	"if t < allow_at then\n"
-	"  return {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n"
+	"local out = {}\n"
+	"for i = 2, #KEYS do\n"
+	"  local default = tonumber(ARGV[2 * i - 1])\n"
+	"  local limit = tonumber(redis.call('HGET', KEYS[1], ARGV[2 * i]) or default)\n"
+	"  if limit <= 0 then limit = default end\n"
+	"  local interval = period / limit\n"
+	"  local tat = tonumber(redis.call('GET', KEYS[i]) or t)\n"
+	"  if tat < t then tat = t end\n"
+	"  local new_tat = tat + interval\n"
+	"  local allow_at = new_tat - period\n"
+	"  if t < allow_at then\n"
+	"    out[#out + 1] = {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n"
+	"    break\n"
+	"  end\n"
+	"  redis.call('SET', KEYS[i], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
+	"  out[#out + 1] = {1, limit, math.floor((t - (new_tat - period)) / interval),\n"
+	"                   math.ceil(new_tat - t), 0}\n"
 	"end\n"
-	"redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
-	"local remaining = math.floor((t - (new_tat - period)) / interval)\n"
-	"return {1, limit, remaining, math.ceil(new_tat - t), 0}\n",
+	"local sp = {}\n"
+	"if ARGV[2] == '1' then sp = redis.call('HGETALL', KEYS[1]) end\n"
+	"return {out, sp}\n",
 
 	/* KEYS[1] a token or PAT hash; ARGV[1] a time (ms). Raises its "lu"
 	 * (last use) to it; never creates a hash that is gone. */

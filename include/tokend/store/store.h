@@ -156,8 +156,10 @@ int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t
 			       struct td_token *out, int *space_min_cache, int *tracked);
 /* Writes t back if it is still the revision t was read at (t->revision
  * counted up); TD_STORE_CONFLICT if another write came in between,
- * NOT_FOUND if it is gone. The same for td_store_space_put. */
-int td_store_token_put(struct td_store *store, struct td_token *t);
+ * NOT_FOUND if it is gone. The same for td_store_space_put. With an actor,
+ * the space's activity trail records action on t in the same script. */
+int td_store_token_put(struct td_store *store, struct td_token *t, const char *actor,
+		       const char *action);
 /* Writes t (status Deleted) as td_store_token_put does and moves it from
  * the space's index to its index of deleted tokens: kept for audit, no
  * longer listed nor counted against limits.tokens. */
@@ -200,10 +202,24 @@ struct td_rate {
 	long long reset_ms;		/* until the allowance is whole again */
 	long long retry_after_ms;	/* when refused: until the next call may pass */
 };
-/* caller names the counter ("pat:1", or TD_RATE_SPACE_WRITES for the
- * space's shared write rate); override is the space field whose value, when
- * set, replaces default_limit ("rl", "lw"). */
+/* One rate limiter: caller names the counter ("pat:1", or
+ * TD_RATE_SPACE_WRITES for the space's shared write rate); override is the
+ * space field whose value, when set, replaces default_limit ("rl", "lw"). */
 #define TD_RATE_SPACE_WRITES "*writes"
+struct td_rate_check {
+	const char *caller;
+	const char *override;
+	int default_limit;
+};
+#define TD_RATE_CHECKS_MAX 2
+/* A call's start in one round trip: checks[0..n-1] in order (a limiter is
+ * taken only when the ones before it allowed the call; out[i] of one not
+ * taken says allowed with limit 0), then, with space, the space record:
+ * TD_STORE_OK, or NOT_FOUND when there is no such space (space != NULL). */
+int td_store_call_start(struct td_store *store, int64_t space_id, int period_ms,
+			const struct td_rate_check *checks, int n, struct td_rate *out,
+			struct td_space *space);
+/* One limiter alone. */
 int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
 			const char *override, int default_limit, int period_ms,
 			struct td_rate *out);

@@ -1,0 +1,56 @@
+"""What a management write costs Redis: the commands each one sends
+(MONITOR), so a round trip added by a change shows here, not first in a
+benchmark. A create is the caller's PAT, one script for the rate limits and
+the space, the id counter and one script that writes the token, its index
+and its activity entry; an update is the PAT, the same start, the token's
+read (two commands, one round trip) and one compare-and-set script that
+also writes the activity entry."""
+import pytest
+
+from harness import admin_with_space, running_stack
+from test_verify_cache import monitor_commands
+
+SPACE = 77
+
+
+@pytest.fixture(scope="module")
+def env():
+    with running_stack() as stack:
+        stack["s"] = admin_with_space(stack, SPACE)
+        yield stack
+
+
+def commands_of(env, action):
+    """The commands sent while action ran, keepalive PINGs left out."""
+    return [cmd for _, cmd in monitor_commands(env["redis"], action) if cmd != "ping"]
+
+
+def test_a_create_is_four_commands(env):
+    n, s = env["nginx"], env["s"]
+    got = []
+    cmds = commands_of(env, lambda: got.append(s.post(
+        n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
+        json={"api_key": {"access": "public"}})))
+    assert got[0].status_code == 201, got[0].text
+    assert cmds == ["hgetall", "evalsha", "incr", "evalsha"], cmds
+
+
+def test_an_update_is_five_commands_in_four_round_trips(env):
+    n, s = env["nginx"], env["s"]
+    k = s.post(n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
+               json={"api_key": {"access": "public"}}).json()["api_key"]
+    # once first, so Redis holds the script (a first use is EVALSHA, NOSCRIPT, EVAL)
+    assert s.put(n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}"), timeout=10,
+                 json={"api_key": {"name": "first"}}).status_code == 200
+    got = []
+    cmds = commands_of(env, lambda: got.append(s.put(
+        n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}"), timeout=10,
+        json={"api_key": {"name": "renamed"}})))
+    assert got[0].status_code == 200, got[0].text
+    # the token and its space's min_cache are read in one pipelined round trip
+    assert cmds == ["hgetall", "evalsha", "hgetall", "hget", "evalsha"], cmds
+    # and the activity entry was written by the update's script
+    r = s.get(n.url(f"/v1/spaces/{SPACE}/activities"), timeout=10)
+    assert r.status_code == 200, r.text
+    assert (r.json()["activities"][0]["action"], r.json()["activities"][0]["resource_id"]) == \
+        ("api_key.update", k["id"]), r.text[:500]
