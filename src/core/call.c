@@ -202,7 +202,9 @@ start(struct td_call *c)
 	rc = td_store_call_start(c->ctx->store, c->space_id, cfg->rate_limit_window_ms, checks,
 				 sp != NULL && op_writes[c->op] ? 2 : 1, rate, sp);
 	rated = rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND;
-	if (rc == TD_STORE_REFUSED && sp != NULL)	/* full Redis: no counter, reads go on */
+	/* no counter (a full Redis, a cluster slot half migrated): the call
+	 * goes on with the space read alone, and fails only if that does */
+	if (!rated && sp != NULL)
 		rc = td_store_space_get(c->ctx->store, c->space_id, sp);
 	if (rc != TD_STORE_OK && rc != TD_STORE_NOT_FOUND)	/* no counter without Redis */
 		return sp != NULL ? td_fail_store(c, rc, NULL) : TD_OK;

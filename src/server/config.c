@@ -57,7 +57,8 @@ static const struct config_key config_keys[] = {
 	INT(worker_connections, 1, TD_WORKER_CONNS_MAX, "FastCGI connections per worker"),
 	INT(io_timeout_ms, 100, 600000, "read/write timeout on a FastCGI connection"),
 	INT(shutdown_timeout_ms, 0, 600000, "grace for in-flight requests on SIGTERM"),
-	STR(redis_url, 1, "redis://[:password@]host:port/db | unix:///path?db=N"),
+	STR(redis_url, 1, "redis://[user:password@]host:port/db | unix:///path?db=N | "
+	    "redis-sentinel://host:port,…/MASTER[/db] | redis-cluster://host:port,…"),
 	STR(redis_password, 1, "Redis password (prefer redis_password_file)"),
 	STR(redis_password_file, 0, "file holding the Redis password"),
 	INT(redis_connect_timeout_ms, 1, TD_REDIS_TIMEOUT_MAX_MS, "Redis connect timeout"),

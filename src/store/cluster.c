@@ -95,7 +95,7 @@ find_link(struct td_store *store, const char *host, int port, int make)
 
 		if (l->used && same_node(&l->node, host, port))
 			return l;
-		if (!l->used && l->redis == NULL && free_link == NULL)
+		if (!l->used && l->redis == NULL && !l->busy && free_link == NULL)
 			free_link = l;
 	}
 	if (!make || free_link == NULL || strlen(host) >= sizeof(free_link->node.host))
@@ -109,7 +109,8 @@ find_link(struct td_store *store, const char *host, int port, int make)
 	return free_link;
 }
 
-/* One CLUSTER SLOTS entry's primary: [start, end, [ip, port, id, …], replicas…]. */
+/* One CLUSTER SLOTS entry's primary: [start, end, [ip, port, id, …],
+ * replicas…]: 0, 1 for an entry to skip, -1 for a reply not understood. */
 static int
 entry_primary(const redisReply *e, const char *asked_host, long long *start, long long *end,
 	      const char **host, int *port)
@@ -127,9 +128,11 @@ entry_primary(const redisReply *e, const char *asked_host, long long *start, lon
 	    n->element[1]->type != REDIS_REPLY_INTEGER || n->element[1]->integer < 1 ||
 	    n->element[1]->integer > 65535 || n->element[0]->len >= sizeof(((struct td_redis_node *)0)->host))
 		return -1;
-	/* an empty address means "the node you asked" (the specification) */
-	*host = n->element[0]->len > 0 && strcmp(n->element[0]->str, "?") != 0 ? n->element[0]->str
-										: asked_host;
+	/* an empty address means "the node you asked"; "?" an address unknown
+	 * yet (its slots are left unserved until the map says more) */
+	if (strcmp(n->element[0]->str, "?") == 0)
+		return 1;
+	*host = n->element[0]->len > 0 ? n->element[0]->str : asked_host;
 	*port = (int)n->element[1]->integer;
 	return 0;
 }
@@ -150,8 +153,10 @@ apply_map(struct td_store *store, const redisReply *r, const char *asked_host)
 		return -1;
 	memset(map, STORE_NO_LINK, sizeof(map));
 	for (e = 0; e < r->elements; e++) {
-		if (entry_primary(r->element[e], asked_host, &start, &end, &host, &port) != 0)
+		if ((i = entry_primary(r->element[e], asked_host, &start, &end, &host, &port)) < 0)
 			return -1;
+		if (i > 0)
+			continue;
 		if ((l = find_link(store, host, port, 1)) == NULL) {
 			td_log_error("redis cluster: more than %d primaries", TD_CLUSTER_PRIMARIES_MAX);
 			return -1;
@@ -179,14 +184,26 @@ apply_map(struct td_store *store, const redisReply *r, const char *asked_host)
 	return 0;
 }
 
+/* The map of a node that is part of a healthy cluster: one cut off from
+ * the majority (cluster_state:fail) still names itself the owner of its
+ * slots, which another primary may serve by now. */
 static int
 ask_for_map(struct td_store *store, redisContext *c, const char *host)
 {
-	redisReply *r = redisCommand(c, "CLUSTER SLOTS");
-	int rc = r != NULL ? apply_map(store, r, host) : -1;
+	redisReply *info = NULL, *r = NULL;
+	int rc = -1;
 
+	if (redisAppendCommand(c, "CLUSTER INFO") != REDIS_OK ||
+	    redisAppendCommand(c, "CLUSTER SLOTS") != REDIS_OK ||
+	    redisGetReply(c, (void **)&info) != REDIS_OK || redisGetReply(c, (void **)&r) != REDIS_OK)
+		goto done;
+	if (info->type == REDIS_REPLY_STRING && strstr(info->str, "cluster_state:ok") != NULL)
+		rc = apply_map(store, r, host);
+
+done:
 	if (rc == 0)
 		td_metric_count(TD_M_REDIS_MAP_READ);
+	freeReplyObject(info);
 	freeReplyObject(r);
 	return rc;
 }
@@ -244,11 +261,16 @@ store_cluster_pick(struct td_store *store, const char *key, size_t keylen)
 
 	if (store->map_stale)
 		(void)store_cluster_refresh(store);	/* meanwhile the old map still routes */
-	if (key == NULL) {	/* any node */
-		if (store->link->used)
+	if (key == NULL) {	/* any node: a connected one first */
+		if (store->link->used && store->link->redis != NULL)
 			return 0;
 		for (i = 0; i < store->nlinks; i++)
-			if (store->links[i].used) {
+			if (store->links[i].used && store->links[i].redis != NULL) {
+				store->link = &store->links[i];
+				return 0;
+			}
+		for (i = 0; i < store->nlinks; i++)
+			if (store->links[i].used && store_now_ms() >= store->links[i].next_attempt_ms) {
 				store->link = &store->links[i];
 				return 0;
 			}
@@ -298,7 +320,7 @@ store_cluster_redirect(struct td_store *store, const redisReply *reply, struct s
 		td_metric_count(TD_M_REDIS_REDIRECT);
 		store->map_stale = 1;
 		if ((l = redirect_target(store, reply->str + 6, &slot)) == NULL)
-			return REDIRECT_RETRY;
+			return REDIRECT_DOWN;
 		store->slot_link[slot] = (unsigned char)(l - store->links);
 		store_tracking_reset(store);	/* an owner changed */
 		return REDIRECT_MOVED;
@@ -306,12 +328,12 @@ store_cluster_redirect(struct td_store *store, const redisReply *reply, struct s
 	if (strncmp(reply->str, "ASK ", 4) == 0) {
 		td_metric_count(TD_M_REDIS_REDIRECT);
 		if ((*to = redirect_target(store, reply->str + 4, &slot)) == NULL)
-			return REDIRECT_RETRY;
+			return REDIRECT_DOWN;
 		return REDIRECT_ASK;
 	}
 	if (strncmp(reply->str, "CLUSTERDOWN", 11) == 0) {
 		store->map_stale = 1;
-		return REDIRECT_RETRY;
+		return REDIRECT_DOWN;
 	}
 	return strncmp(reply->str, "TRYAGAIN", 8) == 0 ? REDIRECT_RETRY : REDIRECT_NONE;
 }

@@ -976,18 +976,20 @@ token_batch_one(size_t i, const redisReply *h, void *arg)
 }
 
 /* Reads the next n replies of a pipelined batch of HGETALL (the keys are
- * key_of(i)); each goes to fn while *rc is OK, and all are read whatever
- * happens, so the connection stays in step. A key whose slot moved meanwhile
- * (MOVED, ASK) is read again on its own, following the cluster. */
+ * key_of(i)); each goes to fn while *rc is OK, in order, and all are read
+ * whatever happens, so the connection stays in step. From the first error
+ * reply on (a key whose slot is moving: MOVED, ASK) the rest of the batch
+ * is held, the pipeline finished, and each such key read again on its own,
+ * following the cluster: at most one batch of replies is ever held. */
 static void
 pipeline_drain(struct td_store *store, size_t n, int *rc,
 	       int (*fn)(size_t i, const redisReply *r, void *arg),
 	       void (*key_of)(size_t i, void *arg, char *key, size_t size), void *arg)
 {
 	struct store_link *link = store->link;
+	redisReply *r, **held = NULL;
 	char key[STORE_KEY_MAX];
-	redisReply *r;
-	size_t i;
+	size_t i, first = n;
 	int cb;
 
 	link->busy = 1;
@@ -997,17 +999,15 @@ pipeline_drain(struct td_store *store, size_t n, int *rc,
 			store->link = link;
 			store_lost(store);
 			*rc = TD_STORE_DOWN;
-			return;
+			n = i;	/* what was held is freed below */
+			break;
 		}
-		if (*rc == TD_STORE_OK && r->type == REDIS_REPLY_ERROR) {
-			freeReplyObject(r);
-			key_of(i, arg, key, sizeof(key));
-			r = store_command(store, key, "HGETALL %s", key);
-			store->link = link;
-			if (r == NULL) {
-				*rc = TD_STORE_DOWN;
-				continue;	/* the rest of the batch is still read */
-			}
+		if (held == NULL && *rc == TD_STORE_OK && r->type == REDIS_REPLY_ERROR &&
+		    (held = calloc(n - i, sizeof(*held))) != NULL)
+			first = i;
+		if (held != NULL) {
+			held[i - first] = r;
+			continue;
 		}
 		if (*rc == TD_STORE_OK && (cb = fn(i, r, arg)) != 0)
 			*rc = cb;
@@ -1015,6 +1015,20 @@ pipeline_drain(struct td_store *store, size_t n, int *rc,
 	}
 	link->busy = 0;
 	link->barrier_pending = 0;
+	for (i = first; i < n; i++) {
+		r = held[i - first];
+		if (*rc == TD_STORE_OK && r->type == REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			key_of(i, arg, key, sizeof(key));
+			if ((r = store_command(store, key, "HGETALL %s", key)) == NULL)
+				*rc = TD_STORE_DOWN;
+		}
+		if (r != NULL && *rc == TD_STORE_OK && (cb = fn(i, r, arg)) != 0)
+			*rc = cb;
+		freeReplyObject(r);
+	}
+	free(held);
+	store->link = link;
 }
 
 static void

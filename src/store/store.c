@@ -224,12 +224,25 @@ store_link_connect(struct td_store *store)
 	return link->redis != NULL ? 0 : -1;
 }
 
+/* store->link connected, unless a pipeline's replies are still pending on
+ * it: nothing else may touch that connection (not even the checks of an
+ * idle or demoted one) until they are read. */
+static int
+link_ready(struct td_store *store)
+{
+	if (store->link->busy) {
+		td_log_error("redis: a command for a connection whose pipeline is unread");
+		return -1;
+	}
+	return store_link_connect(store);
+}
+
 int
 store_route(struct td_store *store, const char *key, size_t keylen)
 {
 	if (store->url.is_cluster && store_cluster_pick(store, key, keylen) != 0)
 		return -1;
-	return store_link_connect(store);
+	return link_ready(store);
 }
 
 int
@@ -282,8 +295,11 @@ store_confirm_write(struct td_store *store)
 /* How many times one command follows the cluster (a MOVED, an ASK) before
  * the request answers 503 (the specification's suggested bound), and the
  * waits for a TRYAGAIN (a multi-key script while its slot is half
- * migrated) or a CLUSTERDOWN (a failover under way): 10 ms, doubled up to
- * 100 ms, for at most redis_command_timeout_ms in all. */
+ * migrated): 10 ms, doubled up to 100 ms. All of it, redirections and
+ * waits, within redis_command_timeout_ms. A CLUSTERDOWN (a failover under
+ * way, a node cut off from the majority) is answered 503 at once: it lasts
+ * seconds, and a worker waiting it out would stall every request queued
+ * behind this one. */
 #define STORE_CLUSTER_TRIES 16
 #define STORE_CLUSTER_BACKOFF_MS 10
 #define STORE_CLUSTER_BACKOFF_MAX_MS 100
@@ -326,55 +342,50 @@ send_formatted(struct td_store *store, const char *cmd, size_t len, int asking)
 }
 
 /* Runs cmd on the node that serves key, following the cluster (a bounded
- * number of redirections and waits) and, on Sentinel, one READONLY; the
- * reply (an error reply as is), NULL when Redis is unreachable or the
- * cluster did not settle. store->link is then the node that ran it. */
+ * number of redirections and, with wait, TRYAGAIN waits) and, on Sentinel,
+ * one READONLY; the reply (an error reply as is), NULL when Redis is
+ * unreachable or the cluster did not settle. store->link is then the node
+ * that ran it. */
 static redisReply *
-store_run(struct td_store *store, const char *key, const char *cmd, size_t len)
+store_run(struct td_store *store, const char *key, const char *cmd, size_t len, int wait)
 {
+	long long deadline = store_now_ms() + store->command_timeout_ms;
 	struct store_link *ask = NULL;
+	enum store_redirect redirect;
 	redisReply *reply;
-	int tries, readonly = 0, waited = 0, backoff = STORE_CLUSTER_BACKOFF_MS;
+	int tries, readonly = 0, backoff = STORE_CLUSTER_BACKOFF_MS;
 
 	for (tries = 0; tries < STORE_CLUSTER_TRIES; tries++) {
 		if (ask != NULL)
 			store->link = ask;
-		if ((ask != NULL ? store_link_connect(store)
+		if ((ask != NULL ? link_ready(store)
 				 : store_route(store, key, key != NULL ? strlen(key) : 0)) != 0)
 			return NULL;
-		if (store->link->busy) {	/* a pipeline's key, redirected to its own node */
-			td_log_error("redis cluster: a redirection back into a pipeline");
-			return NULL;
-		}
 		if ((reply = send_formatted(store, cmd, len, ask != NULL)) == NULL)
 			return NULL;
 		ask = NULL;
 		if (!readonly && refused_readonly(store, reply)) {
 			readonly = 1;
 			tries--;	/* not the cluster's: a Sentinel failover */
-		} else {
-			switch (store_cluster_redirect(store, reply, &ask)) {
-			case REDIRECT_NONE:
-				return reply;
-			case REDIRECT_RETRY:
-				if (waited + backoff > store->command_timeout_ms) {
-					td_log_error("redis cluster: %.100s for %d ms: answered 503",
-						     reply->str, waited);
-					freeReplyObject(reply);
-					return NULL;
-				}
-				sleep_ms(backoff);
-				waited += backoff;
-				backoff = backoff * 2 < STORE_CLUSTER_BACKOFF_MAX_MS
-					  ? backoff * 2 : STORE_CLUSTER_BACKOFF_MAX_MS;
-				tries--;	/* bounded by the time waited */
-				break;
-			case REDIRECT_MOVED:
-			case REDIRECT_ASK:
-				break;
-			}
+			freeReplyObject(reply);
+			continue;
+		}
+		redirect = store_cluster_redirect(store, reply, &ask);
+		if (redirect == REDIRECT_NONE)
+			return reply;
+		if (redirect == REDIRECT_DOWN || (redirect == REDIRECT_RETRY && !wait) ||
+		    store_now_ms() + (redirect == REDIRECT_RETRY ? backoff : 0) > deadline) {
+			td_log_error("redis cluster: %.100s: answered 503", reply->str);
+			freeReplyObject(reply);
+			return NULL;
 		}
 		freeReplyObject(reply);
+		if (redirect == REDIRECT_RETRY) {
+			sleep_ms(backoff);
+			backoff = backoff * 2 < STORE_CLUSTER_BACKOFF_MAX_MS
+				  ? backoff * 2 : STORE_CLUSTER_BACKOFF_MAX_MS;
+			tries--;	/* bounded by the deadline */
+		}
 	}
 	td_log_error("redis cluster: no node took a command after %d tries", STORE_CLUSTER_TRIES);
 	return NULL;
@@ -391,7 +402,7 @@ store_vcommand(struct td_store *store, const char *key, const char *fmt, va_list
 		td_log_error("redis: cannot format a command (out of memory)");
 		return NULL;
 	}
-	reply = store_run(store, key, cmd, (size_t)len);
+	reply = store_run(store, key, cmd, (size_t)len, 1);
 	redisFreeCommand(cmd);
 	if (reply != NULL)
 		store->link->barrier_pending = 0;
@@ -481,7 +492,9 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			td_log_error("script %d: cannot format (out of memory)", script);
 			return NULL;
 		}
-		reply = store_run(store, key, formatted, (size_t)len);
+		/* the rate limiter is best effort (a call without its counter
+		 * goes on): it does not wait out a half-migrated slot */
+		reply = store_run(store, key, formatted, (size_t)len, script != SCRIPT_RATE_CHECK);
 		sdsfree(formatted);
 		if (reply == NULL)
 			return NULL;

@@ -51,6 +51,7 @@
  * and fails closed. */
 #define TRACKING_PING_MS 250
 #define TRACKING_SILENCE_MS 1000
+#define TRACKING_ROLE_CHECK_MS 250	/* node_still_primary */
 
 static void
 tell(struct td_store *store, enum td_invalidate what, int64_t space_id, int64_t id)
@@ -309,24 +310,78 @@ all_tracking(struct td_store *store)
 	return any;
 }
 
+/* Whether a tracking link's node is still a primary (and on a cluster,
+ * part of a healthy one), asked at most every TRACKING_ROLE_CHECK_MS: a
+ * node demoted by a failover, or cut off from the cluster's majority, keeps
+ * its invalidation connection alive, but another node may take the writes
+ * for its keys, and their invalidations would never reach us. A cluster
+ * promotes a replica only after its node timeout (Sentinel after
+ * down-after-milliseconds); the cache stops answering from a node within
+ * this check's period of its losing the role. One extra round trip for one
+ * request per period; a plain redis:// has no failover and is not asked. */
+static int
+node_still_primary(struct td_store *store, struct store_link *link, long long now)
+{
+	redisReply *role = NULL, *info = NULL;
+	int cluster = store->url.is_cluster, ok = 0;
+
+	if ((!cluster && !store->url.is_sentinel) || link->redis == NULL ||
+	    now - link->role_checked_ms < TRACKING_ROLE_CHECK_MS)
+		return link->redis != NULL;
+	if (redisAppendCommand(link->redis, "ROLE") != REDIS_OK ||
+	    (cluster && redisAppendCommand(link->redis, "CLUSTER INFO") != REDIS_OK) ||
+	    redisGetReply(link->redis, (void **)&role) != REDIS_OK ||
+	    (cluster && redisGetReply(link->redis, (void **)&info) != REDIS_OK))
+		goto done;
+	ok = role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
+	     role->element[0]->type == REDIS_REPLY_STRING &&
+	     strcmp(role->element[0]->str, "master") == 0 &&
+	     (!cluster || (info->type == REDIS_REPLY_STRING &&
+			   strstr(info->str, "cluster_state:ok") != NULL));
+done:
+	freeReplyObject(role);
+	freeReplyObject(info);
+	if (ok) {
+		link->role_checked_ms = now;
+		return 1;
+	}
+	store->link = link;
+	if (link->redis->err) {
+		store_lost(store);
+	} else {
+		td_log_info("redis: %s:%d is not a primary of a healthy cluster any more; "
+			    "verify cache emptied", link->node.host, link->node.port);
+		store_link_close(store, link);
+		link->next_attempt_ms = 0;
+		store->map_stale = 1;
+	}
+	return 0;
+}
+
 /* One poll over every link's invalidation connection, reading what came,
- * until nothing more has arrived; never waits. */
-int
-td_store_tracking_sync(struct td_store *store)
+ * until nothing more has arrived; never waits for a message. With setup,
+ * links not tracking yet are set up first (the requests' path); without,
+ * only live ones are looked at (an idle worker's keepalive). */
+static int
+sync_links(struct td_store *store, int setup)
 {
 	struct pollfd p[TD_CLUSTER_PRIMARIES_MAX];
 	struct store_link *of[TD_CLUSTER_PRIMARIES_MAX];
-	long long now;
+	long long now = store_now_ms();
 	int i, n = 0, rc, alive = 1;
 
-	if (store->on_invalidate == NULL || !all_tracking(store))
+	if (store->on_invalidate == NULL || (setup && !all_tracking(store)))
 		return 0;
 	for (i = 0; i < store->nlinks; i++)
 		if (store->links[i].tracking) {
+			if (!node_still_primary(store, &store->links[i], now))
+				return 0;
 			of[n] = &store->links[i];
 			p[n].fd = of[n]->inval->fd;
 			p[n++].events = POLLIN;
 		}
+	if (n == 0)
+		return 0;
 	for (;;) {
 		for (i = 0; i < n; i++)
 			if (drain(store, of[i]) != 0)
@@ -350,18 +405,18 @@ td_store_tracking_sync(struct td_store *store)
 	return alive;
 }
 
+int
+td_store_tracking_sync(struct td_store *store)
+{
+	return sync_links(store, 1);
+}
+
 void
 td_store_tracking_keepalive(struct td_store *store)
 {
-	int i;
-
 	/* only live tracking connections: setting one up (a round trip that
 	 * may wait out the command timeout) is left to the requests' path */
-	for (i = 0; i < store->nlinks; i++)
-		if (store->links[i].tracking) {
-			(void)td_store_tracking_sync(store);
-			return;
-		}
+	(void)sync_links(store, 0);
 }
 
 void
