@@ -520,7 +520,8 @@ def test_a_slot_migrated_under_load(calm):
 
 
 FAILOVER = 3300
-FAILOVER_ERROR_BOUND = 4
+FAILOVER_ERROR_BOUND = 8        # four load threads, two each
+FAILOVER_WINDOW_S = 2.0
 
 
 def test_a_manual_failover_is_followed(calm):
@@ -546,6 +547,7 @@ def test_a_manual_failover_is_followed(calm):
     try:
         wait_load(st, rec, lambda: rec.count("verify", 200) >= 10 and
                   rec.count("list", 200) >= 4, 10, "load before the failover")
+        asked = time.monotonic()
         assert replica.cli("CLUSTER", "FAILOVER") == "OK"
         wait_until(lambda: c.role(replica) == "master" and c.role(old) == "slave" and
                    c.owner_of(f"{{s:{sid}}}") is replica, timeout=20,
@@ -557,10 +559,16 @@ def test_a_manual_failover_is_followed(calm):
     finally:
         join(rec, threads)
     refused = [r for r in rec.rows if r[2] != 200]
-    print(f"\nfailover {old.name}->{replica.name}: {len(rec.rows)} requests, "
-          f"{len(refused)} refused: {refusals(refused)[:10]}")
+    print(f"\nfailover {old.name}->{replica.name} in {switched - asked:.1f}s: "
+          f"{len(rec.rows)} requests, {len(refused)} refused: {refusals(refused)[:10]}")
+    if refused:
+        for h, lines in error_lines(st).items():
+            print(f"{h}:", *lines, sep="\n  ")
     assert not [r for r in refused if r[0] == "verify" and r[2] == 401], \
         ("a valid cached token was refused as unknown", refusals(refused)[:10])
+    # refusals only while the roles switch (and a moment after), and few
+    late = [r for r in refused if r[3] < asked or r[3] > switched + FAILOVER_WINDOW_S]
+    assert not late, ("refused outside the failover", refusals(late)[:10])
     assert len(refused) <= FAILOVER_ERROR_BOUND, refusals(refused)[:10]
     # after the switch: a revocation is seen at once everywhere, writes land
     change(st, "a", sid, k, "delete")
