@@ -445,6 +445,16 @@ def migrate_under_load(st, sid, verifiers, creator, lister, updater, batch=2, pa
                                           r.headers.get("X-Tokend-Reason"))
     for tid, name in names.items():
         assert name is None or by_id[tid]["name"] == name, (tid, by_id[tid]["name"], name)
+    # the hosts' caches follow the slot: a token cached from src, disabled
+    # through one host on dst, is refused by the next verify everywhere
+    k = before[0]
+    for host in hosts:
+        warm(st, host, k["token"], 4)
+    change(st, hosts[0], sid, k, "disable")
+    for host in hosts:
+        v = verify(st, host, k["token"])
+        assert v.status_code == 401 and v.headers.get("X-Tokend-Reason") == "disabled", \
+            ("after the migration", host, v.status_code, v.headers.get("X-Tokend-Reason"))
     return window
 
 
@@ -508,6 +518,16 @@ def kill_primary_under_writes(st, sid, writers):
     assert r.status_code == 401, ("the acknowledged delete undone", r.status_code)
     lost = {k["id"] for _, k in acknowledged} - listed(st, hosts[-1], sid)
     assert not lost, ("acknowledged, not listed", sorted(lost)[:20])
+    # the hosts' caches follow the promoted node: a token cached from it,
+    # deleted through one host, is refused by the next verify everywhere
+    _, k = acknowledged[-1]
+    for host in hosts:
+        warm(st, host, k["token"], 4)
+    change(st, hosts[0], sid, k, "delete")
+    for host in hosts:
+        v = verify(st, host, k["token"])
+        assert v.status_code == 401 and v.headers.get("X-Tokend-Reason") == "unknown_token", \
+            ("after the failover", host, v.status_code, v.headers.get("X-Tokend-Reason"))
     return statuses
 
 
@@ -600,6 +620,7 @@ def test_kill_9_of_a_primary_under_writes_loses_no_acknowledged_token():
     "redis-cluster://h:6379/3",
     "redis-cluster://h:6379/mymaster",
     "redis-cluster://h:6379,:6380",
+    "redis-cluster://" + ",".join(f"h{i}:7000" for i in range(9)),      # 8 seeds at most
 ])
 def test_a_malformed_cluster_url_is_refused(workdir, url):
     r = run_check_config({"TOKEND_REDIS_URL": url}, workdir=workdir)

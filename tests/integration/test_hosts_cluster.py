@@ -27,7 +27,7 @@ import requests
 
 from cluster import RedisCluster
 from harness import Tokend, create_admin_pat, netns_prefix, wait_until
-from test_cluster import REASONS, change_seen_elsewhere, kill_primary_under_writes, \
+from test_cluster import REASONS, change, change_seen_elsewhere, kill_primary_under_writes, \
     migrate_under_load, new_space, new_token, verify, warm
 from test_hosts import HostNginx, make_network, remove_network, sh
 
@@ -95,9 +95,10 @@ def test_a_change_on_one_host_is_seen_by_the_next_request_on_the_others(net, how
 
 def test_a_partition_fails_closed_and_heals(net):
     sid = new_space(net, 4200, "td-k1")
-    k = new_token(net, sid, "td-k1")
+    k, later = new_token(net, sid, "td-k1"), new_token(net, sid, "td-k1")
     for ns in HOSTS:
-        warm(net, ns, k["token"], 4)
+        warm(net, ns, k["token"])
+        warm(net, ns, later["token"])
     cut = [f"{NET}.{last}" for last in REDIS.values()]
     for ip in cut:
         sh(*netns_prefix("td-k3"), "ip", "route", "add", "blackhole", f"{ip}/32")
@@ -109,11 +110,13 @@ def test_a_partition_fails_closed_and_heals(net):
         assert r.headers.get("X-Tokend-Reason") == "store_unavailable", dict(r.headers)
         r = net["s"].get(base(net, "td-k3") + f"/v1/spaces/{sid}/api_keys", timeout=10)
         assert r.status_code == 503, (r.status_code, r.text)
-        # the others go on, reads and writes
+        # the others go on, reads and writes; a change k3 cannot hear of
         for ns in ("td-k1", "td-k2"):
             assert verify(net, ns, k["token"]).status_code == 200, ns
         fresh = new_token(net, sid, "td-k2")
         assert verify(net, "td-k1", fresh["token"]).status_code == 200
+        change(net, "td-k1", sid, later, "disable")
+        assert verify(net, "td-k2", later["token"]).status_code == 401
     finally:
         for ip in cut:
             sh(*netns_prefix("td-k3"), "ip", "route", "del", "blackhole", f"{ip}/32", check=False)
@@ -122,6 +125,13 @@ def test_a_partition_fails_closed_and_heals(net):
                verify(net, "td-k3", fresh["token"]).status_code == 200 and
                net["s"].get(base(net, "td-k3") + f"/v1/spaces/{sid}/api_keys",
                             timeout=10).status_code == 200, timeout=15, what="k3 healed")
+    # what k3 had cached before the cut is not believed after it: the token
+    # disabled meanwhile is refused by each of its verify workers
+    for _ in range(6):
+        v = verify(net, "td-k3", later["token"])
+        assert v.status_code == 401 and v.headers.get("X-Tokend-Reason") == "disabled", \
+            ("a change made during the partition", v.status_code,
+             v.headers.get("X-Tokend-Reason"))
 
 
 def test_a_slot_migrated_under_load_from_every_host(net):
