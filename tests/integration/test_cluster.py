@@ -613,6 +613,59 @@ def test_kill_9_of_a_primary_under_writes_loses_no_acknowledged_token():
         kill_primary_under_writes(st, new_space(st, BUSY), writers="aabb")
 
 
+def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_over():
+    """A token cached on both hosts in a space on each primary, verified
+    without a pause from both; one primary killed (-9). The tokens of the
+    other two primaries verify throughout (their nodes' tracking lives on);
+    the dead one's fail closed (403 store_unavailable, never 401, never
+    stale), and only until its replica is promoted: then they verify again,
+    without a restart of anything."""
+    with cluster_stack() as st:
+        c = st["cluster"]
+        per, sid = {}, 3500
+        while len(per) < 3:         # a space on each primary
+            sid += 1
+            owner = c.owner_of(f"{{s:{sid}}}")
+            if owner.name not in per:
+                new_space(st, sid)
+                per[owner.name] = dict(new_token(st, sid, "a"), space=f"{{s:{sid}}}")
+        for k in per.values():
+            for host in "ab":
+                warm(st, host, k["token"])
+        victim = c.nodes[0]
+        assert victim.name in per, per
+        heir = c.replicas_of(victim)[0]
+        rec = Recorder()
+        threads = run_threads([(load, rec, "verify", (h, name),
+                                lambda w, i, h=h, k=k: verify(st, h, k["token"], w), None, 0.01)
+                               for h in "ab" for name, k in per.items()])
+        try:
+            wait_load(st, rec, lambda: rec.count("verify", 200) >= 30, 10, "verifies before")
+            killed = time.monotonic()
+            c.kill(victim)
+            wait_until(lambda: c.role(heir) == "master" and
+                       c.owner_of(per[victim.name]["space"]) is heir, timeout=20,
+                       what=f"{heir.name} promoted in place of the killed {victim.name}")
+            promoted = time.monotonic()
+            wait_load(st, rec, lambda: all(rec.count("verify", 200, since=promoted,
+                                                     host=(h, victim.name)) >= 5 for h in "ab"),
+                      10, "the dead primary's tokens verifying again")
+        finally:
+            join(rec, threads)
+        others = [r for r in rec.rows if r[1][1] != victim.name and r[2] != 200]
+        assert not others, ("a token of a living primary refused", refusals(others)[:10])
+        mine = [r for r in rec.rows if r[1][1] == victim.name and r[2] != 200]
+        print(f"\nkill -9 {victim.name}: {heir.name} promoted after {promoted - killed:.1f}s; "
+              f"its tokens refused {len(mine)} times "
+              f"({collections.Counter((r[2], r[5]) for r in mine)})")
+        assert all(r[2] == 403 and r[5] == "store_unavailable" for r in mine), \
+            ("the dead primary's token refused otherwise than failing closed", refusals(mine)[:10])
+        early = [r for r in mine if r[4] < killed]
+        late = [r for r in mine if r[3] > promoted + 1.0]
+        assert not early and not late, ("refused outside kill..promotion+1s",
+                                        refusals(early + late)[:10])
+
+
 @pytest.mark.parametrize("url", [
     "redis-cluster://",
     "redis-cluster://h:0",
