@@ -666,6 +666,44 @@ def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_ov
                                         refusals(early + late)[:10])
 
 
+def test_a_write_waits_for_a_replica_of_the_node_that_took_it():
+    """redis_min_replica_acks = 1: WAIT goes to the primary that took the
+    write. With one primary's replica stopped, an update in a space on that
+    primary is 503 (not confirmed) while one in a space elsewhere is 200 and
+    reads go on; with the replica back, the same update is 200 again."""
+    with cluster_stack(TOKEND_REDIS_MIN_REPLICA_ACKS="1") as st:
+        c = st["cluster"]
+        pats = c.owner_of("{pats}")         # PATs are read on every call: leave them be
+        lonely = [p for p in c.primaries() if p is not pats][0]
+        spaces, sid = {}, 3600
+        while len(spaces) < 2:
+            sid += 1
+            on_lonely = c.owner_of(f"{{s:{sid}}}") is lonely
+            if on_lonely not in spaces:
+                new_space(st, sid)
+                spaces[on_lonely] = (sid, new_token(st, sid, "a"))
+        replica = c.replicas_of(lonely)[0]
+        replica.stop()
+        wait_until(lambda: "connected_slaves:0" in lonely.cli("INFO", "replication"),
+                   timeout=10, what=f"{lonely.name} without its replica")
+
+        def rename(on_lonely, name):
+            sid, k = spaces[on_lonely]
+            return st["s"].put(base(st, "b") + f"/v1/spaces/{sid}/api_keys/{k['id']}",
+                               timeout=10, json={"api_key": {"name": name}})
+
+        r = rename(True, "unconfirmed")
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert "not confirmed by 1 replica(s)" in log(st, "b"), error_lines(st)
+        r = rename(False, "confirmed")
+        assert r.status_code == 200, (r.status_code, r.text, error_lines(st))
+        for on_lonely in (True, False):
+            assert verify(st, "a", spaces[on_lonely][1]["token"]).status_code == 200
+        replica.start()
+        wait_until(lambda: rename(True, "confirmed again").status_code == 200, timeout=20,
+                   what=f"writes on {lonely.name} confirmed again by {replica.name}")
+
+
 @pytest.mark.parametrize("url", [
     "redis-cluster://",
     "redis-cluster://h:0",
