@@ -13,8 +13,13 @@ made through a is refused by b's next verify although b had the token
 cached. A slot moved between primaries under load (in small batches: the
 requests meet it half-moved), a manual failover and a kill -9 of a primary
 are followed with no acknowledged write lost (redis_min_replica_acks = 1)
-and at most a short window of refusals, which is counted. Malformed
-redis-cluster:// URLs are refused by check-config."""
+and at most a short window of refusals, which is counted (printed with -s);
+a dead primary takes out only its own slots' tokens, and only until its
+replica is promoted; a write waits for a replica of the primary that took
+it. Malformed redis-cluster:// URLs are refused by check-config.
+
+The kill -9 tests and the replica-stopping one have a cluster each; the
+others share one (calm) and leave it healthy."""
 import collections
 import contextlib
 import math
