@@ -77,6 +77,60 @@ td_redis_key_slot(const char *key, size_t len)
 	return crc16(key, len) & (STORE_SLOTS - 1);
 }
 
+/* 1 if `field` is one of the comma-separated flags. */
+static int
+has_flag(const char *flags, size_t len, const char *field)
+{
+	size_t n = strlen(field);
+	const char *p = flags, *end = flags + len;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t l = comma != NULL ? (size_t)(comma - p) : (size_t)(end - p);
+
+		if (l == n && memcmp(p, field, n) == 0)
+			return 1;
+		p += l + 1;
+	}
+	return 0;
+}
+
+int
+td_redis_cluster_view_trusted(const char *nodes, int primary)
+{
+	int primaries = 0, unreachable = 0, me = 0, fields, down;
+	const char *line, *eol, *flags, *p;
+	size_t flen;
+
+	/* "<id> <addr> <flags> <primary> <ping> <pong> <epoch> <link> [<slot>…]" */
+	for (line = nodes; *line != '\0'; line = *eol != '\0' ? eol + 1 : eol) {
+		if ((eol = strchr(line, '\n')) == NULL)
+			eol = line + strlen(line);
+		flags = NULL;
+		flen = 0;
+		for (fields = 0, p = line; p < eol; fields++) {
+			const char *sp = memchr(p, ' ', (size_t)(eol - p));
+			const char *end = sp != NULL ? sp : eol;
+
+			if (fields == 2) {
+				flags = p;
+				flen = (size_t)(end - p);
+			}
+			p = end + 1;
+		}
+		if (flags == NULL)
+			continue;
+		down = has_flag(flags, flen, "fail") || has_flag(flags, flen, "fail?");
+		if (has_flag(flags, flen, "myself"))
+			me = (!primary || has_flag(flags, flen, "master")) && !down;
+		if (!has_flag(flags, flen, "master") || fields < 9)
+			continue;	/* a replica, or a primary serving no slot: no vote */
+		primaries++;
+		unreachable += down;
+	}
+	return me && 2 * (primaries - unreachable) > primaries;
+}
+
 static int
 same_node(const struct td_redis_node *n, const char *host, int port)
 {
@@ -184,20 +238,20 @@ apply_map(struct td_store *store, const redisReply *r, const char *asked_host)
 	return 0;
 }
 
-/* The map of a node that is part of a healthy cluster: one cut off from
- * the majority (cluster_state:fail) still names itself the owner of its
- * slots, which another primary may serve by now. */
+/* The map of a node that reaches a majority of the primaries: one cut off
+ * from them still names itself the owner of its slots, which another
+ * primary may serve by now. */
 static int
 ask_for_map(struct td_store *store, redisContext *c, const char *host)
 {
 	redisReply *info = NULL, *r = NULL;
 	int rc = -1;
 
-	if (redisAppendCommand(c, "CLUSTER INFO") != REDIS_OK ||
+	if (redisAppendCommand(c, "CLUSTER NODES") != REDIS_OK ||
 	    redisAppendCommand(c, "CLUSTER SLOTS") != REDIS_OK ||
 	    redisGetReply(c, (void **)&info) != REDIS_OK || redisGetReply(c, (void **)&r) != REDIS_OK)
 		goto done;
-	if (info->type == REDIS_REPLY_STRING && strstr(info->str, "cluster_state:ok") != NULL)
+	if (info->type == REDIS_REPLY_STRING && td_redis_cluster_view_trusted(info->str, 0))
 		rc = apply_map(store, r, host);
 
 done:

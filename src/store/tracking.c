@@ -310,15 +310,18 @@ all_tracking(struct td_store *store)
 	return any;
 }
 
-/* Whether a tracking link's node is still a primary (and on a cluster,
- * part of a healthy one), asked at most every TRACKING_ROLE_CHECK_MS: a
- * node demoted by a failover, or cut off from the cluster's majority, keeps
- * its invalidation connection alive, but another node may take the writes
- * for its keys, and their invalidations would never reach us. A cluster
- * promotes a replica only after its node timeout (Sentinel after
+/* Whether a tracking link's node is still a primary (and on a cluster, one
+ * that reaches a majority of the primaries: no failover can have replaced
+ * it), asked at most every TRACKING_ROLE_CHECK_MS: a node demoted by a
+ * failover, or cut off from the cluster's majority, keeps its invalidation
+ * connection alive, but another node may take the writes for its keys, and
+ * their invalidations would never reach us. A cluster promotes a replica
+ * only after its node timeout and a vote (Sentinel after
  * down-after-milliseconds); the cache stops answering from a node within
- * this check's period of its losing the role. One extra round trip for one
- * request per period; a plain redis:// has no failover and is not asked. */
+ * this check's period of its losing the role or the majority. Another
+ * primary's failure does not stop it: no one writes this node's keys
+ * meanwhile. One extra round trip for one request per period; a plain
+ * redis:// has no failover and is not asked. */
 static int
 node_still_primary(struct td_store *store, struct store_link *link, long long now)
 {
@@ -329,7 +332,7 @@ node_still_primary(struct td_store *store, struct store_link *link, long long no
 	    now - link->role_checked_ms < TRACKING_ROLE_CHECK_MS)
 		return link->redis != NULL;
 	if (redisAppendCommand(link->redis, "ROLE") != REDIS_OK ||
-	    (cluster && redisAppendCommand(link->redis, "CLUSTER INFO") != REDIS_OK) ||
+	    (cluster && redisAppendCommand(link->redis, "CLUSTER NODES") != REDIS_OK) ||
 	    redisGetReply(link->redis, (void **)&role) != REDIS_OK ||
 	    (cluster && redisGetReply(link->redis, (void **)&info) != REDIS_OK))
 		goto done;
@@ -337,7 +340,7 @@ node_still_primary(struct td_store *store, struct store_link *link, long long no
 	     role->element[0]->type == REDIS_REPLY_STRING &&
 	     strcmp(role->element[0]->str, "master") == 0 &&
 	     (!cluster || (info->type == REDIS_REPLY_STRING &&
-			   strstr(info->str, "cluster_state:ok") != NULL));
+			   td_redis_cluster_view_trusted(info->str, 1)));
 done:
 	freeReplyObject(role);
 	freeReplyObject(info);
@@ -349,7 +352,7 @@ done:
 	if (link->redis->err) {
 		store_lost(store);
 	} else {
-		td_log_info("redis: %s:%d is not a primary of a healthy cluster any more; "
+		td_log_info("redis: %s:%d is not a primary reaching a majority any more; "
 			    "verify cache emptied", link->node.host, link->node.port);
 		store_link_close(store, link);
 		link->next_attempt_ms = 0;

@@ -141,3 +141,41 @@ def test_a_slot_migrated_under_load_from_every_host(net):
 
 def test_kill_9_of_a_primary_under_load_from_every_host(net):
     kill_primary_under_writes(net, new_space(net, 4400, "td-k1"), writers=list(HOSTS))
+
+
+def test_a_primary_cut_off_from_its_cluster_is_not_believed(net):
+    """The primary owning a space is cut off from the other Redis nodes, not
+    from the tokend hosts, which still reach it (and it answers them, and
+    keeps their invalidation connections alive). Once its replica has taken
+    over, a token deleted through one host is refused by the next verify on
+    the others, whose caches held it from the old primary: tokend trusts a
+    node only while it reaches a majority of the primaries."""
+    c = net["cluster"]
+    sid = new_space(net, 4500, "td-k1")
+    k = new_token(net, sid, "td-k1")
+    for ns in HOSTS:
+        warm(net, ns, k["token"])
+    victim = c.owner_of(f"{{s:{sid}}}")
+    heir = c.replicas_of(victim)[0]
+    cut = [n.ip for n in c.nodes if n is not victim]
+    for ip in cut:
+        sh(*netns_prefix(victim.netns), "ip", "route", "add", "blackhole", f"{ip}/32")
+    try:
+        wait_until(lambda: c.role(heir) == "master", timeout=30,
+                   what=f"{heir.name} promoted while {victim.name} is cut off")
+        url = base(net, "td-k1") + f"/v1/spaces/{sid}/api_keys/{k['id']}"
+        # the first write may meet the old primary (CLUSTERDOWN: 503) and
+        # send the host to the new map; bounded
+        wait_until(lambda: net["s"].delete(url, timeout=10).status_code in (200, 404),
+                   timeout=15, what="the delete taken by the new primary")
+        assert heir.cli("EXISTS", f"{{s:{sid}}}:t:{k['id']}") == "0"
+        for ns in ("td-k2", "td-k3", "td-k1"):
+            for _ in range(4):      # each verify worker
+                r = verify(net, ns, k["token"])
+                assert r.status_code == 401, (ns, r.status_code, r.headers.get("X-Tokend-Reason"))
+    finally:
+        for ip in cut:
+            sh(*netns_prefix(victim.netns), "ip", "route", "del", "blackhole", f"{ip}/32",
+               check=False)
+    # the old primary rejoins as the new one's replica
+    c.wait_healthy(timeout=60)

@@ -266,6 +266,44 @@ test_cluster_key_slot(void **state)
 	assert_int_equal(td_redis_key_slot("{bar", 4), 4015);
 }
 
+/* CLUSTER NODES as one node sees it: trusted while it reaches a majority
+ * of the primaries that serve slots. */
+static void
+test_cluster_view(void **state)
+{
+	const char *healthy =
+		"a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n"
+		"b2 10.0.0.2:7000@17000 master - 0 1 2 connected 5461-10922\n"
+		"c3 10.0.0.3:7000@17000 master - 0 1 3 connected 10923-16383\n"
+		"d4 10.0.0.4:7000@17000 slave a1 0 1 1 connected\n";
+	/* another primary failed: this one still reaches 2 of 3 */
+	const char *other_failed =
+		"a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n"
+		"b2 10.0.0.2:7000@17000 master,fail - 0 1 2 disconnected 5461-10922\n"
+		"c3 10.0.0.3:7000@17000 master - 0 1 3 connected 10923-16383\n";
+	/* cut off: the others look down from here (a failover may be under way) */
+	const char *cut_off =
+		"a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n"
+		"b2 10.0.0.2:7000@17000 master,fail? - 0 1 2 disconnected 5461-10922\n"
+		"c3 10.0.0.3:7000@17000 master,fail - 0 1 3 disconnected 10923-16383";
+	/* demoted: a replica now */
+	const char *demoted =
+		"a1 10.0.0.1:7000@17000 myself,slave d4 0 0 4 connected\n"
+		"d4 10.0.0.4:7000@17000 master - 0 1 4 connected 0-5460\n"
+		"b2 10.0.0.2:7000@17000 master - 0 1 2 connected 5461-10922\n"
+		"c3 10.0.0.3:7000@17000 master - 0 1 3 connected 10923-16383\n";
+
+	(void)state;
+	assert_true(td_redis_cluster_view_trusted(healthy, 1));
+	assert_true(td_redis_cluster_view_trusted(other_failed, 1));
+	assert_false(td_redis_cluster_view_trusted(cut_off, 1));
+	assert_false(td_redis_cluster_view_trusted(cut_off, 0));
+	assert_false(td_redis_cluster_view_trusted(demoted, 1));
+	assert_true(td_redis_cluster_view_trusted(demoted, 0));	/* its map is good */
+	assert_false(td_redis_cluster_view_trusted("", 1));
+	assert_false(td_redis_cluster_view_trusted("garbage\n\n x", 0));
+}
+
 int
 main(void)
 {
@@ -280,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_redis_sentinel_url),
 		cmocka_unit_test(test_redis_cluster_url),
 		cmocka_unit_test(test_cluster_key_slot),
+		cmocka_unit_test(test_cluster_view),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

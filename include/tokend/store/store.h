@@ -53,6 +53,10 @@ int td_redis_url_parse(const char *url, struct td_redis_url *out, char *err, siz
 
 /* The Redis Cluster hash slot of a key (CRC16 of its hash tag, if any). */
 unsigned td_redis_key_slot(const char *key, size_t len);
+/* From one node's CLUSTER NODES: 1 when it (a primary, with primary) still
+ * reaches a majority of the primaries serving slots, so no failover can
+ * have replaced it nor changed the map without its knowing, else 0. */
+int td_redis_cluster_view_trusted(const char *nodes, int primary);
 
 struct td_store;
 
