@@ -69,7 +69,7 @@ class RedisCluster:
             args = CLUSTER_ARGS + ["--cluster-port", str(bus), *extra_args]
             node = RedisNode(workdir, f"c{i + 1}", lambda n, a=args: a, ip=ip, port=port,
                              netns=ns)
-            node.name = f"c{i + 1}"
+            node.name, node.bus = f"c{i + 1}", bus
             self.nodes.append(node)
         self._ids = {}
 
