@@ -367,10 +367,10 @@ def migrate_under_load(st, sid, verifiers, creator, lister, updater,
                for h in verifiers]
     targets += [
         (load, rec, "create", creator,
-         lambda w, i: post_token(w, st, creator, sid, f"during{i}"), st["admin"], 0.0,
+         lambda w, i: post_token(w, st, creator, sid, f"during{i}"), st["admin"], 0.002,
          created_one),
         (load, rec, "list", lister,
-         lambda w, i: w.get(base(st, lister) + space_keys, timeout=10), st["admin"], 0.0,
+         lambda w, i: w.get(base(st, lister) + space_keys, timeout=10), st["admin"], 0.002,
          whole_list),
         (load, rec, "update", updater,
          lambda w, i: w.put(base(st, updater) + f"{space_keys}/{before[i % len(before)]['id']}",
