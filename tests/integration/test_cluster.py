@@ -315,8 +315,8 @@ def load(rec, op, host, call, auth=None, pause=0.002, judge=None):
                 continue
             status = (judge(r, i) if judge else None) or r.status_code
             rec.note(op, host, status, t0, r.headers.get("X-Tokend-Reason") or r.text[:160])
-            if pause:
-                time.sleep(pause)
+            # a refusal: a breath longer (an outage is not hammered)
+            time.sleep(pause if status in (200, 201) else 0.02)
 
 
 def refusals(rows):

@@ -34,24 +34,26 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=20)
 
 
-def make_network():
-    sh("ip", "link", "add", BRIDGE, "type", "bridge")
-    sh("ip", "addr", "add", f"{NET}.1/24", "dev", BRIDGE)
-    sh("ip", "link", "set", BRIDGE, "up")
-    for ns, last in {**REDIS, **HOSTS}.items():
+def make_network(bridge=BRIDGE, net=NET, namespaces=None):
+    """A bridge (net.1/24) and one namespace per entry of namespaces ({name:
+    last byte of its address}; by default this module's)."""
+    sh("ip", "link", "add", bridge, "type", "bridge")
+    sh("ip", "addr", "add", f"{net}.1/24", "dev", bridge)
+    sh("ip", "link", "set", bridge, "up")
+    for ns, last in (namespaces or {**REDIS, **HOSTS}).items():
         sh("ip", "netns", "add", ns)
         outer = "v" + ns.replace("-", "")
         sh("ip", "link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", ns)
-        sh("ip", "link", "set", outer, "master", BRIDGE, "up")
-        sh(*netns_prefix(ns), "ip", "addr", "add", f"{NET}.{last}/24", "dev", "eth0")
+        sh("ip", "link", "set", outer, "master", bridge, "up")
+        sh(*netns_prefix(ns), "ip", "addr", "add", f"{net}.{last}/24", "dev", "eth0")
         sh(*netns_prefix(ns), "ip", "link", "set", "eth0", "up")
         sh(*netns_prefix(ns), "ip", "link", "set", "lo", "up")
 
 
-def remove_network():
+def remove_network(bridge=BRIDGE, namespaces=None):
     """Everything make_network made, and any process still inside (a
     namespace lives while a process does, and its links with it)."""
-    for ns in {**REDIS, **HOSTS}:
+    for ns in (namespaces or {**REDIS, **HOSTS}):
         pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
         for pid in pids:
             try:
@@ -60,7 +62,7 @@ def remove_network():
                 pass
         sh("ip", "netns", "del", ns, check=False)
         sh("ip", "link", "del", "v" + ns.replace("-", ""), check=False)
-    sh("ip", "link", "del", BRIDGE, check=False)
+    sh("ip", "link", "del", bridge, check=False)
 
 
 class HostNginx(Nginx):
