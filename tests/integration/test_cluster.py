@@ -243,7 +243,9 @@ def test_spaces_spread_over_every_primary_and_every_token_reads_back_everywhere(
         for host in "ab":
             for view in ("storyblok", "datocms", "softwareone"):
                 got = listed(st, host, sid, view)
-                assert ids <= got, (sid, host, view, ids - got)
+                assert ids <= got, (sid, host, view, "missing", ids - got)
+                # besides them only the space's built-in token, nothing of another space
+                assert len(got - ids) == 1, (sid, host, view, "extra", got - ids)
     # the PATs' and the spaces' directories answer too, wherever they live
     r = st["s"].get(base(st, "b") + "/v1/spaces", timeout=10)
     assert r.status_code == 200, r.text
@@ -293,6 +295,7 @@ def test_a_dead_first_seed_is_passed_over(calm):
     finally:
         n.stop()
         t.stop()
+    assert not t.sanitizer_reports(), t.log_text()[-4000:]
 
 
 # --- scenarios (test_hosts_cluster.py runs them across network namespaces) ----------
