@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import requests  # noqa: E402
 
 from cluster import RedisCluster  # noqa: E402
-from harness import Tokend, create_admin_pat, wait_until  # noqa: E402
+from harness import Tokend, children, create_admin_pat  # noqa: E402
 from test_hosts import HostNginx, make_network, remove_network  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -184,6 +184,21 @@ def wrk_all(targets, seconds=SECONDS):
     return [parse_wrk(o, e) for o, e in out]
 
 
+def cpu_of(proc):
+    """CPU seconds (user + system) of a Tokend's or Nginx's process and its
+    children (the workers), from /proc."""
+    pids = [proc.proc.pid] + children(proc.proc.pid)
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])      # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- Redis, as the bench sees it ---------------------------------------------
 
 def snapshot(primaries):
@@ -299,7 +314,7 @@ def main():
     remove_network(BRIDGE, NAMESPACES)      # a run killed before its cleanup
     d = tempfile.mkdtemp(prefix="tokend-bench-hosts-")
     os.chmod(d, 0o755)
-    c, procs = None, []
+    c, procs, served = None, [], {}
     try:
         make_network(BRIDGE, NET, NAMESPACES)
         c = RedisCluster(d, addresses=[(f"{NET}.{last}", 6379, ns) for ns, last in REDIS.items()],
@@ -321,6 +336,7 @@ def main():
                 t.netns = ns
                 n = HostNginx(hd, t, ip)
                 procs += [n, t]
+                served[(ns, n.base)] = (t, n)
                 t.start()
                 n.start()
                 pair[kind] = n.base
@@ -439,10 +455,15 @@ def main():
         for name, target in scenarios.items():
             for nh in (1, 2, 3):
                 used = list(HOSTS)[:nh]
-                before = snapshot(primaries)
-                runs = wrk_all([target(ns) for ns in used])
+                targets = [target(ns) for ns in used]
+                # the tokend and nginx behind each target (url: its nginx's base + path)
+                behind = [next(tn for (ns, b), tn in served.items() if u.startswith(b + "/"))
+                          for u, _ in targets]
+                before, cpu0 = snapshot(primaries), [(cpu_of(t), cpu_of(n)) for t, n in behind]
+                runs = wrk_all(targets)
                 dd = delta(before, snapshot(primaries))
-                results[(name, nh)] = (runs, dd)
+                cpu = [(cpu_of(t) - a, cpu_of(n) - b) for (t, n), (a, b) in zip(behind, cpu0)]
+                results[(name, nh)] = (runs, dd, cpu)
                 r = sum(x["rps"] for x in runs)
                 print(f"{name}, {nh} host(s): {r:.0f} req/s", file=sys.stderr, flush=True)
 
@@ -475,10 +496,11 @@ def report(results, idle_cmds, idle_cpu, spread, monitored, rb, conns, primaries
         return " / ".join(fmt.format(x) for x in xs)
     lines = ["| scenario | hosts | req/s total | req/s per host | p50 ms per host | p99 ms per host | "
              "non-2xx (statuses) | socket errors | Redis commands run / request | "
-             "Redis CPU µs / request | commands/s per primary |",
-             "|---|---:|---:|---|---|---|---|---:|---:|---:|---|"]
+             "Redis CPU µs / request | commands/s per primary | tokend CPU µs / request | "
+             "nginx CPU µs / request |",
+             "|---|---:|---:|---|---|---|---|---:|---:|---:|---|---:|---:|"]
     per_name = {}
-    for (name, nh), (runs, dd) in results.items():
+    for (name, nh), (runs, dd, hcpu) in results.items():
         reqs = sum(r["requests"] for r in runs)
         wall = max(t for _, _, t in dd.values())
         cmds = sum(sum(cl.values()) for cl, _, _ in dd.values())
@@ -493,7 +515,8 @@ def report(results, idle_cmds, idle_cpu, spread, monitored, rb, conns, primaries
             f"{join([r['p50'] for r in runs], '{:.2f}')} | {join([r['p99'] for r in runs], '{:.2f}')} | "
             f"{non2xx}{f' ({st})' if st else ''} | {sum(r['sockerr'] for r in runs)} | "
             f"{per_req:.2f} | {cpu_req:.1f} | "
-            f"{join([sum(dd[p.name][0].values()) / dd[p.name][2] for p in primaries], '{:.0f}')} |")
+            f"{join([sum(dd[p.name][0].values()) / dd[p.name][2] for p in primaries], '{:.0f}')} | "
+            f"{sum(t for t, _ in hcpu) / reqs * 1e6:.1f} | {sum(n for _, n in hcpu) / reqs * 1e6:.1f} |")
         agg = per_name.setdefault(name, [{}, 0])
         for cl, _, _ in dd.values():
             for k, v in cl.items():
