@@ -360,6 +360,7 @@ def main():
                 sids.append(sid)
             if len(sids) == SPACES // len(primaries) * len(primaries):
                 break
+        assert len(sids) == SPACES // len(primaries) * len(primaries), per
         tokens = {}
         for sid in sids:
             r = s.post(k1 + "/v1/spaces", timeout=10,
