@@ -47,7 +47,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: check-layers all asan install install-system uninstall deb deps deps-build deps-run deps-test \
-	compat-deps browser-deps peer-deps test test-unit test-integration test-asan test-fuzz fuzz bench deps-bench run clean help
+	compat-deps browser-deps peer-deps test test-unit test-integration test-asan test-fuzz fuzz bench bench-hosts deps-bench run clean help
 
 all: build/tokend
 
@@ -58,6 +58,7 @@ help:
 	@echo "make test       unit tests, then the integration suite against build/tokend and build/tokend-asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300)"
 	@echo "make bench      wrk against tokend, the floors and a Node.js peer; writes bench/LAST_RUN.md and bench/*.svg"
+	@echo "make bench-hosts  (root) 3 tokend hosts on a 6-node Redis Cluster in network namespaces; writes bench/LAST_RUN_HOSTS.md"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (default /usr/local): binary, config, unit, man pages"
 	@echo "make install-system  (root) install, then the user tokend, /var/lib/tokend and a keyring"
 	@echo "make deb        build $(DEB), the Debian package"
@@ -261,6 +262,12 @@ peer-deps: bench/peer/node_modules/.package-lock.json
 
 bench: deps-bench peer-deps build/tokend build/bench-floor
 	TOKEND_BIN=$(CURDIR)/build/tokend /usr/bin/python3 bench/run.py
+
+# not part of make bench (root, network namespaces, ~2 minutes): req/s of 1,
+# 2 and 3 tokend hosts on a Redis Cluster, and Redis commands per request
+# (deploy/SCALING.md reads it)
+bench-hosts: deps-bench build/tokend
+	TOKEND_BIN=$(CURDIR)/build/tokend /usr/bin/python3 bench/hosts.py
 
 run: deps-run build/tokend
 	@deploy/run.sh
