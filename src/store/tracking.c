@@ -348,16 +348,17 @@ done:
 		link->role_checked_ms = now;
 		return 1;
 	}
-	store->link = link;
-	if (link->redis->err) {
-		store_lost(store);
-	} else {
+	/* closed (Sentinel kills a demoted node's clients), or not a primary:
+	 * either way the next command connects afresh, at once */
+	if (link->redis->err)
+		td_log_info("redis: %s:%d closed the connection; reconnecting", link->node.host,
+			    link->node.port);
+	else
 		td_log_info("redis: %s:%d is not a primary reaching a majority any more; "
 			    "verify cache emptied", link->node.host, link->node.port);
-		store_link_close(store, link);
-		link->next_attempt_ms = 0;
-		store->map_stale = 1;
-	}
+	store_link_close(store, link);
+	link->next_attempt_ms = 0;
+	store->map_stale = 1;
 	return 0;
 }
 
