@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import requests  # noqa: E402
 
-from harness import Nginx, Tokend, create_admin_pat, free_port, wait_until  # noqa: E402
+from harness import CLONE, Nginx, Tokend, create_admin_pat, free_port, wait_until  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = [1, 16, 64]
@@ -293,19 +293,6 @@ def main():
         with open(os.path.join(ROOT, "bench", "LAST_RUN.md"), "w") as f:
             f.write(text)
 
-
-# Copies one token record n times under new ids (start at ARGV[3]) into an
-# index, like n tokens created through the API (same fields and sizes).
-CLONE = """
-local src = redis.call('HGETALL', KEYS[2])
-local n, start = tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 1, n do
-  local id = start + i
-  redis.call('HSET', ARGV[1] .. id, unpack(src))
-  redis.call('ZADD', KEYS[1], id, id)
-end
-return n
-"""
 
 # Removes what CLONE made.
 DROP = """

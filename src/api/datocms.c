@@ -225,32 +225,51 @@ td_dato_refuse_document(struct td_request *req, struct td_call *c, const char *c
 }
 
 struct list_ctx {
-	struct json_object *array;
+	struct td_stream out;
+	int n;
 };
 
+/* Each token rendered alone and written out (sent on every 64 KiB): a
+ * list of any length is never one json-c tree nor one body in memory. */
 static int
 add_token(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *l = arg;
+	struct json_object *one = access_token_json(v);
+	const char *text;
+	size_t len;
+	int rc = -1;
 
-	json_object_array_add(l->array, access_token_json(v));
-	return 0;
+	if (one == NULL)
+		return -1;
+	text = json_object_to_json_string_length(one, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text != NULL) {
+		if (l->n++ > 0)
+			printbuf_memappend(l->out.buf, ",", 1);
+		printbuf_memappend(l->out.buf, text, (int)len);
+		rc = td_stream_wrote(&l->out);
+	}
+	json_object_put(one);
+	return rc;
 }
 
 int
 td_api_dato_list(struct td_ctx *ctx, struct td_request *req)
 {
-	struct list_ctx l;
+	struct list_ctx l = { { NULL, NULL, 0 }, 0 };
 	struct td_call c;
 
 	if (begin(ctx, req, &c, TD_OP_TOKEN_LIST) != 0)
 		return 0;
-	l.array = json_object_new_array();
-	if (td_core_token_list(&c, add_token, &l) != TD_OK) {
-		json_object_put(l.array);
-		return td_api_fail(req, &c);
+	if (td_stream_init(&l.out, req) != 0)
+		return -1;
+	printbuf_memappend(l.out.buf, "{\"data\":[", 9);
+	if (td_core_token_list(&c, add_token, &l) == TD_OK) {
+		printbuf_memappend(l.out.buf, "]}", 2);
+		return td_stream_finish(&l.out);
 	}
-	return td_dato_respond(req, 200, l.array);
+	return td_stream_abandon(&l.out) ? 0 : td_api_fail(req, &c);
 }
 
 int64_t

@@ -96,43 +96,42 @@ respond_api_key(struct td_request *req, int status, const struct td_token_view *
 }
 
 struct list_ctx {
-	struct printbuf *out;
+	struct td_stream out;
 	int n;
 };
 
-/* Each token is written as its reply is read: a list of 10,000 never
- * exists as one reply tree or one json-c tree. */
+/* Each token is written as its reply is read, and sent on every 64 KiB: a
+ * list of any length never exists as one reply tree, one json-c tree, nor
+ * one body in memory. */
 static int
 add_api_key(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
 
 	if (c->n++ > 0)
-		printbuf_memappend(c->out, ",", 1);
-	return api_key_write(c->out, v);
+		printbuf_memappend(c->out.buf, ",", 1);
+	if (api_key_write(c->out.buf, v) != 0 || td_stream_wrote(&c->out) != 0)
+		return -1;
+	return 0;
 }
 
 int
 td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
 {
-	struct list_ctx l = { NULL, 0 };
+	struct list_ctx l = { { NULL, NULL, 0 }, 0 };
 	struct td_call c;
-	int rc;
 
 	if (td_api_begin(ctx, req, &c, RESOURCE, TD_OP_TOKEN_LIST, TD_SPACE_PATH,
 			 req->match.ids[0]) != 0)
 		return 0;
-	if ((l.out = printbuf_new()) == NULL)
+	if (td_stream_init(&l.out, req) != 0)
 		return -1;
-	printbuf_memappend(l.out, "{\"api_keys\":[", 13);
+	printbuf_memappend(l.out.buf, "{\"api_keys\":[", 13);
 	if (td_core_token_list(&c, add_api_key, &l) == TD_OK) {
-		printbuf_memappend(l.out, "]}", 2);
-		rc = td_respond_json_text(req, 200, l.out->buf, (size_t)l.out->bpos);
-	} else {
-		rc = td_api_fail(req, &c);
+		printbuf_memappend(l.out.buf, "]}", 2);
+		return td_stream_finish(&l.out);
 	}
-	printbuf_free(l.out);
-	return rc;
+	return td_stream_abandon(&l.out) ? 0 : td_api_fail(req, &c);
 }
 
 /* The api_key object of the body into a change: core field names, types

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include "tokend/server/http.h"
 #include "tokend/server/log.h"
 
@@ -145,8 +147,10 @@ respond_begin(struct td_request *req)
 		req->before_response(req->before_response_arg);
 }
 
-int
-td_respond_json_text(struct td_request *req, int status, const char *text, size_t text_len)
+/* Status line and headers; with a length, Content-Length (without one the
+ * body runs to the end of the FastCGI stream: a streamed list). */
+static int
+write_head(struct td_request *req, int status, const size_t *length)
 {
 	char head[256];
 	int n;
@@ -155,16 +159,15 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 		td_log_error("second response for one request (status %d)", status);
 		return -1;
 	}
-	if (text_len > INT32_MAX)
-		return -1;
 	if (hooks_of(req)->before_headers != NULL)
 		hooks_of(req)->before_headers(req);
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\n"
 		     "Content-Type: application/json; charset=utf-8\r\n"
-		     "X-Request-Id: %s\r\n"
-		     "Content-Length: %zu\r\n",
-		     status, td_http_reason(status), req->request_id, text_len);
+		     "X-Request-Id: %s\r\n",
+		     status, td_http_reason(status), req->request_id);
+	if (n >= 0 && (size_t)n < sizeof(head) && length != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n", *length);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	respond_begin(req);
@@ -173,9 +176,83 @@ td_respond_json_text(struct td_request *req, int status, const char *text, size_
 	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
 	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
 		return -1;
+	return 0;
+}
+
+int
+td_respond_json_text(struct td_request *req, int status, const char *text, size_t text_len)
+{
+	if (text_len > INT32_MAX || write_head(req, status, &text_len) != 0)
+		return -1;
 	if (req->method != TD_METHOD_HEAD && FCGX_PutStr(text, (int)text_len, req->fcgx->out) < 0)
 		return -1;
 	return 0;
+}
+
+/* --- a 200 body written as it is produced --- */
+
+int
+td_stream_init(struct td_stream *s, struct td_request *req)
+{
+	s->req = req;
+	s->started = 0;
+	s->buf = printbuf_new();
+	return s->buf != NULL ? 0 : -1;
+}
+
+/* What the buffer holds goes out, the head first if it has not yet. */
+static int
+stream_flush(struct td_stream *s)
+{
+	struct td_request *req = s->req;
+
+	if (!s->started) {
+		if (write_head(req, 200, NULL) != 0)
+			return -1;
+		s->started = 1;
+	}
+	if (req->method != TD_METHOD_HEAD && s->buf->bpos > 0 &&
+	    FCGX_PutStr(s->buf->buf, s->buf->bpos, req->fcgx->out) < 0)
+		return -1;
+	printbuf_reset(s->buf);
+	return 0;
+}
+
+int
+td_stream_wrote(struct td_stream *s)
+{
+	return s->buf->bpos >= TD_STREAM_FLUSH_BYTES ? stream_flush(s) : 0;
+}
+
+int
+td_stream_finish(struct td_stream *s)
+{
+	int rc;
+
+	/* a body that never grew past one flush keeps its Content-Length */
+	rc = s->started ? stream_flush(s)
+			: td_respond_json_text(s->req, 200, s->buf->buf, (size_t)s->buf->bpos);
+	printbuf_free(s->buf);
+	s->buf = NULL;
+	return rc;
+}
+
+int
+td_stream_abandon(struct td_stream *s)
+{
+	int started = s->started;
+
+	printbuf_free(s->buf);
+	s->buf = NULL;
+	if (!started)
+		return 0;
+	/* a 200 is on its way: the only honest end left is a cut one. No
+	 * FastCGI end record (libfcgi would send one when finishing): the web
+	 * server sees its upstream close mid-response and cuts the client's */
+	td_log_error("a streamed list failed after its first bytes: connection cut");
+	shutdown(s->req->fcgx->ipcFd, SHUT_RDWR);
+	s->req->close_connection = 1;
+	return 1;
 }
 
 int

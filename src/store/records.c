@@ -954,7 +954,7 @@ struct token_list_ctx {
 	void *arg;
 	int64_t space_id;
 	int space_min_cache;
-	const int64_t *ids;		/* the index, parsed */
+	int64_t ids[STORE_LIST_BATCH];	/* the batch's ids, from the index */
 	size_t first;			/* index in ids of the batch's first reply */
 	struct td_token t;
 };
@@ -1039,22 +1039,43 @@ token_batch_key(size_t i, void *arg, char *key, size_t size)
 	token_key(key, size, c->space_id, c->ids[c->first + i]);
 }
 
-/* The index, then the records by pipelined HGETALL in batches, each token
- * handed to cb as its reply is read: a 10,000-token list never exists as
- * one reply tree, and Redis runs plain reads rather than one long script
- * that would block every other client for its duration. Like any list that
- * is not a snapshot, a token deleted meanwhile is skipped. Every key has the
- * space's hash tag: on a cluster the whole list is read from one node. */
+/* One page of the index (ids above after, in order: the score is the id)
+ * from reply r into c->ids: how many, or -1. */
+static int
+index_page(const redisReply *r, struct token_list_ctx *c)
+{
+	long long id;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements > STORE_LIST_BATCH)
+		return -1;
+	for (i = 0; i < r->elements; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    td_parse_int64(r->element[i]->str, r->element[i]->len, 1, INT64_MAX, &id) != 0)
+			return -1;
+		c->ids[i] = id;
+	}
+	return (int)r->elements;
+}
+
+/* The index a page at a time (by id: a token added or deleted meanwhile
+ * never makes another listed twice or skipped), each page's records by
+ * pipelined HGETALL, each token handed to cb as its reply is read: memory
+ * is one page whatever the space holds (a 100,000-token space is never one
+ * reply of 100,000 ids), and Redis runs plain reads rather than one long
+ * script that would block every other client for its duration. Like any
+ * list that is not a snapshot, a token deleted meanwhile is skipped. Every
+ * key has the space's hash tag: on a cluster the whole list is read from
+ * one node. */
 int
 td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, void *arg)
 {
 	struct token_list_ctx *c = malloc(sizeof(*c));
-	redisReply *r[3] = { NULL, NULL, NULL };
+	redisReply *r[3] = { NULL, NULL, NULL }, *page = NULL;
 	char space[64], idx[64], key[80];
-	long long mc = 0, id;
-	int64_t *ids = NULL;
-	size_t i, n, end;
-	int rc = TD_STORE_DOWN;
+	long long mc = 0;
+	int64_t after = 0;
+	int i, n, rc = TD_STORE_DOWN;
 
 	key_space(space, sizeof(space), space_id, "space");
 	key_space(idx, sizeof(idx), space_id, "tokens");
@@ -1062,7 +1083,8 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 		goto done;
 	if (redisAppendCommand(store->link->redis, "EXISTS %s", space) != REDIS_OK ||
 	    redisAppendCommand(store->link->redis, "HGET %s mc", space) != REDIS_OK ||
-	    redisAppendCommand(store->link->redis, "ZRANGE %s 0 -1", idx) != REDIS_OK) {
+	    redisAppendCommand(store->link->redis, "ZRANGEBYSCORE %s 1 +inf LIMIT 0 %d", idx,
+			       STORE_LIST_BATCH) != REDIS_OK) {
 		store_mark_down(store, "out of memory");
 		goto done;
 	}
@@ -1072,10 +1094,11 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 		free_replies(r, 3);
 		if ((r[0] = store_command(store, space, "EXISTS %s", space)) == NULL ||
 		    (r[1] = store_command(store, space, "HGET %s mc", space)) == NULL ||
-		    (r[2] = store_command(store, idx, "ZRANGE %s 0 -1", idx)) == NULL)
+		    (r[2] = store_command(store, idx, "ZRANGEBYSCORE %s 1 +inf LIMIT 0 %d", idx,
+					  STORE_LIST_BATCH)) == NULL)
 			goto done;
 	}
-	if (r[0]->type != REDIS_REPLY_INTEGER || r[2]->type != REDIS_REPLY_ARRAY ||
+	if (r[0]->type != REDIS_REPLY_INTEGER ||
 	    (r[1]->type != REDIS_REPLY_NIL && (r[1]->type != REDIS_REPLY_STRING ||
 	     td_parse_int64(r[1]->str, r[1]->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)))
 		goto done;
@@ -1083,43 +1106,47 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 		rc = TD_STORE_NOT_FOUND;
 		goto done;
 	}
-	if ((ids = malloc((r[2]->elements + 1) * sizeof(*ids))) == NULL)
-		goto done;
-	for (i = 0; i < r[2]->elements; i++) {
-		if (r[2]->element[i]->type != REDIS_REPLY_STRING ||
-		    td_parse_int64(r[2]->element[i]->str, r[2]->element[i]->len, 1, INT64_MAX,
-				   &id) != 0)
-			goto done;
-		ids[i] = id;
-	}
 	c->cb = cb;
 	c->arg = arg;
 	c->space_id = space_id;
 	c->space_min_cache = (int)mc;
-	c->ids = ids;
-	rc = TD_STORE_OK;
-	for (c->first = 0; c->first < r[2]->elements && rc == TD_STORE_OK; c->first = end) {
-		end = c->first + STORE_LIST_BATCH < r[2]->elements ? c->first + STORE_LIST_BATCH
-								   : r[2]->elements;
+	c->first = 0;
+	page = r[2];
+	r[2] = NULL;
+	for (rc = TD_STORE_OK; rc == TD_STORE_OK; ) {
+		if ((n = index_page(page, c)) < 0) {
+			rc = TD_STORE_DOWN;
+			break;
+		}
+		freeReplyObject(page);
+		page = NULL;
+		if (n == 0)
+			break;
 		/* the batch goes to the node serving the space now */
 		if (store_route(store, space, strlen(space)) != 0) {
 			rc = TD_STORE_DOWN;
 			break;
 		}
-		for (n = 0, i = c->first; i < end; i++, n++) {
-			token_key(key, sizeof(key), space_id, ids[i]);
+		for (i = 0; i < n; i++) {
+			token_key(key, sizeof(key), space_id, c->ids[i]);
 			if (redisAppendCommand(store->link->redis, "HGETALL %s", key) != REDIS_OK)
 				break;
 		}
-		pipeline_drain(store, n, &rc, token_batch_one, token_batch_key, c);
-		if (n < end - c->first && rc == TD_STORE_OK) {
+		pipeline_drain(store, (size_t)i, &rc, token_batch_one, token_batch_key, c);
+		if (i < n && rc == TD_STORE_OK) {
 			store_mark_down(store, "out of memory");
 			rc = TD_STORE_DOWN;
 		}
+		if (rc != TD_STORE_OK || n < STORE_LIST_BATCH)
+			break;
+		after = c->ids[n - 1];
+		if ((page = store_command(store, idx, "ZRANGEBYSCORE %s (%" PRId64 " +inf LIMIT 0 %d",
+					  idx, after, STORE_LIST_BATCH)) == NULL)
+			rc = TD_STORE_DOWN;
 	}
 done:
+	freeReplyObject(page);
 	free_replies(r, 3);
-	free(ids);
 	free(c);
 	return rc;
 }

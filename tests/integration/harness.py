@@ -442,6 +442,21 @@ def settle_last_use():
     time.sleep(1.3)
 
 
+# Copies one token record n times under new ids (start at ARGV[3]) into an
+# index, like n tokens created through the API (same fields and sizes):
+# KEYS[1] the index, KEYS[2] the record, ARGV[1] the key prefix, ARGV[2] n.
+CLONE = """
+local src = redis.call('HGETALL', KEYS[2])
+local n, start = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 1, n do
+  local id = start + i
+  redis.call('HSET', ARGV[1] .. id, unpack(src))
+  redis.call('ZADD', KEYS[1], id, id)
+end
+return n
+"""
+
+
 def admin_with_space(stack, space_id, **fields):
     """A session authenticated as the stack's admin, and a space it made
     (fields beyond id and name: rate_limit, limits, ...)."""

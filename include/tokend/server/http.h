@@ -10,6 +10,7 @@
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "tokend/limits.h"
 #include "tokend/server/router.h"
@@ -89,6 +90,25 @@ int td_respond_json(struct td_request *req, int status, struct json_object *body
 /* Sends status + an already serialized JSON body of len bytes (for large
  * lists built piece by piece instead of as one json-c tree). */
 int td_respond_json_text(struct td_request *req, int status, const char *text, size_t len);
+
+/* A 200 JSON body written as it is produced (a list of any length in
+ * bounded memory): the caller appends to buf, and calls td_stream_wrote
+ * after each piece; once buf holds TD_STREAM_FLUSH_BYTES, the head goes out
+ * (no Content-Length: the body ends with the FastCGI stream) and buf after
+ * it. td_stream_finish sends the rest (a body that stayed under one flush is
+ * sent whole with its Content-Length); td_stream_abandon, on a failure,
+ * returns 0 when nothing was sent yet (answer the error as usual), else 1:
+ * the response was cut (the connection is closed without an end record). */
+#define TD_STREAM_FLUSH_BYTES (64 * 1024)
+struct td_stream {
+	struct td_request *req;
+	struct printbuf *buf;
+	int started;
+};
+int td_stream_init(struct td_stream *s, struct td_request *req);
+int td_stream_wrote(struct td_stream *s);
+int td_stream_finish(struct td_stream *s);
+int td_stream_abandon(struct td_stream *s);
 
 /* 204 No Content: status line and headers, no body (SoftwareOne's DELETE). */
 int td_respond_no_content(struct td_request *req);
