@@ -3,6 +3,7 @@ full through the Storyblok and DatoCMS views while the worker's peak memory
 grows by less than 16 MB (the body is sent on every 64 KiB, never held
 whole: 100,000 tokens are ~60 MB of JSON). A list that fits one 64 KiB
 piece keeps its Content-Length; a longer one ends with the stream."""
+import os
 import subprocess
 
 import pytest
@@ -22,6 +23,15 @@ def clone(redis, space, source_id, n, start, chunk=20000):
                         f"{{s:{space}}}:tokens", f"{{s:{space}}}:t:{source_id}",
                         f"{{s:{space}}}:t:", str(min(chunk, n - first)), str(start + first)],
                        check=True, capture_output=True, timeout=120)
+
+
+# ASan keeps freed memory in quarantine (256 MB by default) and maps shadow
+# memory: the sanitizer build's peak RSS says nothing about tokend's bound
+SANITIZED = bool(os.environ.get("TOKEND_SANITIZED"))
+
+
+def assert_bounded(growth):
+    assert SANITIZED or growth < 16 * 1024, f"peak RSS grew {growth} KiB"
 
 
 def peak_rss_kb(pid):
@@ -65,7 +75,7 @@ def test_a_100k_token_list_in_bounded_memory_storyblok(env):
     assert {10_000_001, 10_000_000 + N, env["model"]["id"]} <= set(ids)
     clone_of = next(k for k in keys if k["id"] == 10_000_000 + N)
     assert clone_of["name"] == "model" and clone_of["token"].startswith("td_pub_")
-    assert growth < 16 * 1024, f"peak RSS grew {growth} KiB"
+    assert_bounded(growth)
 
 
 def test_a_100k_token_list_in_bounded_memory_datocms(env):
@@ -76,7 +86,7 @@ def test_a_100k_token_list_in_bounded_memory_datocms(env):
     assert r.status_code == 200, r.text[:300]
     data = r.json()["data"]
     assert len(data) >= N + 1 and all(d["type"] == "access_token" for d in data[:10])
-    assert growth < 16 * 1024, f"peak RSS grew {growth} KiB"
+    assert_bounded(growth)
 
 
 def test_a_short_list_keeps_its_content_length(env):
