@@ -360,26 +360,55 @@ order_parse(struct td_request *req, char *spec, struct order *o)
 	return 0;
 }
 
+/* A page of the matches in bounded memory: without an order, only the
+ * matches that fall on the page are kept; with one, the best offset + limit
+ * so far (sorted and cut whenever twice that many pile up). Every match is
+ * counted for $meta.pagination.total. */
 struct list_ctx {
 	struct td_rql *rql;
-	struct json_object *all;	/* matching tokens, full objects */
+	struct json_object *all;	/* the matches kept, full objects */
+	size_t matched;			/* every match */
+	size_t offset, keep;		/* keep = offset + limit */
+	int ordered;
 };
+
+/* The kept matches sorted, and cut to the best c->keep. */
+static void
+keep_best(struct list_ctx *c)
+{
+	size_t n = json_object_array_length(c->all);
+
+	json_object_array_sort(c->all, compare_tokens);
+	if (n > c->keep)
+		json_object_array_del_idx(c->all, c->keep, n - c->keep);
+}
 
 static int
 collect(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
 	struct json_object *o = api_token_json(v);
+	size_t at;
 
 	/* a filtered list pays for rendering what it filters, too: the
 	 * budget bounds the whole walk, not only the comparisons */
 	if (c->rql->ntop > 0)
 		td_rql_charge(c->rql, strlen(v->t->name) + strlen(v->t->description) + 256);
-	if (td_rql_match(c->rql, o))
-		json_object_array_add(c->all, o);
-	else
+	if (!td_rql_match(c->rql, o)) {
 		json_object_put(o);
-	return td_rql_too_costly(c->rql);	/* stop: the answer is a 400 */
+		return td_rql_too_costly(c->rql);	/* stop: the answer is a 400 */
+	}
+	at = c->matched++;
+	if (c->ordered) {
+		json_object_array_add(c->all, o);
+		if (json_object_array_length(c->all) >= 2 * c->keep + 64)
+			keep_best(c);
+	} else if (at >= c->offset && at < c->keep) {
+		json_object_array_add(c->all, o);
+	} else {
+		json_object_put(o);
+	}
+	return td_rql_too_costly(c->rql);
 }
 
 static int
@@ -399,7 +428,7 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 	static struct td_rql rql;
 	static char order_buf[TD_QUERY_MAX + 1];
 	struct json_object *doc, *meta, *pag, *data, *omitted;
-	struct list_ctx l = { &rql, NULL };
+	struct list_ctx l = { &rql, NULL, 0, 0, 0, 0 };
 	struct projection proj;
 	struct td_call c;
 	struct order order;
@@ -445,6 +474,10 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 	if (limit > SWO_LIMIT_MAX)
 		limit = SWO_LIMIT_MAX;	/* "values above 100 are capped" */
 	l.all = json_object_new_array();
+	l.offset = (size_t)offset;
+	l.keep = (size_t)offset + (size_t)limit;
+	l.ordered = order.n > 0;
+	sort_order = &order;
 	if (td_core_token_list(&c, collect, &l) != TD_OK || td_rql_too_costly(&rql)) {
 		json_object_put(l.all);
 		if (td_rql_too_costly(&rql))
@@ -452,13 +485,11 @@ td_api_swo_list(struct td_ctx *ctx, struct td_request *req)
 				       "(fewer or shorter like() patterns)");
 		return td_api_fail(req, &c);
 	}
-	total = json_object_array_length(l.all);
-	if (order.n > 0) {
-		sort_order = &order;
-		json_object_array_sort(l.all, compare_tokens);
-	}
+	total = l.matched;
+	if (l.ordered)
+		keep_best(&l);	/* the best offset + limit, in order */
 	data = json_object_new_array();
-	for (i = (size_t)offset; i < total && i < (size_t)offset + (size_t)limit; i++) {
+	for (i = l.ordered ? (size_t)offset : 0; i < json_object_array_length(l.all); i++) {
 		struct json_object *o = json_object_get(json_object_array_get_idx(l.all, i));
 
 		projection_apply(&proj, o, 0);

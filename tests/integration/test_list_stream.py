@@ -100,3 +100,22 @@ def test_a_list_of_a_missing_space_is_still_a_clean_404(env):
     r = env["s"].get(env["nginx"].url("/v1/spaces/424242/api_keys"), timeout=10)
     assert r.status_code in (403, 404), r.text
     assert r.json()
+
+
+@pytest.mark.parametrize("order", ["", "&order=-name,id", "&order=name"])
+def test_a_100k_token_softwareone_page_in_bounded_memory(env, order):
+    """RQL pages (at most 100 items) keep only the page, or with an order
+    the best offset + limit so far: the total still counts every match."""
+    n = env["nginx"]
+    r, growth = listed_with_peak(
+        env, n.url(f"/public/v1/accounts/api-tokens?limit=100&offset=200{order}"),
+        {"Authorization": "Bearer " + env["admin"], "X-Space-Id": str(SPACE)})
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    assert body["$meta"]["pagination"] == {"offset": 200, "limit": 100, "total": N + 2}, \
+        body["$meta"]
+    names = [t["name"] for t in body["data"]]
+    assert len(names) == 100
+    if order == "&order=-name,id":      # "model" (N + 1 of them) sorts before null names
+        assert names == ["model"] * 100, names[:5]
+    assert_bounded(growth)
