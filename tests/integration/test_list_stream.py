@@ -119,3 +119,36 @@ def test_a_100k_token_softwareone_page_in_bounded_memory(env, order):
     if order == "&order=-name,id":      # "model" (N + 1 of them) sorts before null names
         assert names == ["model"] * 100, names[:5]
     assert_bounded(growth)
+
+
+def corrupt_space(env, sid, tokens):
+    """A space of `tokens` copies, then one index entry whose record is not
+    a hash (a store failure the list meets only at its end)."""
+    s = admin_with_space(env, sid)
+    k = s.post(env["nginx"].url(f"/v1/spaces/{sid}/api_keys"), timeout=10,
+               json={"api_key": {"access": "public", "name": "model"}}).json()["api_key"]
+    clone(env["redis"], sid, k["id"], tokens, 20_000_000)
+    bad = 20_000_000 + tokens + 1
+    env["redis"].cli("SET", f"{{s:{sid}}}:t:{bad}", "not a hash")
+    env["redis"].cli("ZADD", f"{{s:{sid}}}:tokens", str(bad), str(bad))
+    return s
+
+
+def test_a_list_failing_after_its_first_bytes_is_cut_not_completed(env):
+    """A 200 already on its way cannot become a 503: the response is cut
+    (no end of the chunked body), never a short list that looks whole."""
+    s = corrupt_space(env, 33, 2000)        # ~900 KB: well past the first 64 KiB
+    with pytest.raises((requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ConnectionError)):
+        r = s.get(env["nginx"].url("/v1/spaces/33/api_keys"), timeout=30)
+        r.json()                            # a cut body is not JSON either
+    assert "connection cut" in env["tokend"].log_text()
+    # the worker and nginx go on
+    assert s.get(env["nginx"].url(f"/v1/spaces/{SMALL}/api_keys"), timeout=10).status_code == 200
+
+
+def test_a_short_list_failing_is_a_clean_error(env):
+    s = corrupt_space(env, 34, 10)           # under 64 KiB: nothing sent before the failure
+    r = s.get(env["nginx"].url("/v1/spaces/34/api_keys"), timeout=10)
+    assert r.status_code == 503, r.text[:300]
+    assert r.json()["error"]
