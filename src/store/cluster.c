@@ -387,7 +387,7 @@ store_cluster_redirect(struct td_store *store, const redisReply *reply, struct s
 	}
 	if (strncmp(reply->str, "CLUSTERDOWN", 11) == 0) {
 		store->map_stale = 1;
-		return REDIRECT_DOWN;
+		return REDIRECT_CLUSTERDOWN;
 	}
 	return strncmp(reply->str, "TRYAGAIN", 8) == 0 ? REDIRECT_RETRY : REDIRECT_NONE;
 }

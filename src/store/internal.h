@@ -153,7 +153,8 @@ enum store_redirect {
 	REDIRECT_MOVED,		/* the slot lives elsewhere now: map refreshed */
 	REDIRECT_ASK,		/* this key, this once, at *to (ASKING first) */
 	REDIRECT_RETRY,		/* TRYAGAIN: a moment later */
-	REDIRECT_DOWN		/* CLUSTERDOWN, or a redirection that names no node */
+	REDIRECT_CLUSTERDOWN,	/* a failover under way: a moment later, briefly */
+	REDIRECT_DOWN		/* a redirection that names no node */
 };
 enum store_redirect store_cluster_redirect(struct td_store *store, const redisReply *reply,
 					   struct store_link **to);

@@ -296,13 +296,16 @@ store_confirm_write(struct td_store *store)
  * the request answers 503 (the specification's suggested bound), and the
  * waits for a TRYAGAIN (a multi-key script while its slot is half
  * migrated): 10 ms, doubled up to 100 ms. All of it, redirections and
- * waits, within redis_command_timeout_ms. A CLUSTERDOWN (a failover under
- * way, a node cut off from the majority) is answered 503 at once: it lasts
- * seconds, and a worker waiting it out would stall every request queued
- * behind this one. */
+ * waits, within redis_command_timeout_ms. A CLUSTERDOWN is waited out for
+ * STORE_CLUSTERDOWN_WAIT_MS only: right after a promotion the other
+ * primaries say it for the moment they take to hear of it (the map has
+ * changed, the cache was emptied, and healthy primaries' tokens are read
+ * again), but before the promotion it lasts seconds, and a worker waiting
+ * that out would stall every request queued behind this one. */
 #define STORE_CLUSTER_TRIES 16
 #define STORE_CLUSTER_BACKOFF_MS 10
 #define STORE_CLUSTER_BACKOFF_MAX_MS 100
+#define STORE_CLUSTERDOWN_WAIT_MS 150
 
 static void
 sleep_ms(int ms)
@@ -349,11 +352,11 @@ send_formatted(struct td_store *store, const char *cmd, size_t len, int asking)
 static redisReply *
 store_run(struct td_store *store, const char *key, const char *cmd, size_t len, int wait)
 {
-	long long deadline = store_now_ms() + store->command_timeout_ms;
+	long long start = store_now_ms(), deadline = start + store->command_timeout_ms;
 	struct store_link *ask = NULL;
 	enum store_redirect redirect;
 	redisReply *reply;
-	int tries, readonly = 0, backoff = STORE_CLUSTER_BACKOFF_MS;
+	int tries, waits, readonly = 0, backoff = STORE_CLUSTER_BACKOFF_MS;
 
 	for (tries = 0; tries < STORE_CLUSTER_TRIES; tries++) {
 		if (ask != NULL)
@@ -373,14 +376,17 @@ store_run(struct td_store *store, const char *key, const char *cmd, size_t len, 
 		redirect = store_cluster_redirect(store, reply, &ask);
 		if (redirect == REDIRECT_NONE)
 			return reply;
+		if (redirect == REDIRECT_CLUSTERDOWN && deadline > start + STORE_CLUSTERDOWN_WAIT_MS)
+			deadline = start + STORE_CLUSTERDOWN_WAIT_MS;
+		waits = redirect == REDIRECT_RETRY || redirect == REDIRECT_CLUSTERDOWN;
 		if (redirect == REDIRECT_DOWN || (redirect == REDIRECT_RETRY && !wait) ||
-		    store_now_ms() + (redirect == REDIRECT_RETRY ? backoff : 0) > deadline) {
+		    store_now_ms() + (waits ? backoff : 0) > deadline) {
 			td_log_error("redis cluster: %.100s: answered 503", reply->str);
 			freeReplyObject(reply);
 			return NULL;
 		}
 		freeReplyObject(reply);
-		if (redirect == REDIRECT_RETRY) {
+		if (waits) {
 			sleep_ms(backoff);
 			backoff = backoff * 2 < STORE_CLUSTER_BACKOFF_MAX_MS
 				  ? backoff * 2 : STORE_CLUSTER_BACKOFF_MAX_MS;

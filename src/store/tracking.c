@@ -331,16 +331,25 @@ node_still_primary(struct td_store *store, struct store_link *link, long long no
 	if ((!cluster && !store->url.is_sentinel) || link->redis == NULL ||
 	    now - link->role_checked_ms < TRACKING_ROLE_CHECK_MS)
 		return link->redis != NULL;
+	/* CLUSTER INFO is small: a primary in a minority says cluster_state:fail
+	 * (Redis's own rule); only then, or while a slot is uncovered (another
+	 * primary failed), is CLUSTER NODES, which grows with the cluster,
+	 * asked to tell the two apart */
 	if (redisAppendCommand(link->redis, "ROLE") != REDIS_OK ||
-	    (cluster && redisAppendCommand(link->redis, "CLUSTER NODES") != REDIS_OK) ||
+	    (cluster && redisAppendCommand(link->redis, "CLUSTER INFO") != REDIS_OK) ||
 	    redisGetReply(link->redis, (void **)&role) != REDIS_OK ||
 	    (cluster && redisGetReply(link->redis, (void **)&info) != REDIS_OK))
 		goto done;
 	ok = role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
 	     role->element[0]->type == REDIS_REPLY_STRING &&
-	     strcmp(role->element[0]->str, "master") == 0 &&
-	     (!cluster || (info->type == REDIS_REPLY_STRING &&
-			   td_redis_cluster_view_trusted(info->str, 1)));
+	     strcmp(role->element[0]->str, "master") == 0;
+	if (ok && cluster && (info->type != REDIS_REPLY_STRING ||
+			      strstr(info->str, "cluster_state:ok") == NULL)) {
+		freeReplyObject(info);
+		info = redisCommand(link->redis, "CLUSTER NODES");
+		ok = info != NULL && info->type == REDIS_REPLY_STRING &&
+		     td_redis_cluster_view_trusted(info->str, 1);
+	}
 done:
 	freeReplyObject(role);
 	freeReplyObject(info);
@@ -350,7 +359,7 @@ done:
 	}
 	/* closed (Sentinel kills a demoted node's clients), or not a primary:
 	 * either way the next command connects afresh, at once */
-	if (link->redis->err)
+	if (link->redis == NULL || link->redis->err)
 		td_log_info("redis: %s:%d closed the connection; reconnecting", link->node.host,
 			    link->node.port);
 	else
