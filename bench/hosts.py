@@ -228,8 +228,12 @@ def monitor_one(primaries, ip, do):
     the host at ip: [(time, primary, COMMAND, [commands its script ran])],
     in time order; a script's commands belong to the command logged just
     before them on the same node, and go with it when that came from
-    elsewhere. Keep-alive PINGs left out; only command names are kept
-    (arguments hold secrets)."""
+    elsewhere. Left out: the workers' trust checks (ROLE + CLUSTER NODES,
+    each worker every 250 ms per primary it caches from: a constant, not
+    the request's; the idle rate counts them) and the keep-alive PINGs; a
+    PING on a connection that sent one of the request's commands is kept
+    (the write barrier). Only command names are kept (arguments hold
+    secrets)."""
     mons = [(n, subprocess.Popen(["redis-cli", "-h", n.ip, "-p", str(n.port), "MONITOR"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                  errors="replace")) for n in primaries]
@@ -240,7 +244,7 @@ def monitor_one(primaries, ip, do):
     finally:
         for _, p in mons:
             p.terminate()
-    seen = []
+    seen, pings, used = [], [], set()
     for n, p in mons:
         out = p.communicate(timeout=10)[0]
         last = None         # the entry the next script command belongs to
@@ -254,11 +258,16 @@ def monitor_one(primaries, ip, do):
             if client == "lua":
                 if last is not None:
                     last[3].append(cmd)
-            elif client.split(":")[0] == ip and cmd != "PING":
+            elif client.split(":")[0] == ip and cmd == "PING":
+                pings.append((float(at), n.name, cmd, [], client))
+                last = None
+            elif client.split(":")[0] == ip and cmd not in ("ROLE", "CLUSTER NODES"):
                 last = (float(at), n.name, cmd, [])
                 seen.append(last)
+                used.add((n.name, client))
             else:
                 last = None
+    seen += [x[:4] for x in pings if (x[1], x[4]) in used]
     return sorted(seen)
 
 
@@ -288,7 +297,9 @@ def redis_benchmark(node, tag, record):
     cmds = {"GET": ["GET", f"{tag}:rb:g"], "SET": ["SET", f"{tag}:rb:s", "abc"],
             "HSET": ["HSET", f"{tag}:rb:h", "f", "abc"],
             "HGETALL (a token record)": ["HGETALL", record],
-            "EVALSHA (one HGET)": ["EVALSHA", sha, "1", record, "s"]}
+            "EVALSHA (one HGET)": ["EVALSHA", sha, "1", record, "s"],
+            "ROLE (the trust check's first half)": ["ROLE"],
+            "CLUSTER NODES (its second half)": ["CLUSTER", "NODES"]}
     out = {}
     for name, cmd in cmds.items():
         for pipe in (1, 16):
@@ -553,7 +564,9 @@ def report(results, idle_cmds, idle_cpu, spread, monitored, rb, conns, primaries
         f"({idle_cmds:.1f} commands/s, {idle_cpu * 1000:.1f} ms CPU/s over the three) subtracted, "
         f"divided by the requests wrk made.", "", *lines, "", *by_name, "",
         "One request of each kind through tb-k1, as MONITOR on the three primaries sees it "
-        "(→: the commands a script ran; the idle workers' keep-alive PINGs left out):", "",
+        "(→: the commands a script ran; left out: the workers' keep-alive PINGs and their "
+        "trust checks, ROLE + CLUSTER NODES every 250 ms per worker per primary, counted in the "
+        "idle rate; a PING on a connection the request used is its write barrier):", "",
         "| request | Redis commands |", "|---|---|",
         *[f"| {k} | {v} |" for k, v in monitored.items()], "",
         f"One primary ({primaries[0].name}), redis-benchmark from the root namespace over the "
