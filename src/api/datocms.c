@@ -244,12 +244,9 @@ add_token(const struct td_token_view *v, void *arg)
 		return -1;
 	text = json_object_to_json_string_length(one, JSON_C_TO_STRING_PLAIN |
 						 JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (text != NULL) {
-		if (l->n++ > 0)
-			printbuf_memappend(l->out.buf, ",", 1);
-		printbuf_memappend(l->out.buf, text, (int)len);
+	if (text != NULL && (l->n++ == 0 || printbuf_memappend(l->out.buf, ",", 1) >= 0) &&
+	    printbuf_memappend(l->out.buf, text, (int)len) >= 0)
 		rc = td_stream_wrote(&l->out);
-	}
 	json_object_put(one);
 	return rc;
 }
@@ -264,11 +261,10 @@ td_api_dato_list(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_stream_init(&l.out, req) != 0)
 		return -1;
-	printbuf_memappend(l.out.buf, "{\"data\":[", 9);
-	if (td_core_token_list(&c, add_token, &l) == TD_OK) {
-		printbuf_memappend(l.out.buf, "]}", 2);
+	if (printbuf_memappend(l.out.buf, "{\"data\":[", 9) >= 0 &&
+	    td_core_token_list(&c, add_token, &l) == TD_OK &&
+	    printbuf_memappend(l.out.buf, "]}", 2) >= 0)
 		return td_stream_finish(&l.out);
-	}
 	return td_stream_abandon(&l.out) ? 0 : td_api_fail(req, &c);
 }
 

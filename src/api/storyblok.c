@@ -108,9 +108,8 @@ add_api_key(const struct td_token_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
 
-	if (c->n++ > 0)
-		printbuf_memappend(c->out.buf, ",", 1);
-	if (api_key_write(c->out.buf, v) != 0 || td_stream_wrote(&c->out) != 0)
+	if ((c->n++ > 0 && printbuf_memappend(c->out.buf, ",", 1) < 0) ||
+	    api_key_write(c->out.buf, v) != 0 || td_stream_wrote(&c->out) != 0)
 		return -1;
 	return 0;
 }
@@ -126,11 +125,10 @@ td_api_storyblok_list(struct td_ctx *ctx, struct td_request *req)
 		return 0;
 	if (td_stream_init(&l.out, req) != 0)
 		return -1;
-	printbuf_memappend(l.out.buf, "{\"api_keys\":[", 13);
-	if (td_core_token_list(&c, add_api_key, &l) == TD_OK) {
-		printbuf_memappend(l.out.buf, "]}", 2);
+	if (printbuf_memappend(l.out.buf, "{\"api_keys\":[", 13) >= 0 &&
+	    td_core_token_list(&c, add_api_key, &l) == TD_OK &&
+	    printbuf_memappend(l.out.buf, "]}", 2) >= 0)
 		return td_stream_finish(&l.out);
-	}
 	return td_stream_abandon(&l.out) ? 0 : td_api_fail(req, &c);
 }
 

@@ -252,6 +252,7 @@ td_stream_abandon(struct td_stream *s)
 	td_log_error("a streamed list failed after its first bytes: connection cut");
 	shutdown(s->req->fcgx->ipcFd, SHUT_RDWR);
 	s->req->close_connection = 1;
+	s->req->status = 500;	/* what the access log and the metrics count */
 	return 1;
 }
 

@@ -66,7 +66,8 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"if roles and custom(ro) then redis.call('HINCRBY', KEYS[2], ro, -1) end\n"
 	"if roles and custom(ARGV[2]) then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end\n"
 	"if #KEYS == 4 and ARGV[3] ~= '' then\n"	/* the activity entry, same round trip */
-	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'a', ARGV[3], 'x', ARGV[4],"
+	/* pcall: the trail is best effort, the write above stands either way */
+	"  redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'a', ARGV[3], 'x', ARGV[4],"
 	" 'r', ARGV[6])\n"
 	"end\n"
 	"return 1\n",
@@ -152,7 +153,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"if mu then redis.call('HSET', KEYS[3], 'ru', mu) end\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
-	"  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
+	"  redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
 	" 'r', ARGV[1])\n"
 	"end\n"
 	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",

@@ -442,8 +442,8 @@ td_store_write_barrier(void *arg)
 	for (i = 0; i < store->nlinks; i++) {
 		struct store_link *l = &store->links[i];
 
-		if (!l->barrier_pending)
-			continue;
+		if (!l->barrier_pending || l->busy)
+			continue;	/* busy: a list's pipeline, no write of its own */
 		l->barrier_pending = 0;
 		if (l->redis == NULL)
 			continue;	/* dropped since: the other workers' trackers were reset too */
