@@ -261,7 +261,7 @@ def monitor_one(primaries, ip, do):
             elif client.split(":")[0] == ip and cmd == "PING":
                 pings.append((float(at), n.name, cmd, [], client))
                 last = None
-            elif client.split(":")[0] == ip and cmd not in ("ROLE", "CLUSTER NODES"):
+            elif client.split(":")[0] == ip and cmd not in ("ROLE", "CLUSTER INFO", "CLUSTER NODES"):
                 last = (float(at), n.name, cmd, [])
                 seen.append(last)
                 used.add((n.name, client))
@@ -299,7 +299,8 @@ def redis_benchmark(node, tag, record):
             "HGETALL (a token record)": ["HGETALL", record],
             "EVALSHA (one HGET)": ["EVALSHA", sha, "1", record, "s"],
             "ROLE (the trust check's first half)": ["ROLE"],
-            "CLUSTER NODES (its second half)": ["CLUSTER", "NODES"]}
+            "CLUSTER INFO (its second half)": ["CLUSTER", "INFO"],
+            "CLUSTER NODES (asked too while the state is not ok)": ["CLUSTER", "NODES"]}
     out = {}
     for name, cmd in cmds.items():
         for pipe in (1, 16):

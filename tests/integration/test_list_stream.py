@@ -1,7 +1,7 @@
 """Lists are written as they are read: a space of 100,000 tokens lists in
 full through the Storyblok and DatoCMS views while the worker's peak memory
 grows by less than 16 MB (the body is sent on every 64 KiB, never held
-whole: 100,000 tokens are ~60 MB of JSON). A list that fits one 64 KiB
+whole: 100,000 tokens are ~46 MB of JSON). A list that fits one 64 KiB
 piece keeps its Content-Length; a longer one ends with the stream."""
 import os
 import subprocess
