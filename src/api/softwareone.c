@@ -332,13 +332,23 @@ compare_tokens(const void *pa, const void *pb)
 	struct json_object *a = *(struct json_object *const *)pa, *b = *(struct json_object *const *)pb;
 	int i, c;
 
+	struct json_object *va, *vb;
+	int64_t ia = 0, ib = 0;
+
 	for (i = 0; i < sort_order->n; i++) {
 		c = compare_values(td_json_path(a, sort_order->path[i]),
 				   td_json_path(b, sort_order->path[i]));
 		if (c != 0)
 			return sort_order->desc[i] ? -c : c;
 	}
-	return 0;
+	/* ties by the token id: one order whatever the sort's stability, so
+	 * pages never repeat nor skip a token (and the cut of the best
+	 * offset + limit keeps the same ones a whole sort would) */
+	if (json_object_object_get_ex(a, "id", &va))
+		(void)td_swo_parse_id(json_object_get_string(va), "TKN", 2, &ia);
+	if (json_object_object_get_ex(b, "id", &vb))
+		(void)td_swo_parse_id(json_object_get_string(vb), "TKN", 2, &ib);
+	return ia < ib ? -1 : ia > ib;
 }
 
 static int
