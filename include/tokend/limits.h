@@ -77,6 +77,7 @@
 #define TD_MINT_DEPTH_MAX   8       /* makers above a minted credential */
 #define TD_MAX_USES_LIMIT 1000000000LL /* a token's use limit */
 #define TD_GRACE_MAX      604800    /* seconds a regenerated value may keep working */
+#define TD_CAS_PAUSE_MAX_NS 20000000L /* the longest pause between two attempts (20 ms) */
 #define TD_CAS_ATTEMPTS    16       /* a change re-read and re-applied when
                                        another write came in between */
 #define TD_ACTIVITY_LIST_MAX 1000   /* entries one activities call returns */

