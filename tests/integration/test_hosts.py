@@ -84,6 +84,23 @@ class HostNginx(Nginx):
         return requests.get(self.base + "/v1/health", timeout=2).status_code in (200, 503)
 
 
+def start_host(d, ns, ip, url, hosts):
+    """A tokend host in namespace ns: its own directory with the shared
+    keyring, tokend (redis_min_replica_acks = 1) and the shipped nginx on ip,
+    recorded in hosts[ns] before they start (so a failure still stops them)."""
+    hd = os.path.join(d, ns)
+    os.makedirs(hd)
+    shutil.copy(os.path.join(d, "keyring"), os.path.join(hd, "keyring"))
+    os.chmod(os.path.join(hd, "keyring"), 0o600)
+    t = Tokend(hd, url, env={"TOKEND_REDIS_MIN_REPLICA_ACKS": "1",
+                             "TOKEND_REDIS_WAIT_TIMEOUT_MS": "300"})
+    t.netns = ns
+    n = HostNginx(hd, t, ip)
+    hosts[ns] = (t, n)
+    t.start()
+    n.start()
+
+
 @pytest.fixture(scope="module")
 def net():
     remove_network()        # a run killed before its cleanup
@@ -115,17 +132,7 @@ def net():
         url = "redis-sentinel://" + ",".join(f"{NET}.13:{26379 + i}" for i in range(3)) + "/" + MASTER
         admin = create_admin_pat(d, f"redis://{NET}.11:6379/0")
         for ns, last in HOSTS.items():
-            hd = os.path.join(d, ns)
-            os.makedirs(hd)
-            shutil.copy(os.path.join(d, "keyring"), os.path.join(hd, "keyring"))
-            os.chmod(os.path.join(hd, "keyring"), 0o600)
-            t = Tokend(hd, url, env={"TOKEND_REDIS_MIN_REPLICA_ACKS": "1",
-                                     "TOKEND_REDIS_WAIT_TIMEOUT_MS": "300"})
-            t.netns = ns
-            n = HostNginx(hd, t, f"{NET}.{last}")
-            hosts[ns] = (t, n)
-            t.start()
-            n.start()
+            start_host(d, ns, f"{NET}.{last}", url, hosts)
         s = requests.Session()
         s.headers["Authorization"] = admin
         r = s.post(hosts["td-h1"][1].base + "/v1/spaces", timeout=10,

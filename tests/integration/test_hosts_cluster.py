@@ -26,10 +26,10 @@ import pytest
 import requests
 
 from cluster import RedisCluster
-from harness import Tokend, create_admin_pat, netns_prefix, wait_until
+from harness import create_admin_pat, netns_prefix, wait_until
 from test_cluster import REASONS, change, change_seen_elsewhere, kill_primary_under_writes, \
     migrate_under_load, new_space, new_token, verify, warm
-from test_hosts import HostNginx, make_network, remove_network, sh
+from test_hosts import make_network, remove_network, sh, start_host
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -55,17 +55,7 @@ def net():
         url = c.url()
         admin = create_admin_pat(d, url)
         for ns, last in HOSTS.items():
-            hd = os.path.join(d, ns)
-            os.makedirs(hd)
-            shutil.copy(os.path.join(d, "keyring"), os.path.join(hd, "keyring"))
-            os.chmod(os.path.join(hd, "keyring"), 0o600)
-            t = Tokend(hd, url, env={"TOKEND_REDIS_MIN_REPLICA_ACKS": "1",
-                                     "TOKEND_REDIS_WAIT_TIMEOUT_MS": "300"})
-            t.netns = ns
-            n = HostNginx(hd, t, f"{NET}.{last}")
-            hosts[ns] = (t, n)
-            t.start()
-            n.start()
+            start_host(d, ns, f"{NET}.{last}", url, hosts)
         s = requests.Session()
         s.headers["Authorization"] = admin
         yield {"dir": d, "cluster": c, "hosts": hosts, "s": s, "admin": admin}
