@@ -662,9 +662,9 @@ def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_ov
         # the other primaries' tokens verify throughout, from the caches: a
         # worker that has to read one while the cluster is down (Redis's
         # cluster-require-full-coverage: every node answers CLUSTERDOWN until
-        # the promotion) fails closed, rarely, and only then
+        # the promotion) fails closed, and only then
         others = [r for r in rec.rows if r[1][1] != victim.name and r[2] != 200]
-        assert len(others) <= 6 and all(
+        assert all(
             r[2] == 403 and r[5] == "store_unavailable" and killed <= r[3] <= promoted + 1.0
             for r in others), ("a token of a living primary refused", refusals(others)[:10])
         mine = [r for r in rec.rows if r[1][1] == victim.name and r[2] != 200]
