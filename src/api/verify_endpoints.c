@@ -9,13 +9,12 @@
  *   the FastCGI Authorizer role (Apache mod_authnz_fcgi, lighttpd): the
  *   same decision on the request itself, with Variable-TOKEND_* headers
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "tokend/api/handlers.h"
 #include "tokend/core/verify.h"
 #include "tokend/server/metrics.h"
+#include "tokend/server/out.h"
 
 /* The token a content request presents: ?token= of its URI, else
  * Authorization (raw or Bearer), else X-Token. NULL when none. */
@@ -39,21 +38,43 @@ token_of(const struct td_request *req, const struct td_target *uri, size_t *len)
 static int
 respond_result(struct td_request *req, int status, const struct td_verify_result *v)
 {
-	char body[256];
-	int n;
+	char buf[256];
+	struct td_out body;
 
 	if ((int)v->reason < TD_METRICS_REASONS_MAX)
 		td_metric_bump(&td_metrics_mine->verify[v->reason]);
-	if (v->have_token)
-		n = snprintf(body, sizeof(body),
-			     "{\"valid\":%s,\"reason\":\"%s\",\"token\":{\"id\":%" PRId64
-			     ",\"space_id\":%" PRId64 ",\"access\":\"%s\",\"min_cache\":%d}}",
-			     v->status == 200 ? "true" : "false", td_verify_reason_name(v->reason),
-			     v->token_id, v->space_id, td_access_name(v->access), v->min_cache);
-	else
-		n = snprintf(body, sizeof(body), "{\"valid\":%s,\"reason\":\"%s\",\"token\":null}",
-			     v->status == 200 ? "true" : "false", td_verify_reason_name(v->reason));
-	return td_respond_json_text(req, status, body, (size_t)n);
+	td_out_init(&body, buf, sizeof(buf));
+	td_out_put(&body, v->status == 200 ? "{\"valid\":true,\"reason\":\""
+					    : "{\"valid\":false,\"reason\":\"");
+	td_out_put(&body, td_verify_reason_name(v->reason));
+	if (v->have_token) {
+		td_out_put(&body, "\",\"token\":{\"id\":");
+		td_out_i64(&body, v->token_id);
+		td_out_put(&body, ",\"space_id\":");
+		td_out_i64(&body, v->space_id);
+		td_out_put(&body, ",\"access\":\"");
+		td_out_put(&body, td_access_name(v->access));
+		td_out_put(&body, "\",\"min_cache\":");
+		td_out_i64(&body, v->min_cache);
+		td_out_put(&body, "}}");
+	} else {
+		td_out_put(&body, "\",\"token\":null}");
+	}
+	if (body.overflow)
+		return -1;
+	return td_respond_json_text(req, status, body.buf, body.len);
+}
+
+/* A number as a header value. */
+static void
+number_header(struct td_request *req, const char *name, int64_t value)
+{
+	char buf[24];
+	struct td_out t;
+
+	td_out_init(&t, buf, sizeof(buf));
+	td_out_i64(&t, value);
+	td_response_header(req, name, buf);
 }
 
 /* The token facts as headers: X-Tokend-Token-Id … or, for the authorizer
@@ -70,17 +91,13 @@ fact_headers(struct td_request *req, const struct td_verify_result *v,
 		  "Variable-TOKEND_URI" },
 	};
 	const char *const *n = names[authorizer ? 1 : 0];
-	char buf[24];
 
 	if (!v->have_token || v->status != 200)
 		return;
-	snprintf(buf, sizeof(buf), "%" PRId64, v->token_id);
-	td_response_header(req, n[0], buf);
-	snprintf(buf, sizeof(buf), "%" PRId64, v->space_id);
-	td_response_header(req, n[1], buf);
+	number_header(req, n[0], v->token_id);
+	number_header(req, n[1], v->space_id);
 	td_response_header(req, n[2], td_access_name(v->access));
-	snprintf(buf, sizeof(buf), "%d", v->min_cache);
-	td_response_header(req, n[3], buf);
+	number_header(req, n[3], v->min_cache);
 	td_response_header(req, n[4], v->draft ? "1" : "0");
 	if (v->degraded)
 		td_response_header(req, n[5], "1");

@@ -57,8 +57,8 @@ request_id_assign(struct td_request *req)
 {
 	const char *given = td_request_header(req, "X-Request-Id");
 
-	if (given != NULL && request_id_ok(given))
-		snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+	if (given != NULL && request_id_ok(given))	/* ≤ TD_REQUEST_ID_MAX characters */
+		memcpy(req->request_id, given, strlen(given) + 1);
 	else
 		snprintf(req->request_id, sizeof(req->request_id), "%016llx%016llx",
 			 rid_prefix, ++rid_counter);
@@ -219,7 +219,7 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind p
 		td_respond_error(req, 400, "bad_request", NULL, "missing or invalid method");
 		return;
 	}
-	snprintf(req->method_name, sizeof(req->method_name), "%s", method);
+	memcpy(req->method_name, method, strlen(method) + 1);	/* length checked above */
 	req->method = td_method_parse(method);
 
 	uri = td_request_uri(req, uribuf, sizeof(uribuf));

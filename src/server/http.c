@@ -13,6 +13,7 @@
 
 #include "tokend/server/http.h"
 #include "tokend/server/log.h"
+#include "tokend/server/out.h"
 
 long long
 td_now_us(void)
@@ -122,20 +123,24 @@ header_text_ok(const char *s)
 int
 td_response_header(struct td_request *req, const char *name, const char *value)
 {
-	size_t room = sizeof(req->headers) - req->headers_len;
-	int n;
+	struct td_out line;
 
 	if (!header_text_ok(name) || !header_text_ok(value)) {
 		td_log_error("refusing header %s with control characters", name);
 		return -1;
 	}
-	n = snprintf(req->headers + req->headers_len, room, "%s: %s\r\n", name, value);
-	if (n < 0 || (size_t)n >= room) {
+	td_out_init(&line, req->headers + req->headers_len,
+		     sizeof(req->headers) - req->headers_len);
+	td_out_put(&line, name);
+	td_out_putn(&line, ": ", 2);
+	td_out_put(&line, value);
+	td_out_putn(&line, "\r\n", 2);
+	if (line.overflow) {
 		req->headers[req->headers_len] = '\0';
 		td_log_error("response headers exceed %zu bytes", sizeof(req->headers));
 		return -1;
 	}
-	req->headers_len += (size_t)n;
+	req->headers_len += line.len;
 	return 0;
 }
 
@@ -152,8 +157,8 @@ respond_begin(struct td_request *req)
 static int
 write_head(struct td_request *req, int status, const size_t *length)
 {
-	char head[256];
-	int n;
+	char buf[256];
+	struct td_out head;
 
 	if (req->responded) {
 		td_log_error("second response for one request (status %d)", status);
@@ -161,18 +166,24 @@ write_head(struct td_request *req, int status, const size_t *length)
 	}
 	if (hooks_of(req)->before_headers != NULL)
 		hooks_of(req)->before_headers(req);
-	n = snprintf(head, sizeof(head),
-		     "Status: %d %s\r\n"
-		     "Content-Type: application/json; charset=utf-8\r\n"
-		     "X-Request-Id: %s\r\n",
-		     status, td_http_reason(status), req->request_id);
-	if (n >= 0 && (size_t)n < sizeof(head) && length != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n", *length);
-	if (n < 0 || (size_t)n >= sizeof(head))
+	td_out_init(&head, buf, sizeof(buf));
+	td_out_putn(&head, "Status: ", 8);
+	td_out_i64(&head, status);
+	td_out_putn(&head, " ", 1);
+	td_out_put(&head, td_http_reason(status));
+	td_out_put(&head, "\r\nContent-Type: application/json; charset=utf-8\r\nX-Request-Id: ");
+	td_out_put(&head, req->request_id);
+	td_out_putn(&head, "\r\n", 2);
+	if (length != NULL) {
+		td_out_putn(&head, "Content-Length: ", 16);
+		td_out_i64(&head, (int64_t)*length);
+		td_out_putn(&head, "\r\n", 2);
+	}
+	if (head.overflow)
 		return -1;
 	respond_begin(req);
 	req->status = status;
-	if (FCGX_PutStr(head, n, req->fcgx->out) < 0 ||
+	if (FCGX_PutStr(head.buf, (int)head.len, req->fcgx->out) < 0 ||
 	    FCGX_PutStr(req->headers, (int)req->headers_len, req->fcgx->out) < 0 ||
 	    FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0)
 		return -1;

@@ -1,7 +1,12 @@
 /*
  * The worker owns accept(2): it sets the connection's I/O timeouts before
- * libfcgi ever reads from it, and only hands libfcgi connections that poll
- * says are readable, so a silent peer cannot stall the other connections.
+ * libfcgi ever reads from it, and only hands libfcgi connections that have
+ * bytes to read, so a silent peer cannot stall the other connections.
+ * Readiness comes from epoll: the connections nginx keeps open are
+ * registered once, so a wake-up costs the same with 1 or 500 of them (poll
+ * walked every one on every request: measured in bench/RESULTS.md), and the
+ * listener is registered EPOLLEXCLUSIVE, so a new connection wakes one idle
+ * worker rather than all of them.
  * libfcgi does all the FastCGI framing. Its FCGX_Request has no accessor for
  * the connection's fd, so this file reads and sets ipcFd and keepConnection
  * directly (stable since libfcgi 2.4.0); requests are initialised with no
@@ -10,10 +15,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,9 +57,16 @@ struct worker {
 	enum td_pool_kind pool;
 	FCGX_Request *conns;		/* cfg.worker_connections slots; ipcFd < 0 = free */
 	int nconns;
-	struct pollfd *pfds;
-	int *pfd_conn;			/* pfds[i] belongs to conns[pfd_conn[i]], -1 = listener */
+	int *free_slots;		/* a stack of the free slots' indexes */
+	int nfree;
+	int epfd;
+	int listening;			/* listen_fd is in the epoll set */
+	int draining;			/* listen_fd closed: never watched again */
+	struct epoll_event *events;	/* nconns + 1 */
 };
+
+/* epoll data of the listener; a connection's is its slot index */
+#define LISTENER_TAG UINT64_MAX
 
 static int
 install_signals(sigset_t *wait_mask)
@@ -64,7 +76,7 @@ install_signals(sigset_t *wait_mask)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;	/* no SA_RESTART: ppoll must return */
+	sa.sa_handler = on_stop;	/* no SA_RESTART: epoll_pwait must return */
 	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
 		return -1;
 	sa.sa_handler = on_reload;
@@ -74,7 +86,7 @@ install_signals(sigset_t *wait_mask)
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -1;
 	/* Signals stay blocked while a request is served and are taken only
-	 * inside ppoll, so a request is never cut short by one. */
+	 * inside epoll_pwait, so a request is never cut short by one. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -98,18 +110,72 @@ conn_set_timeouts(int fd, int timeout_ms, int is_tcp)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Takes one pending connection into a free slot; it is served once readable. */
+/* Watches the listener, or stops while every slot is taken (level-triggered
+ * epoll would otherwise report it ready again at once, a busy loop). */
+static void
+listener_watch(struct worker *w, int on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = LISTENER_TAG };
+
+	if (w->listening == on)
+		return;
+	if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->listen_fd, &ev) != 0) {
+		td_log_error("epoll_ctl(listener): %s", strerror(errno));
+		return;
+	}
+	w->listening = on;
+}
+
+/* A connection libfcgi closed (end of a request without FCGI_KEEP_CONN, the
+ * peer gone, nonsense read): closing the fd took it out of the epoll set. */
+static void
+slot_release(struct worker *w, int slot)
+{
+	w->free_slots[w->nfree++] = slot;
+	if (!w->draining)
+		listener_watch(w, 1);
+}
+
+/* Serves the next request on a readable connection; 1 while it stays open. */
+static int
+serve_one(struct worker *w, int slot)
+{
+	FCGX_Request *conn = &w->conns[slot];
+
+	if (FCGX_Accept_r(conn) != 0) {
+		/* peer closed or spoke nonsense: libfcgi closed the fd */
+		conn->ipcFd = -1;
+		slot_release(w, slot);
+		return 0;
+	}
+	td_dispatch(&w->ctx, &w->req, conn, w->pool);
+	if (w->req.close_connection)
+		conn->keepConnection = 0;
+	FCGX_Finish_r(conn);
+	if (conn->ipcFd < 0) {
+		slot_release(w, slot);
+		return 0;
+	}
+	return 1;
+}
+
+/* Takes one pending connection into a free slot. A web server sends its
+ * request as it connects, so it is usually waiting already: then it is served
+ * at once, without a trip through epoll (a server without kept connections
+ * makes one per request). */
 static void
 accept_one(struct worker *w)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	int fd, i;
+	char first;
+	int fd, slot;
 
-	for (i = 0; i < w->nconns && w->conns[i].ipcFd >= 0; i++)
-		;
-	if (i == w->nconns)
+	if (w->nfree == 0) {
+		listener_watch(w, 0);
 		return;
+	}
 	fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
 	if (fd < 0) {
 		/* another worker won the race, or the peer gave up */
@@ -120,26 +186,32 @@ accept_one(struct worker *w)
 	}
 	conn_set_timeouts(fd, w->cfg.io_timeout_ms,
 			  sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
-	w->conns[i].ipcFd = fd;
+	slot = w->free_slots[--w->nfree];
+	w->conns[slot].ipcFd = fd;
 	/* FCGX_Accept_r first "finishes" the previous request and would close
 	 * a connection not marked kept; the BEGIN_REQUEST it reads then sets
 	 * the flag the web server asked for (FCGI_KEEP_CONN). */
-	w->conns[i].keepConnection = 1;
-}
-
-/* Serves the next request on a readable connection. */
-static void
-serve_one(struct worker *w, FCGX_Request *conn)
-{
-	if (FCGX_Accept_r(conn) != 0) {
-		/* peer closed or spoke nonsense: libfcgi closed the fd */
-		conn->ipcFd = -1;
+	w->conns[slot].keepConnection = 1;
+	/* Closed at once when it ends, not by libfcgi's lingering close:
+	 * that shuts the sending side and waits up to 2 s for the peer to
+	 * close first (so a TCP stack never resets a response while request
+	 * bytes are still unread), and this one-threaded worker would serve no
+	 * one meanwhile: without upstream keepalive every request paid a
+	 * wake-up of nginx inside it, and a peer that never closes held the
+	 * worker for the whole 2 s. tokend reads each request to its end
+	 * before it answers (drain_input); only a body past TD_BODY_DRAIN_MAX
+	 * is left unread, and over TCP its 413 may then be reset. libfcgi
+	 * clears the flag when it closes the connection. */
+	w->conns[slot].detached = 1;
+	if (recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && serve_one(w, slot) == 0)
 		return;
+	ev.data.u64 = (uint64_t)slot;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		td_log_error("epoll_ctl(connection): %s", strerror(errno));
+		close(fd);
+		w->conns[slot].ipcFd = -1;
+		slot_release(w, slot);
 	}
-	td_dispatch(&w->ctx, &w->req, conn, w->pool);
-	if (w->req.close_connection)
-		conn->keepConnection = 0;
-	FCGX_Finish_r(conn);
 }
 
 static void
@@ -205,12 +277,19 @@ worker_init(struct worker *w, const struct td_config *cfg,
 	w->listen_fd = listen_fd;
 	w->nconns = cfg->worker_connections;
 	w->conns = calloc((size_t)w->nconns, sizeof(*w->conns));
-	w->pfds = calloc((size_t)w->nconns + 1, sizeof(*w->pfds));
-	w->pfd_conn = calloc((size_t)w->nconns + 1, sizeof(*w->pfd_conn));
-	if (w->conns == NULL || w->pfds == NULL || w->pfd_conn == NULL)
+	w->free_slots = calloc((size_t)w->nconns, sizeof(*w->free_slots));
+	w->events = calloc((size_t)w->nconns + 1, sizeof(*w->events));
+	if (w->conns == NULL || w->free_slots == NULL || w->events == NULL)
 		return -1;
-	for (i = 0; i < w->nconns; i++)
+	for (i = 0; i < w->nconns; i++) {
 		w->conns[i].ipcFd = -1;
+		w->free_slots[w->nfree++] = w->nconns - 1 - i;
+	}
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	listener_watch(w, 1);
+	if (!w->listening)
+		return -1;
 	if (FCGX_Init() != 0)
 		return -1;
 	for (i = 0; i < w->nconns; i++)
@@ -245,8 +324,10 @@ worker_free(struct worker *w)
 		FCGX_Free(&w->conns[i], 0);
 	}
 	free(w->conns);
-	free(w->pfds);
-	free(w->pfd_conn);
+	free(w->free_slots);
+	free(w->events);
+	if (w->epfd >= 0)
+		close(w->epfd);
 	free(w->ctx.last_use);
 	td_request_release(&w->req);
 	cache_teardown(w);
@@ -256,33 +337,20 @@ worker_free(struct worker *w)
 
 /* One round: wait for readiness (signals arrive only here), then serve. */
 static void
-poll_round(struct worker *w, const sigset_t *wait_mask, int accepting, int timeout_ms)
+poll_round(struct worker *w, const sigset_t *wait_mask, int timeout_ms)
 {
-	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
-	int i, n = 0, rc;
+	int i, n;
 
-	if (accepting) {
-		w->pfds[n].fd = w->listen_fd;
-		w->pfds[n].events = POLLIN;
-		w->pfd_conn[n++] = -1;
-	}
-	for (i = 0; i < w->nconns; i++) {
-		if (w->conns[i].ipcFd < 0)
-			continue;
-		w->pfds[n].fd = w->conns[i].ipcFd;
-		w->pfds[n].events = POLLIN;
-		w->pfd_conn[n++] = i;
-	}
-	rc = ppoll(w->pfds, (nfds_t)n, timeout_ms < 0 ? NULL : &ts, wait_mask);
-	if (rc <= 0)
+	n = epoll_pwait(w->epfd, w->events, w->nconns + 1, timeout_ms, wait_mask);
+	if (n <= 0)
 		return;		/* EINTR: a signal; the caller looks at the flags */
 	for (i = 0; i < n; i++) {
-		if (w->pfds[i].revents == 0)
-			continue;
-		if (w->pfd_conn[i] < 0)
+		uint64_t tag = w->events[i].data.u64;
+
+		if (tag == LISTENER_TAG)
 			accept_one(w);
-		else
-			serve_one(w, &w->conns[w->pfd_conn[i]]);
+		else if (w->conns[tag].ipcFd >= 0)
+			(void)serve_one(w, (int)tag);
 	}
 }
 
@@ -295,6 +363,7 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 	int i, wait, rc = 1;
 
 	memset(&w, 0, sizeof(w));
+	w.epfd = -1;
 	w.pool = pool;
 	td_log_set_role(pool == TD_POOL_VERIFY ? "verify-worker" : "worker");
 	/* ps, top and the tests tell the pools apart by the process name */
@@ -312,16 +381,18 @@ td_worker_run(const struct td_config *cfg, const struct td_config_source *src, i
 		wait = td_last_use_wait_ms(w.ctx.last_use, td_now_ms());
 		if (w.ctx.verify_cache != NULL && (wait < 0 || wait > TD_STORE_KEEPALIVE_MS))
 			wait = TD_STORE_KEEPALIVE_MS;
-		poll_round(&w, &wait_mask, 1, wait);
+		poll_round(&w, &wait_mask, wait);
 		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
 		if (w.ctx.verify_cache != NULL)
 			td_store_tracking_keepalive(w.ctx.store);
 	}
 	/* Draining: no new connections; serve requests already sent on the
 	 * connections we hold, then close them. */
+	listener_watch(&w, 0);
+	w.draining = 1;
 	close(w.listen_fd);
 	for (i = 0; i < 3; i++)
-		poll_round(&w, &wait_mask, 0, 0);
+		poll_round(&w, &wait_mask, 0);
 	if (w.ctx.last_use != NULL) {
 		w.ctx.last_use->due_ms = 0;	/* what is noted goes out before the exit */
 		(void)td_last_use_flush(w.ctx.last_use, w.ctx.store, td_now_ms());
