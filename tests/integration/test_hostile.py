@@ -4,6 +4,7 @@ nothing in Redis changes."""
 import os
 import random
 import socket
+import struct
 import threading
 import time
 
@@ -282,6 +283,46 @@ def test_slow_loris_body_gets_408_and_frees_the_worker(workdir, redis):
         th.join(10)
         status, headers, body = result["r"]
         assert status == 408 and b"not received in time" in body
+    finally:
+        t.stop()
+
+
+def fcgi_record(kind, content, request_id=1):
+    return struct.pack(">BBHHBB", 1, kind, request_id, len(content), 0, 0) + content
+
+
+def fcgi_params(pairs):
+    out = b""
+    for k, v in pairs.items():
+        k, v = k.encode(), v.encode()
+        out += bytes([len(k), len(v)]) + k + v      # both under 128 bytes
+    return out
+
+
+def test_a_peer_that_never_closes_does_not_hold_the_worker(workdir, redis):
+    """A request without FCGI_KEEP_CONN is answered and its connection closed
+    by tokend at once: libfcgi's own close waits up to 2 s for the peer to
+    close first, and a peer that never does held the one worker that long."""
+    t = Tokend(workdir, redis.url, workers=1, env={"TOKEND_VERIFY_LISTEN": ""}).start()
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(t.socket)
+        s.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0))       # responder, flags 0
+                  + fcgi_record(4, fcgi_params({"REQUEST_METHOD": "GET",
+                                                "REQUEST_URI": "/v1/health"}))
+                  + fcgi_record(4, b"") + fcgi_record(5, b""))
+        s.settimeout(5)
+        got = b""
+        while True:             # to tokend's end of the stream; this side stays open
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        assert b"Status: 200" in got and got[-16:-8][:2] == b"\x01\x03"   # END_REQUEST
+        started = time.monotonic()
+        status, _, _ = fcgi_request(t.socket, uri="/v1/health")
+        assert status == 200 and time.monotonic() - started < 1.0
+        s.close()
     finally:
         t.stop()
 
