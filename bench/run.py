@@ -240,6 +240,29 @@ def main():
                           for b in busy)
                 results[(f"{load} ({variant})", WORKERS)] = {"rps": rps, "p50": 0.0, "p99": 0.0,
                                                             "non2xx": 0}
+        # issue 19's targets: each point measured right after its floor, twice
+        # over (floor, tokend, floor, tokend): on a box shared with nginx,
+        # Redis and wrk, runs minutes apart differ by more than the gaps
+        targets = {}
+        if os.environ.get("BENCH_TARGETS", "1") == "1":
+            nk = fbase + "/no-keepalive"
+            points = [
+                ("verify forged", verify, uri(forged), fbase + "/floor/const", 0.95),
+                ("verify valid, hot (cache)", verify, uri(pub["token"]), fbase + "/floor/const",
+                 0.95),
+                ("verify valid, cache off", uncached, uri(pub["token"]), fbase + "/floor/hmac",
+                 1.0),
+                ("verify forged, no upstream keepalive", nk + "/v1/verify", uri(forged),
+                 nk + "/floor/const", 0.95),
+                ("verify valid, hot (cache), no upstream keepalive", nk + "/v1/verify",
+                 uri(pub["token"]), nk + "/floor/const", 0.95),
+                ("verify valid, cache off, no upstream keepalive", nk + "/nocache/v1/verify",
+                 uri(pub["token"]), nk + "/floor/hmac", 1.0),
+            ]
+            for name, url, hdrs, floor_url, goal in points:
+                for c in CONNS:
+                    runs = [(wrk(floor_url, c), wrk(url, c, hdrs)) for _ in range(2)]
+                    targets[(name, c)] = (runs, goal)
         model = {}
         if os.environ.get("BENCH_MODEL", "1") == "1":
             hot = uri(pub["token"])
@@ -252,6 +275,8 @@ def main():
                 "tokend 1 worker": fbase + "/model/w1/v1/verify",
                 "tokend 4 workers": fbase + "/model/w4/v1/verify",
                 f"floor constant, {WORKERS} processes x 64 threads": fbase + "/floor/const",
+                f"floor constant, {WORKERS} processes x 64 threads, no upstream keepalive":
+                    fbase + "/no-keepalive/floor/const",
                 "floor constant, 1 process x 64 threads": fbase + "/model/floor-1x64/v1/verify",
                 "floor constant, 4 processes x 16 threads":
                     fbase + "/model/floor-4x16/v1/verify",
@@ -273,7 +298,8 @@ def main():
             after = int(re.search(r"used_memory:(\d+)", redis.cli("INFO", "memory")).group(1))
             memory[n] = (after - before) / n
             clone(redis, "{s:3}:tokens", "", "{s:3}:t:", n, 200000000, script=DROP)
-        text = report(results, floors_def, scenarios, rb[-1] if rb else "?", memory, model)
+        text = report(results, floors_def, scenarios, rb[-1] if rb else "?", memory, model,
+                      targets)
         if os.environ.get("BENCH_WRITE", "1") == "1":
             plot(results, d)
     finally:
@@ -348,7 +374,49 @@ def plot(results, d):
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
-def report(results, floors_def, scenarios, redis_rps, memory, model):
+# which floor row each process-model row of tokend is read against (tails)
+MODEL_FLOOR = {"keepalive + fastcgi_keep_conn": "processes x 64 threads",
+               "no upstream keepalive": "processes x 64 threads, no upstream keepalive",
+               "fastcgi_keep_conn off": "processes x 64 threads, no upstream keepalive",
+               "tokend 1 worker": "floor constant, 1 process x 64 threads",
+               "tokend 4 workers": "floor constant, 4 processes x 16 threads"}
+
+
+def model_floor(name, model):
+    """The floor row of the same process model as tokend's row name."""
+    for key, floor in MODEL_FLOOR.items():
+        if key in name:
+            if floor.startswith("floor"):
+                return floor
+            return f"floor constant, {WORKERS} {floor}"
+    return None
+
+
+def tail_note(name, c, r, model):
+    floor = model_floor(name, model) if name.startswith("tokend") else None
+    f = model.get((floor, c))
+    if f is None:
+        return ""
+    verdict = "≤ (met)" if r["p99"] <= f["p99"] else "> (not met)"
+    return f"{verdict} {f['p99']:.2f} ms"
+
+
+def targets_table(targets):
+    lines = ["Targets (issue 19): each point measured right after its floor, twice; ratio of the "
+             "summed req/s; p99 the worse of the two runs.", "",
+             "| scenario | conns | floor req/s | tokend req/s | ratio | goal | floor p99 ms | "
+             "tokend p99 ms |", "|---|---:|---:|---:|---:|---|---:|---:|"]
+    for (name, c), (runs, goal) in targets.items():
+        f = sum(r[0]["rps"] for r in runs) / len(runs)
+        t = sum(r[1]["rps"] for r in runs) / len(runs)
+        fp, tp = max(r[0]["p99"] for r in runs), max(r[1]["p99"] for r in runs)
+        lines.append(f"| {name} | {c} | {f:.0f} | {t:.0f} | {t / f:.2f} | "
+                     f"{'met' if t / f >= goal else 'not met'} (≥ {goal:.2f}) | {fp:.2f} | "
+                     f"{tp:.2f} |")
+    return lines + [""]
+
+
+def report(results, floors_def, scenarios, redis_rps, memory, model, targets=None):
     lines = ["| scenario | conns | req/s | p50 ms | p99 ms | floor | ratio |",
              "|---|---:|---:|---:|---:|---|---:|"]
     for name in floors_def:
@@ -403,9 +471,12 @@ def report(results, floors_def, scenarios, redis_rps, memory, model):
         "Redis memory per token (INFO used_memory delta / tokens, records cloned from a real one):",
         *[f"- {n:,} tokens: {v:.0f} bytes" for n, v in memory.items()], "",
         *(["Process model (verify of a hot valid token; floors: the constant responder):", "",
-           "| variant | conns | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|",
-           *[f"| {n} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |"
-             for (n, c), r in model.items()], ""] if model else [])])
+           "| variant | conns | req/s | p50 ms | p99 ms | p99 vs its floor's |",
+           "|---|---:|---:|---:|---:|---|",
+           *[f"| {n} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+             f"{tail_note(n, c, r, model)} |" for (n, c), r in model.items()], ""]
+          if model else []),
+        *(targets_table(targets) if targets else [])])
     print(text, flush=True)
     return text
 

@@ -32,7 +32,7 @@
 #define TD_KEYRING_FILE_MAX     16384	/* bytes of the keyring file */
 #define TD_REDIS_USER_MAX       128	/* bytes of a Redis ACL user name, NUL included */
 #define TD_MANAGEMENT_NICE_DEFAULT 10	/* with a verify pool (config management_nice) */
-#define TD_WORKER_CONNS_DEFAULT  64  /* FastCGI connections one worker multiplexes */
+#define TD_WORKER_CONNS_DEFAULT 256  /* FastCGI connections one worker multiplexes */
 #define TD_WORKER_CONNS_MAX     512  /* keeps every fd far below FD_SETSIZE (libfcgi uses select) */
 #define TD_RESPAWN_BACKOFF_MAX_MS 5000
 

@@ -327,6 +327,70 @@ def test_a_peer_that_never_closes_does_not_hold_the_worker(workdir, redis):
         t.stop()
 
 
+def health_request(keep):
+    return (fcgi_record(1, struct.pack(">HB5x", 1, 1 if keep else 0))
+            + fcgi_record(4, fcgi_params({"REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/health"}))
+            + fcgi_record(4, b"") + fcgi_record(5, b""))
+
+
+def read_until_end_request(s):
+    """The records of one response, through FCGI_END_REQUEST."""
+    got = b""
+    while True:
+        pos = 0
+        while len(got) - pos >= 8:
+            kind, length, padding = got[pos + 1], struct.unpack(">H", got[pos + 4:pos + 6])[0], \
+                got[pos + 6]
+            if len(got) - pos < 8 + length + padding:
+                break
+            if kind == 3:
+                return got
+            pos += 8 + length + padding
+        chunk = s.recv(65536)
+        assert chunk, "connection closed before FCGI_END_REQUEST"
+        got += chunk
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_full_worker_takes_the_next_connection_when_one_ends(workdir, redis):
+    """With every connection slot taken, a new connection waits in the
+    listen queue (the worker neither spins on it nor drops it) and is served
+    as soon as a kept connection ends."""
+    t = Tokend(workdir, redis.url, workers=1, env={"TOKEND_VERIFY_LISTEN": "",
+                                                   "TOKEND_WORKER_CONNECTIONS": "2"}).start()
+    held = []
+    try:
+        for _ in range(2):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(t.socket)
+            s.settimeout(5)
+            s.sendall(health_request(keep=True))
+            assert b"Status: 200" in read_until_end_request(s)
+            held.append(s)
+        waiting = socket.socket(socket.AF_UNIX)
+        waiting.connect(t.socket)
+        waiting.sendall(health_request(keep=True))
+        worker = t.workers()[0]
+        before = cpu_seconds(worker)
+        waiting.settimeout(0.7)
+        with pytest.raises(socket.timeout):
+            waiting.recv(1)
+        assert cpu_seconds(worker) - before < 0.3      # not a busy loop over the listener
+        held.pop().close()
+        waiting.settimeout(2)
+        assert b"Status: 200" in read_until_end_request(waiting)
+        held.append(waiting)
+    finally:
+        for s in held:
+            s.close()
+        t.stop()
+
+
 def test_nginx_own_answers_are_json(env):
     """What nginx answers by itself in the shipped site file is JSON too."""
     for method, target, headers, status in (
