@@ -177,6 +177,13 @@ redisReply *store_script(struct td_store *store, enum store_script script, int n
  * request answers 503). */
 int store_confirm_write(struct td_store *store);
 
+/* Appends one command to the current link's pipeline (read back with
+ * pipeline reads): 0, or -1 out of memory. In hiredis's sds form: its
+ * printf-style formatter sprintf's every length, a fifth of a cache-off
+ * verify's instructions. */
+#define STORE_APPEND_ARGS_MAX 8
+int store_append(struct td_store *store, int argc, const char **argv);
+
 /* One plain command on the node that serves key, NULL when Redis is
  * unreachable. */
 redisReply *store_command(struct td_store *store, const char *key, const char *fmt, ...)

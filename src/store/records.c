@@ -48,6 +48,7 @@
 
 #include "tokend/server/log.h"
 #include "tokend/server/parse.h"
+#include "tokend/server/out.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/pat.h"
 #include "tokend/core/role.h"
@@ -324,23 +325,45 @@ pat_from_hash(const redisReply *h, int64_t id, struct td_pat *p)
 
 /* --- keys and ids --- */
 
+/* Key names are appended, not snprintf'd: every verify that reads Redis
+ * builds two (see td_out). A name cut short by size is logged and left
+ * empty, which names no record. */
+static void
+space_key_part(char *out, size_t size, int64_t space_id, const char *suffix, int64_t id,
+	       int with_id)
+{
+	struct td_out o;
+
+	td_out_init(&o, out, size);
+	td_out_putn(&o, "{s:", 3);
+	td_out_i64(&o, space_id);
+	td_out_putn(&o, "}:", 2);
+	td_out_put(&o, suffix);
+	if (with_id)
+		td_out_i64(&o, id);
+	if (o.overflow && size > 0) {
+		td_log_error("key for space %" PRId64 " longer than %zu bytes", space_id, size);
+		out[0] = '\0';
+	}
+}
+
 static void
 key_space(char *out, size_t size, int64_t space_id, const char *suffix)
 {
-	snprintf(out, size, "{s:%" PRId64 "}:%s", space_id, suffix);
+	space_key_part(out, size, space_id, suffix, 0, 0);
 }
 
 static void
 token_key(char *out, size_t size, int64_t space_id, int64_t id)
 {
-	snprintf(out, size, "{s:%" PRId64 "}:t:%" PRId64, space_id, id);
+	space_key_part(out, size, space_id, "t:", id, 1);
 }
 
 /* A role's hash; role 0 (none) names a key no role has, in the same slot. */
 static void
 role_key(char *out, size_t size, int64_t space_id, int64_t id)
 {
-	snprintf(out, size, "{s:%" PRId64 "}:role:%" PRId64, space_id, id > 0 ? id : 0);
+	space_key_part(out, size, space_id, "role:", id > 0 ? id : 0, 1);
 }
 
 /* The space's keys (or key prefixes) named by suffixes (NULL-terminated),
@@ -800,6 +823,8 @@ free_replies(redisReply **r, int n)
 	}
 }
 
+#define CACHING_YES ((const char *[]){ "CLIENT", "CACHING", "yes" })
+
 /* Two plain reads in one round trip rather than a script: the verify path's
  * only Redis call, and plain reads are what client tracking follows. The
  * two are not atomic, and need not be: a token and its space's min_cache
@@ -823,10 +848,10 @@ td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 		goto done;
 	track = tracked != NULL && store->link->tracking;
 	gen = store->tracking_gen;
-	if ((track && redisAppendCommand(store->link->redis, "CLIENT CACHING yes") != REDIS_OK) ||
-	    redisAppendCommand(store->link->redis, "HGETALL %s", key) != REDIS_OK ||
-	    (track && redisAppendCommand(store->link->redis, "CLIENT CACHING yes") != REDIS_OK) ||
-	    redisAppendCommand(store->link->redis, "HGET %s mc", space) != REDIS_OK) {
+	if ((track && store_append(store, 3, CACHING_YES) != 0) ||
+	    store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0 ||
+	    (track && store_append(store, 3, CACHING_YES) != 0) ||
+	    store_append(store, 3, (const char *[]){ "HGET", space, "mc" }) != 0) {
 		store_mark_down(store, "out of memory");
 		goto done;
 	}
@@ -1129,7 +1154,7 @@ td_store_token_list(struct td_store *store, int64_t space_id, td_token_cb cb, vo
 		}
 		for (i = 0; i < n; i++) {
 			token_key(key, sizeof(key), space_id, c->ids[i]);
-			if (redisAppendCommand(store->link->redis, "HGETALL %s", key) != REDIS_OK)
+			if (store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0)
 				break;
 		}
 		pipeline_drain(store, (size_t)i, &rc, token_batch_one, token_batch_key, c);

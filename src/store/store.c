@@ -316,6 +316,24 @@ sleep_ms(int ms)
 		;
 }
 
+int
+store_append(struct td_store *store, int argc, const char **argv)
+{
+	size_t lens[STORE_APPEND_ARGS_MAX];
+	sds cmd = NULL;
+	int i, len, rc;
+
+	if (argc > STORE_APPEND_ARGS_MAX)
+		return -1;
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if ((len = redisFormatSdsCommandArgv(&cmd, argc, argv, lens)) < 0)
+		return -1;
+	rc = redisAppendFormattedCommand(store->link->redis, cmd, (size_t)len);
+	sdsfree(cmd);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
 /* Sends cmd, a command already in the protocol's form, on a link; with
  * asking, ASKING first (an ASK redirection: this key, this once). */
 static redisReply *
