@@ -5,11 +5,12 @@
  * Readiness comes from epoll: the connections nginx keeps open are
  * registered once, so a wake-up costs the same with 1 or 500 of them (poll
  * walked every one on every request: measured in bench/RESULTS.md), and the
- * listener is registered EPOLLEXCLUSIVE, so a new connection wakes one idle
- * worker rather than all of them.
+ * listener is registered EPOLLEXCLUSIVE (Linux 4.5), so a new connection
+ * wakes one idle worker rather than all of them.
  * libfcgi does all the FastCGI framing. Its FCGX_Request has no accessor for
- * the connection's fd, so this file reads and sets ipcFd and keepConnection
- * directly (stable since libfcgi 2.4.0); requests are initialised with no
+ * the connection's fd, so this file reads and sets ipcFd, keepConnection
+ * and detached directly (stable since libfcgi 2.4.0; detached, which
+ * FCGX_Detach sets, since 2.4.1); requests are initialised with no
  * listening socket, so libfcgi can never accept on its own.
  */
 #include <errno.h>
@@ -136,6 +137,18 @@ slot_release(struct worker *w, int slot)
 		listener_watch(w, 1);
 }
 
+/* After a connection that stays: this worker's listener entry goes to the
+ * back of the queue. EPOLLEXCLUSIVE wakes the first idle worker in it, the
+ * same one each time while requests are spaced out, and a kept connection
+ * stays where it was accepted: without this, 30 connections opened one by
+ * one all landed on one of three workers. */
+static void
+listener_requeue(struct worker *w)
+{
+	listener_watch(w, 0);
+	listener_watch(w, 1);
+}
+
 /* Serves the next request on a readable connection; 1 while it stays open. */
 static int
 serve_one(struct worker *w, int slot)
@@ -149,8 +162,13 @@ serve_one(struct worker *w, int slot)
 		return 0;
 	}
 	td_dispatch(&w->ctx, &w->req, conn, w->pool);
-	if (w->req.close_connection)
+	if (w->req.close_connection) {
 		conn->keepConnection = 0;
+		/* input left unread (a body past TD_BODY_DRAIN_MAX, a broken
+		 * stream): libfcgi's lingering close, so that a TCP peer still
+		 * sending is not reset before it reads the answer */
+		conn->detached = 0;
+	}
 	FCGX_Finish_r(conn);
 	if (conn->ipcFd < 0) {
 		slot_release(w, slot);
@@ -199,19 +217,21 @@ accept_one(struct worker *w)
 	 * one meanwhile: without upstream keepalive every request paid a
 	 * wake-up of nginx inside it, and a peer that never closes held the
 	 * worker for the whole 2 s. tokend reads each request to its end
-	 * before it answers (drain_input); only a body past TD_BODY_DRAIN_MAX
-	 * is left unread, and over TCP its 413 may then be reset. libfcgi
-	 * clears the flag when it closes the connection. */
-	w->conns[slot].detached = 1;
+	 * before it answers (drain_input); serve_one brings the lingering
+	 * close back when it could not. libfcgi clears the flag when it
+	 * closes the connection. */
+	(void)FCGX_Detach(&w->conns[slot]);
 	if (recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && serve_one(w, slot) == 0)
-		return;
+		return;		/* served and closed: no connection kept here */
 	ev.data.u64 = (uint64_t)slot;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		td_log_error("epoll_ctl(connection): %s", strerror(errno));
 		close(fd);
 		w->conns[slot].ipcFd = -1;
 		slot_release(w, slot);
+		return;
 	}
+	listener_requeue(w);
 }
 
 static void
@@ -341,6 +361,10 @@ poll_round(struct worker *w, const sigset_t *wait_mask, int timeout_ms)
 {
 	int i, n;
 
+	/* a listener that epoll_ctl failed to watch again is retried here: a
+	 * worker with no connection left would otherwise never accept again */
+	if (!w->listening && w->nfree > 0 && !w->draining)
+		listener_watch(w, 1);
 	n = epoll_pwait(w->epfd, w->events, w->nconns + 1, timeout_ms, wait_mask);
 	if (n <= 0)
 		return;		/* EINTR: a signal; the caller looks at the flags */

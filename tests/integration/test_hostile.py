@@ -391,6 +391,44 @@ def test_a_full_worker_takes_the_next_connection_when_one_ends(workdir, redis):
         t.stop()
 
 
+def socket_fds(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+def test_kept_connections_opened_one_by_one_spread_over_the_workers(workdir, redis):
+    """A new connection wakes one idle worker (EPOLLEXCLUSIVE), and a kept
+    connection stays with the worker that accepted it: each accept sends that
+    worker to the back of the listener's queue, so connections opened while
+    every worker idles do not all land on one (30 of 30 did)."""
+    t = Tokend(workdir, redis.url, workers=3, env={"TOKEND_VERIFY_LISTEN": ""}).start()
+    held = []
+    try:
+        workers = t.workers()
+        assert len(workers) == 3
+        base = {w: socket_fds(w) for w in workers}
+        for _ in range(30):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(t.socket)
+            s.settimeout(5)
+            s.sendall(health_request(keep=True))
+            assert b"Status: 200" in read_until_end_request(s)
+            held.append(s)
+            time.sleep(0.02)        # every worker back in epoll_pwait
+        # (a worker's Redis connections may open or close meanwhile: ±2)
+        spread = sorted(socket_fds(w) - base[w] for w in workers)
+        assert spread[0] >= 5 and spread[-1] <= 20, spread
+    finally:
+        for s in held:
+            s.close()
+        t.stop()
+
+
 def test_nginx_own_answers_are_json(env):
     """What nginx answers by itself in the shipped site file is JSON too."""
     for method, target, headers, status in (

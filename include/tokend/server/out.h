@@ -1,8 +1,9 @@
 /*
  * Text appended into a fixed buffer, for what every verify writes (its
  * headers and its small JSON body): snprintf parsed the same format strings
- * on every request, a third of a cached verify's instructions. Appending past
- * the end sets `overflow` and keeps what fit; the caller checks once.
+ * on every request, a third of a cached verify's instructions. A piece that
+ * does not fit sets `overflow` and is dropped, with every later one; the
+ * text so far stays NUL-terminated, and the caller checks once.
  */
 #ifndef TOKEND_OUT_H
 #define TOKEND_OUT_H
