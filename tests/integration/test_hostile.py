@@ -351,6 +351,17 @@ def read_until_end_request(s):
         got += chunk
 
 
+def kept_connection(path):
+    """A FastCGI connection to path that has had one request answered and
+    stays open (FCGI_KEEP_CONN)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(5)
+    s.sendall(health_request(keep=True))
+    assert b"Status: 200" in read_until_end_request(s)
+    return s
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -366,12 +377,7 @@ def test_a_full_worker_takes_the_next_connection_when_one_ends(workdir, redis):
     held = []
     try:
         for _ in range(2):
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(t.socket)
-            s.settimeout(5)
-            s.sendall(health_request(keep=True))
-            assert b"Status: 200" in read_until_end_request(s)
-            held.append(s)
+            held.append(kept_connection(t.socket))
         waiting = socket.socket(socket.AF_UNIX)
         waiting.connect(t.socket)
         waiting.sendall(health_request(keep=True))
@@ -413,12 +419,7 @@ def test_kept_connections_opened_one_by_one_spread_over_the_workers(workdir, red
         assert len(workers) == 3
         base = {w: socket_fds(w) for w in workers}
         for _ in range(30):
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(t.socket)
-            s.settimeout(5)
-            s.sendall(health_request(keep=True))
-            assert b"Status: 200" in read_until_end_request(s)
-            held.append(s)
+            held.append(kept_connection(t.socket))
             time.sleep(0.02)        # every worker back in epoll_pwait
         # (a worker's Redis connections may open or close meanwhile: ±2)
         spread = sorted(socket_fds(w) - base[w] for w in workers)
