@@ -58,6 +58,7 @@ struct worker {
 	enum td_pool_kind pool;
 	FCGX_Request *conns;		/* cfg.worker_connections slots; ipcFd < 0 = free */
 	int nconns;
+	unsigned char *fresh;		/* slots whose first request is still to come */
 	int *free_slots;		/* a stack of the free slots' indexes */
 	int nfree;
 	int epfd;
@@ -137,8 +138,8 @@ slot_release(struct worker *w, int slot)
 		listener_watch(w, 1);
 }
 
-/* After a connection that stays: this worker's listener entry goes to the
- * back of the queue. EPOLLEXCLUSIVE wakes the first idle worker in it, the
+/* After a connection's first request, when it stays open (a kept
+ * connection): this worker's listener entry goes to the back of the queue. EPOLLEXCLUSIVE wakes the first idle worker in it, the
  * same one each time while requests are spaced out, and a kept connection
  * stays where it was accepted: without this, 30 connections opened one by
  * one all landed on one of three workers. */
@@ -173,6 +174,10 @@ serve_one(struct worker *w, int slot)
 	if (conn->ipcFd < 0) {
 		slot_release(w, slot);
 		return 0;
+	}
+	if (w->fresh[slot]) {
+		w->fresh[slot] = 0;
+		listener_requeue(w);
 	}
 	return 1;
 }
@@ -221,6 +226,7 @@ accept_one(struct worker *w)
 	 * close back when it could not. libfcgi clears the flag when it
 	 * closes the connection. */
 	(void)FCGX_Detach(&w->conns[slot]);
+	w->fresh[slot] = 1;
 	if (recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && serve_one(w, slot) == 0)
 		return;		/* served and closed: no connection kept here */
 	ev.data.u64 = (uint64_t)slot;
@@ -229,9 +235,7 @@ accept_one(struct worker *w)
 		close(fd);
 		w->conns[slot].ipcFd = -1;
 		slot_release(w, slot);
-		return;
 	}
-	listener_requeue(w);
 }
 
 static void
@@ -298,8 +302,9 @@ worker_init(struct worker *w, const struct td_config *cfg,
 	w->nconns = cfg->worker_connections;
 	w->conns = calloc((size_t)w->nconns, sizeof(*w->conns));
 	w->free_slots = calloc((size_t)w->nconns, sizeof(*w->free_slots));
+	w->fresh = calloc((size_t)w->nconns, sizeof(*w->fresh));
 	w->events = calloc((size_t)w->nconns + 1, sizeof(*w->events));
-	if (w->conns == NULL || w->free_slots == NULL || w->events == NULL)
+	if (w->conns == NULL || w->free_slots == NULL || w->fresh == NULL || w->events == NULL)
 		return -1;
 	for (i = 0; i < w->nconns; i++) {
 		w->conns[i].ipcFd = -1;
@@ -345,6 +350,7 @@ worker_free(struct worker *w)
 	}
 	free(w->conns);
 	free(w->free_slots);
+	free(w->fresh);
 	free(w->events);
 	if (w->epfd >= 0)
 		close(w->epfd);
