@@ -139,10 +139,11 @@ slot_release(struct worker *w, int slot)
 }
 
 /* After a connection's first request, when it stays open (a kept
- * connection): this worker's listener entry goes to the back of the queue. EPOLLEXCLUSIVE wakes the first idle worker in it, the
- * same one each time while requests are spaced out, and a kept connection
- * stays where it was accepted: without this, 30 connections opened one by
- * one all landed on one of three workers. */
+ * connection): this worker's listener entry goes to the back of the queue.
+ * EPOLLEXCLUSIVE wakes the first idle worker in it, the same one each time
+ * while requests are spaced out, and a kept connection stays where it was
+ * accepted: without this, 30 connections opened one by one all landed on
+ * one of three workers. */
 static void
 listener_requeue(struct worker *w)
 {

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -383,6 +384,20 @@ def parse_cgi_response(raw):
             headers[k.strip().lower()] = v.strip()
     m = re.match(r"(\d{3})", headers.get("status", ""))
     return (int(m.group(1)) if m else None), headers, body
+
+
+def fcgi_record(kind, body, request_id=1):
+    """One FastCGI record (version 1, no padding), for raw-socket tests."""
+    return struct.pack(">BBHHBB", 1, kind, request_id, len(body), 0, 0) + body
+
+
+def fcgi_params(pairs):
+    """FCGI_PARAMS content: names and values under 128 bytes each."""
+    out = b""
+    for k, v in pairs.items():
+        k, v = k.encode(), v.encode()
+        out += bytes([len(k), len(v)]) + k + v
+    return out
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from harness import Tokend, fcgi_request, running_stack
+from harness import Tokend, fcgi_params, fcgi_record, fcgi_request, running_stack
 from test_tokens import DUMP_ALL
 
 SPACE = 4242
@@ -285,18 +285,6 @@ def test_slow_loris_body_gets_408_and_frees_the_worker(workdir, redis):
         assert status == 408 and b"not received in time" in body
     finally:
         t.stop()
-
-
-def fcgi_record(kind, content, request_id=1):
-    return struct.pack(">BBHHBB", 1, kind, request_id, len(content), 0, 0) + content
-
-
-def fcgi_params(pairs):
-    out = b""
-    for k, v in pairs.items():
-        k, v = k.encode(), v.encode()
-        out += bytes([len(k), len(v)]) + k + v      # both under 128 bytes
-    return out
 
 
 def test_a_peer_that_never_closes_does_not_hold_the_worker(workdir, redis):

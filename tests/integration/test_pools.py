@@ -10,21 +10,10 @@ import time
 import pytest
 import requests
 
-from harness import admin_with_space, fcgi_request, running_stack, wait_until
+from harness import (admin_with_space, fcgi_params, fcgi_record, fcgi_request, running_stack,
+                     wait_until)
 
 SPACE = 31
-
-
-def fcgi_record(kind, body, request_id=1):
-    return struct.pack(">BBHHBB", 1, kind, request_id, len(body), 0, 0) + body
-
-
-def fcgi_params(pairs):
-    out = b""
-    for k, v in pairs.items():
-        k, v = k.encode(), v.encode()
-        out += bytes([len(k), len(v)]) + k + v
-    return out
 
 
 def hold_a_worker(socket_path):
