@@ -75,7 +75,7 @@ td_api_rate_headers(struct td_request *req, const struct td_call *c)
 {
 	char n[24];
 
-	if (!c->rated)
+	if (!c->rated || req->rate_headers_set)
 		return;
 	snprintf(n, sizeof(n), "%lld", c->rate_limit);
 	td_response_header(req, "X-RateLimit-Limit", n);
@@ -142,6 +142,12 @@ td_api_peer_trusted(const struct td_ctx *ctx, const struct td_request *req)
 	return td_peer_trusted(&ctx->cfg->trusted_proxies, td_request_param(req, "REMOTE_ADDR"));
 }
 
+static void
+late_rate_headers(struct td_request *req, const void *call)
+{
+	td_api_rate_headers(req, call);
+}
+
 /* The call begun (names NULL: from and named), or its error answered. */
 static int
 begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char *resource,
@@ -160,6 +166,10 @@ begin(struct td_ctx *ctx, struct td_request *req, struct td_call *c, const char 
 			   : td_core_begin(ctx, c, cred, len, client, op, from, named);
 	if (rc != TD_OK)
 		return td_api_fail(req, c), -1;
+	if (c->start_pending) {	/* the limiters answer with the call's first round trip */
+		req->before_head = late_rate_headers;
+		req->before_head_arg = c;
+	}
 	td_api_rate_headers(req, c);
 	return 0;
 }

@@ -41,6 +41,9 @@ td_fail_store(struct td_call *c, int store_rc, const char *what)
 		return td_fail(c, TD_ERR_INVALID, NULL, "names a record that no longer exists");
 	case TD_STORE_IN_USE:
 		return td_fail(c, TD_ERR_IN_USE, NULL, "other records depend on it");
+	case TD_STORE_TOO_LARGE:
+		return td_fail(c, TD_ERR_INVALID, "base", "is too large to store: fewer or shorter "
+			       "ids, a shorter description (limits.record_bytes)");
 	case TD_STORE_CONFLICT:
 		return td_fail(c, TD_ERR_CONFLICT, NULL,
 			       "the record changed while this request ran; send it again");
@@ -191,23 +194,59 @@ resolve_space(struct td_call *c, enum td_space_from from, const struct td_space_
 	return td_fail(c, TD_ERR_INTERNAL, NULL, "unknown space source");
 }
 
-/* The caller's rate limit, the space's shared write rate for a write (whoever
- * sends them: minting more callers does not multiply what a space takes
- * in), and the space record: one round trip. */
+/* The operations whose first round trip carries the call's start
+ * (td_call_start_along): a create's write, the read of the token a call
+ * is about. Their begin checks who and where, not yet the rate or the
+ * space. */
+static const unsigned char op_start_along[TD_OP__MAX] = {
+	[TD_OP_TOKEN_CREATE] = 1, [TD_OP_TOKEN_GET] = 1, [TD_OP_TOKEN_UPDATE] = 1,
+	[TD_OP_TOKEN_REGENERATE] = 1, [TD_OP_TOKEN_STATUS] = 1, [TD_OP_TOKEN_DELETE] = 1,
+};
+
+/* The caller's rate limit, and the space's shared write rate for a write
+ * (whoever sends them: minting more callers does not multiply what a space
+ * takes in): what a call's start takes. */
+static void
+start_checks(const struct td_call *c, struct td_rate_check checks[TD_RATE_CHECKS_MAX], int *n)
+{
+	const struct td_config *cfg = c->ctx->cfg;
+
+	checks[0] = (struct td_rate_check){ c->who.actor, "rl", cfg->rate_limit_requests };
+	checks[1] = (struct td_rate_check){ TD_RATE_SPACE_WRITES, "lw", cfg->space_write_rate };
+	*n = c->space_id > 0 && op_writes[c->op] ? 2 : 1;
+}
+
+/* What the limiters said (rated: they answered): a refusal fails the call. */
+static int
+judge_rates(struct td_call *c, int rated, const struct td_rate rate[TD_RATE_CHECKS_MAX], int n)
+{
+	if (!rated)
+		return TD_OK;
+	c->rated = 1;
+	c->rate_limit = rate[0].limit;
+	c->rate_remaining = rate[0].remaining < 0 ? 0 : rate[0].remaining;
+	c->retry_after_ms = rate[0].retry_after_ms;
+	if (!rate[0].allowed)
+		return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
+	if (n > 1 && !rate[1].allowed) {
+		c->retry_after_ms = rate[1].retry_after_ms;
+		return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
+	}
+	return TD_OK;
+}
+
+/* The rate limiters and the space record: one round trip. */
 static int
 start(struct td_call *c)
 {
-	const struct td_config *cfg = c->ctx->cfg;
-	const struct td_rate_check checks[TD_RATE_CHECKS_MAX] = {
-		{ c->who.actor, "rl", cfg->rate_limit_requests },
-		{ TD_RATE_SPACE_WRITES, "lw", cfg->space_write_rate },
-	};
 	struct td_space *sp = c->space_id > 0 ? &c->ctx->scratch_space : NULL;
+	struct td_rate_check checks[TD_RATE_CHECKS_MAX];
 	struct td_rate rate[TD_RATE_CHECKS_MAX];
-	int rc, rated;
+	int rc, rated, n;
 
-	rc = td_store_call_start(c->ctx->store, c->space_id, cfg->rate_limit_window_ms, checks,
-				 sp != NULL && op_writes[c->op] ? 2 : 1, rate, sp);
+	start_checks(c, checks, &n);
+	rc = td_store_call_start(c->ctx->store, c->space_id, c->ctx->cfg->rate_limit_window_ms,
+				 checks, n, rate, sp);
 	rated = rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND;
 	/* no counter (a full Redis, a cluster slot half migrated): the call
 	 * goes on with the space read alone, and fails only if that does */
@@ -215,20 +254,39 @@ start(struct td_call *c)
 		rc = td_store_space_get(c->ctx->store, c->space_id, sp);
 	if (rc != TD_STORE_OK && rc != TD_STORE_NOT_FOUND)	/* no counter without Redis */
 		return sp != NULL ? td_fail_store(c, rc, NULL) : TD_OK;
-	if (rated) {
-		c->rated = 1;
-		c->rate_limit = rate[0].limit;
-		c->rate_remaining = rate[0].remaining < 0 ? 0 : rate[0].remaining;
-		c->retry_after_ms = rate[0].retry_after_ms;
-		if (!rate[0].allowed)
-			return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many requests");
-		if (sp != NULL && op_writes[c->op] && !rate[1].allowed) {
-			c->retry_after_ms = rate[1].retry_after_ms;
-			return td_fail(c, TD_ERR_RATE_LIMITED, NULL, "Too many writes to this space");
-		}
-	}
+	if (judge_rates(c, rated, rate, n) != TD_OK)
+		return c->err.code;
 	return rc == TD_STORE_NOT_FOUND ? td_fail_store(c, rc, "This record could not be found")
 					: TD_OK;
+}
+
+int
+td_call_start_now(struct td_call *c)
+{
+	c->start_pending = 0;
+	return start(c);
+}
+
+void
+td_call_start_along(struct td_call *c, struct td_rate_check *checks, struct td_store_start *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->period_ms = c->ctx->cfg->rate_limit_window_ms;
+	st->checks = checks;
+	st->space = &c->ctx->scratch_space;
+	start_checks(c, checks, &st->n);
+}
+
+int
+td_call_started_along(struct td_call *c, int store_rc, const struct td_store_start *st)
+{
+	c->start_pending = 0;
+	/* the limiters answered unless the store call failed as a whole */
+	if (judge_rates(c, store_rc >= TD_STORE_OK, st->rates, st->n) != TD_OK)
+		return c->err.code;
+	if (store_rc >= TD_STORE_OK && !st->space_found)
+		return td_fail_store(c, TD_STORE_NOT_FOUND, "This record could not be found");
+	return TD_OK;
 }
 
 static int
@@ -244,6 +302,7 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	td_roles_forget(ctx);
 	c->op = op;
 	c->space_id = 0;
+	c->start_pending = 0;
 	c->rated = 0;
 	c->err.code = TD_OK;
 	c->err.field = c->err.message = NULL;
@@ -266,6 +325,10 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	if ((c->space_id > 0 && !td_rule_reaches(&c->who, c->space_id)) ||
 	    op < 0 || op >= TD_OP__MAX || !td_rule_holds(&c->who, op_scope[op]))
 		return td_fail(c, TD_ERR_FORBIDDEN, NULL, "this credential may not do that here");
+	if (op_start_along[op]) {
+		c->start_pending = 1;
+		return TD_OK;
+	}
 	return start(c);
 }
 

@@ -64,7 +64,9 @@ static int
 add_builtin_token(struct td_call *c, int64_t space_id)
 {
 	struct td_token *t = &c->ctx->scratch_token;
-	int mc;
+	const struct td_token_bounds bounds = { c->ctx->cfg->space_tokens_max, 0 };
+	struct td_space read;
+	struct td_store_start st = { .space = &read };	/* no limiter: the space's own call took it */
 
 	td_token_defaults(t);
 	t->space_id = space_id;
@@ -79,7 +81,7 @@ add_builtin_token(struct td_call *c, int64_t space_id)
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	return td_store_token_create(c->ctx->store, t, NULL, NULL, c->ctx->cfg->space_tokens_max, &mc);
+	return td_store_token_create(c->ctx->store, t, NULL, NULL, &bounds, &st);
 }
 
 int

@@ -120,12 +120,31 @@ td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
 			     NOT_FOUND);
 }
 
-/* The token in the call's space into scratch_token. */
+/* The token in the call's space into scratch_token; the call's first read
+ * carries its start (one round trip). */
 static int
 load(struct td_call *c, int64_t id, int *space_mc)
 {
+	struct td_rate_check checks[TD_RATE_CHECKS_MAX];
+	struct td_store_start st;
+	int rc;
+
 	if (id <= 0)
 		return td_fail(c, TD_ERR_NOT_FOUND, NULL, NOT_FOUND);
+	if (c->start_pending) {
+		td_call_start_along(c, checks, &st);
+		rc = td_store_token_get_started(c->ctx->store, c->space_id, id,
+						&c->ctx->scratch_token, &st);
+		if (rc < 0) {	/* Redis refusing the limiters' writes: the start alone */
+			if (td_call_start_now(c) != TD_OK)
+				return c->err.code;
+			return load(c, id, space_mc);
+		}
+		if (td_call_started_along(c, rc, &st) != TD_OK)
+			return c->err.code;
+		*space_mc = st.space->min_cache;
+		return td_fail_store(c, rc, NOT_FOUND);
+	}
 	return td_fail_store(c, td_store_token_get(c->ctx->store, c->space_id, id,
 						   &c->ctx->scratch_token, space_mc), NOT_FOUND);
 }
@@ -239,9 +258,14 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 		     struct td_token_view *out)
 {
 	struct td_token *t = &c->ctx->scratch_token;
+	const struct td_token_bounds bounds = {
+		c->ctx->cfg->space_tokens_max, c->ctx->cfg->record_bytes_max
+	};
+	struct td_rate_check checks[TD_RATE_CHECKS_MAX];
+	struct td_store_start st;
 	char action[48];
 	unsigned scopes;
-	int space_mc = 0, rc;
+	int rc;
 
 	if (td_core_expect(c, TD_OP_TOKEN_CREATE) != TD_OK)
 		return c->err.code;
@@ -268,18 +292,21 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	t->created_at_ms = t->updated_at_ms = td_now_ms();
 	memcpy(t->created_by, c->who.actor, sizeof(t->created_by));
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	if (fits(c, t) != TD_OK || register_minted(c, t) != TD_OK)
+	if (register_minted(c, t) != TD_OK)
 		return c->err.code;
-	/* the activity entry rides in the create script: one round trip */
+	/* the call's start (its limiters, the space), the checks, the record,
+	 * its index and the activity entry: one script, one round trip */
 	snprintf(action, sizeof(action), "%s.create", c->resource);
-	rc = td_store_token_create(c->ctx->store, t, c->who.actor, action,
-				   c->ctx->cfg->space_tokens_max, &space_mc);
+	td_call_start_along(c, checks, &st);
+	rc = td_store_token_create(c->ctx->store, t, c->who.actor, action, &bounds, &st);
+	if (td_call_started_along(c, rc, &st) != TD_OK)
+		return c->err.code;
 	if (rc == TD_STORE_QUOTA)
 		return td_fail(c, TD_ERR_QUOTA, "base",
 			       "this space holds the most tokens it may (limits.tokens)");
 	if (fail_write(c, rc) != TD_OK)
 		return c->err.code;
-	return view_of(c, t, space_mc, out);
+	return view_of(c, t, st.space->min_cache, out);
 }
 
 /* Writes back a changed token, stamped, and records verb. */

@@ -83,6 +83,7 @@ request_reset(struct td_request *req, FCGX_Request *fcgx)
 	req->responded = 0;
 	req->close_connection = 0;
 	req->rate_headers_set = 0;
+	req->before_head = NULL;
 	req->started_us = td_now_us();
 }
 
@@ -211,7 +212,7 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind p
 	char uribuf[TD_PATH_MAX + TD_QUERY_MAX + 2], msg[192];
 	enum td_target_status tst;
 	const char *uri, *method, *code = NULL, *cmsg = NULL;
-	int status;
+	int status, rc;
 
 	method = td_request_param(req, "REQUEST_METHOD");
 	if (method == NULL || strlen(method) >= sizeof(req->method_name)) {
@@ -272,7 +273,9 @@ route_and_handle(struct td_ctx *ctx, struct td_request *req, enum td_pool_kind p
 		td_respond_error(req, status, code, NULL, msg);
 		return;
 	}
-	if (req->match.route->handler(ctx, req) != 0 && !req->responded)
+	rc = req->match.route->handler(ctx, req);
+	req->before_head = NULL;	/* its argument lived in the handler */
+	if (rc != 0 && !req->responded)
 		td_respond_error(req, 500, "internal", NULL, "internal error");
 }
 

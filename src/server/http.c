@@ -164,6 +164,10 @@ write_head(struct td_request *req, int status, const size_t *length)
 		td_log_error("second response for one request (status %d)", status);
 		return -1;
 	}
+	if (req->before_head != NULL) {
+		req->before_head(req, req->before_head_arg);
+		req->before_head = NULL;
+	}
 	if (hooks_of(req)->before_headers != NULL)
 		hooks_of(req)->before_headers(req);
 	td_out_init(&head, buf, sizeof(buf));

@@ -33,7 +33,7 @@ enum store_script {
 };
 
 #define STORE_KEY_MAX 256	/* bytes of any key this module builds, NUL included */
-#define STORE_ARGS_MAX 140	/* a token create: 8, and two per record field */
+#define STORE_ARGS_MAX 160	/* a token create: 24, and two per record field */
 #define STORE_LIST_BATCH 1024	/* reads pipelined at once by a list */
 
 /* Scripts that change token or space records a verify cache may hold: not

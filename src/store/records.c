@@ -60,7 +60,10 @@
 /* Keys and numbers are copied here; record values are only pointed at. */
 #define ARGS_BYTES 1024
 
-_Static_assert(8 + 2 * CODEC_FIELDS_MAX <= STORE_ARGS_MAX, "a token create fits a script call");
+/* a token create: 6 keys, 2 limiters, 8 arguments, the limiters' 2 + 2 * 2,
+ * "ru" and its value, then the record */
+_Static_assert(6 + 2 + 8 + 6 + 2 + 2 * CODEC_FIELDS_MAX <= STORE_ARGS_MAX,
+	       "a token create fits a script call");
 
 /* Arguments for one script call. */
 struct args {
@@ -658,18 +661,79 @@ done:
 
 /* --- tokens --- */
 
+/* The limiters' keys, after a script's other keys ({s:<space>}:rl:<caller>:
+ * the space's slot), into keys[], which must outlive the call. */
+static void
+arg_limiter_keys(struct args *a, char keys[][128], int64_t space_id,
+		 const struct td_rate_check *checks, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[0]), "{s:%" PRId64 "}:rl:%s", space_id,
+			 checks[i].caller);
+		arg_ref(a, keys[i], strlen(keys[i]));
+	}
+}
+
+/* The limiters' arguments, as LUA_LIMITERS reads them. */
+static void
+arg_limiters(struct args *a, int period_ms, const struct td_rate_check *checks, int n)
+{
+	int i;
+
+	arg_i64(a, n);
+	arg_i64(a, period_ms);
+	for (i = 0; i < n; i++) {
+		arg_i64(a, checks[i].default_limit);
+		arg_str(a, checks[i].override);
+	}
+}
+
+static int rates_from_reply(const redisReply *rates, int n, struct td_rate *out);
+
+/* A record's size as limits.record_bytes counts it: its values' bytes. */
+static size_t
+record_bytes(const struct codec_out *rec)
+{
+	size_t bytes = 0;
+	int i;
+
+	for (i = 0; i < rec->nset; i++)
+		bytes += rec->set[i].len;
+	return bytes;
+}
+
+/* What the create script's result says, as a store result. */
+static int
+create_result(long long result)
+{
+	switch (result) {
+	case 1: return TD_STORE_OK;
+	case 0: return TD_STORE_EXISTS;
+	case -1: return TD_STORE_QUOTA;
+	case -2: return TD_STORE_DANGLING;
+	case -3: return TD_STORE_TOO_LARGE;
+	case -4: return TD_STORE_NOT_FOUND;
+	case -5: return TD_STORE_RATE_LIMITED;
+	default: return TD_STORE_DOWN;
+	}
+}
+
 int
 td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
-		      const char *action, int tokens_max, int *space_min_cache)
+		      const char *action, const struct td_token_bounds *bounds,
+		      struct td_store_start *start)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_create");
 	char key[80], space[64], idx[64], log[64], use[64], rkey[80];
+	char limiter[TD_RATE_CHECKS_MAX][128];
+	const redisReply *h;
 	redisReply *r = NULL;
 	struct args a;
-	long long mc;
 	int rc = TD_STORE_DOWN;
 
-	if (rec == NULL)
+	if (rec == NULL || start->n < 0 || start->n > TD_RATE_CHECKS_MAX)
 		goto done;
 	if ((rc = create_id(store, "{tokens}:seq", &t->id, "token_create")) != TD_STORE_OK)
 		goto done;
@@ -686,28 +750,36 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	arg_str(&a, log);
 	arg_str(&a, use);
 	arg_str(&a, rkey);
+	arg_limiter_keys(&a, limiter, t->space_id, start->checks, start->n);
 	arg_i64(&a, t->id);
 	arg_str(&a, actor != NULL ? actor : "");
 	arg_str(&a, action != NULL ? action : "");
 	arg_i64(&a, TD_ACTIVITIES_MAX);
-	arg_i64(&a, tokens_max);
+	arg_i64(&a, bounds->tokens_max);
 	arg_i64(&a, t->role_id);
+	/* the record's size is judged against the space's bound in the script */
+	arg_i64(&a, bounds->record_bytes_max > 0 ? (int64_t)record_bytes(rec) : 0);
+	arg_i64(&a, bounds->record_bytes_max);
+	arg_limiters(&a, start->period_ms, start->checks, start->n);
 	arg_record(&a, rec, 0);
-	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 6, &a, &r, "token_create")) != TD_STORE_OK)
+	if (t->max_uses > 0) {	/* a use limit starts with all its uses ("ru" is Redis's) */
+		arg_str(&a, "ru");
+		arg_i64(&a, t->max_uses);
+	}
+	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 6 + start->n, &a, &r, "token_create")) != TD_STORE_OK)
 		goto done;
-	if (r->type == REDIS_REPLY_NIL)
-		rc = TD_STORE_NOT_FOUND;
-	else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
-		rc = TD_STORE_EXISTS;
-	else if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
-		rc = TD_STORE_QUOTA;
-	else if (r->type == REDIS_REPLY_INTEGER && r->integer == -2)
-		rc = TD_STORE_DANGLING;
-	else if (r->type != REDIS_REPLY_STRING ||
-		 td_parse_int64(r->str, r->len, 0, TD_MIN_CACHE_MAX, &mc) != 0)
+	rc = TD_STORE_DOWN;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    rates_from_reply(r->element[0], start->n, start->rates) != 0 ||
+	    (h = r->element[1])->type != REDIS_REPLY_ARRAY ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER)
+		goto done;
+	rc = create_result(r->element[2]->integer);
+	if (rc == TD_STORE_RATE_LIMITED || rc == TD_STORE_DOWN)
+		goto done;
+	if ((start->space_found = h->elements > 0) &&
+	    space_from_hash(h, t->space_id, start->space) != 0)
 		rc = TD_STORE_DOWN;
-	else
-		*space_min_cache = (int)mc;
 done:
 	freeReplyObject(r);
 	free(rec);
@@ -718,13 +790,8 @@ size_t
 td_store_token_bytes(const struct td_token *t)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_bytes");
-	size_t bytes = 0;
-	int i;
+	size_t bytes = rec != NULL ? record_bytes(rec) : SIZE_MAX;	/* not storable */
 
-	if (rec == NULL)
-		return SIZE_MAX;	/* not storable at all */
-	for (i = 0; i < rec->nset; i++)
-		bytes += rec->set[i].len;
 	free(rec);
 	return bytes;
 }
@@ -780,6 +847,18 @@ td_store_token_get(struct td_store *store, int64_t space_id, int64_t id, struct 
 		   int *space_min_cache)
 {
 	return td_store_token_get_tracked(store, space_id, id, out, space_min_cache, NULL);
+}
+
+/* A token's HGETALL as a store result: OK, NOT_FOUND (absent, or
+ * soft-deleted: kept for audit, seen by no one) or DOWN (unreadable). */
+static int
+token_of_hash(const redisReply *fields, int64_t space_id, int64_t id, struct td_token *out)
+{
+	if (fields->elements == 0)
+		return TD_STORE_NOT_FOUND;
+	if (token_from_hash(fields, space_id, id, out) != 0)
+		return TD_STORE_DOWN;
+	return out->status == TD_STATUS_DELETED ? TD_STORE_NOT_FOUND : TD_STORE_OK;
 }
 
 /* Reads n pipelined replies into r[], all of them or none (marked down). */
@@ -873,14 +952,8 @@ td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t id,
 	    (mc->type != REDIS_REPLY_NIL && (mc->type != REDIS_REPLY_STRING ||
 	     td_parse_int64(mc->str, mc->len, 0, TD_MIN_CACHE_MAX, &v) != 0)))
 		goto done;
-	if (fields->elements == 0)
-		rc = TD_STORE_NOT_FOUND;
-	else if (token_from_hash(fields, space_id, id, out) != 0)
+	if ((rc = token_of_hash(fields, space_id, id, out)) == TD_STORE_DOWN)
 		goto done;
-	else if (out->status == TD_STATUS_DELETED)
-		rc = TD_STORE_NOT_FOUND;	/* soft-deleted: kept for audit, seen by no one */
-	else
-		rc = TD_STORE_OK;
 	*space_min_cache = (int)v;
 	if (tracked != NULL)
 		*tracked = track && store->link->tracking && gen == store->tracking_gen;
@@ -1627,54 +1700,105 @@ rate_from_reply(const redisReply *r, struct td_rate *out)
 	return 0;
 }
 
+/* The limiters' answers: out[i] for each taken; one not taken (an earlier
+ * one refused) says allowed with limit 0. */
+static int
+rates_from_reply(const redisReply *rates, int n, struct td_rate *out)
+{
+	int i;
+
+	if (rates->type != REDIS_REPLY_ARRAY || rates->elements > (size_t)n ||
+	    (n > 0 && rates->elements < 1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((size_t)i >= rates->elements) {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].allowed = 1;
+		} else if (rate_from_reply(rates->element[i], &out[i]) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 td_store_call_start(struct td_store *store, int64_t space_id, int period_ms,
 		    const struct td_rate_check *checks, int n, struct td_rate *out,
 		    struct td_space *space)
 {
 	char keys[TD_RATE_CHECKS_MAX][128], skey[64];
-	const redisReply *rates, *h;
+	const redisReply *h;
 	redisReply *r = NULL;
 	struct args a;
-	int i, rc;
+	int rc;
 
 	if (n < 1 || n > TD_RATE_CHECKS_MAX)
 		return TD_STORE_DOWN;
 	key_space(skey, sizeof(skey), space_id, "space");
 	args_init(&a);
 	arg_str(&a, skey);
-	for (i = 0; i < n; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "{s:%" PRId64 "}:rl:%s", space_id,
-			 checks[i].caller);
-		arg_ref(&a, keys[i], strlen(keys[i]));
-	}
-	arg_i64(&a, period_ms);
+	arg_limiter_keys(&a, keys, space_id, checks, n);
 	arg_str(&a, space != NULL ? "1" : "0");
-	for (i = 0; i < n; i++) {
-		arg_i64(&a, checks[i].default_limit);
-		arg_str(&a, checks[i].override);
-	}
+	arg_limiters(&a, period_ms, checks, n);
 	if ((rc = run(store, SCRIPT_RATE_CHECK, 1 + n, &a, &r, "call_start")) != TD_STORE_OK)
 		goto done;
 	rc = TD_STORE_DOWN;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    (rates = r->element[0])->type != REDIS_REPLY_ARRAY || rates->elements < 1 ||
-	    rates->elements > (size_t)n || (h = r->element[1])->type != REDIS_REPLY_ARRAY)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    rates_from_reply(r->element[0], n, out) != 0 ||
+	    (h = r->element[1])->type != REDIS_REPLY_ARRAY)
 		goto done;
-	for (i = 0; i < n; i++) {
-		if ((size_t)i >= rates->elements) {
-			memset(&out[i], 0, sizeof(out[i]));
-			out[i].allowed = 1;	/* not taken: an earlier one refused */
-		} else if (rate_from_reply(rates->element[i], &out[i]) != 0) {
-			goto done;
-		}
-	}
 	if (space == NULL)
 		rc = TD_STORE_OK;
 	else if (h->elements == 0)
 		rc = TD_STORE_NOT_FOUND;
 	else
 		rc = space_from_hash(h, space_id, space) == 0 ? TD_STORE_OK : TD_STORE_DOWN;
+done:
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+td_store_token_get_started(struct td_store *store, int64_t space_id, int64_t id,
+			   struct td_token *out, struct td_store_start *start)
+{
+	char keys[TD_RATE_CHECKS_MAX][128], skey[64], tkey[80];
+	const redisReply *h, *fields;
+	redisReply *r = NULL;
+	struct args a;
+	int i, rc;
+
+	if (start->n < 1 || start->n > TD_RATE_CHECKS_MAX)
+		return TD_STORE_DOWN;
+	key_space(skey, sizeof(skey), space_id, "space");
+	token_key(tkey, sizeof(tkey), space_id, id);
+	args_init(&a);
+	arg_str(&a, skey);
+	arg_limiter_keys(&a, keys, space_id, start->checks, start->n);
+	arg_str(&a, tkey);
+	arg_str(&a, "1");
+	arg_limiters(&a, start->period_ms, start->checks, start->n);
+	if ((rc = run(store, SCRIPT_RATE_CHECK, 2 + start->n, &a, &r, "token_get_started")) !=
+	    TD_STORE_OK)
+		goto done;
+	rc = TD_STORE_DOWN;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    rates_from_reply(r->element[0], start->n, start->rates) != 0 ||
+	    (h = r->element[1])->type != REDIS_REPLY_ARRAY ||
+	    (fields = r->element[2])->type != REDIS_REPLY_ARRAY)
+		goto done;
+	for (i = 0; i < start->n; i++) {
+		if (!start->rates[i].allowed) {
+			rc = TD_STORE_RATE_LIMITED;
+			goto done;
+		}
+	}
+	if (!(start->space_found = h->elements > 0)) {
+		rc = TD_STORE_NOT_FOUND;
+		goto done;
+	}
+	if (space_from_hash(h, space_id, start->space) == 0)
+		rc = token_of_hash(fields, space_id, id, out);
 done:
 	freeReplyObject(r);
 	return rc;

@@ -27,6 +27,54 @@ _Static_assert(TD_ROLE_BUILTIN_MAX == 2, "the scripts count roles above 2");
 #define LUA_CUSTOM_ROLE \
 	"local function custom(r) return type(r) == 'string' and (#r > 1 or r > '2') end\n"
 
+/* A field of a hash read whole ({field, value, ...}: HGETALL's reply), and a
+ * space's bound: its own when set above 0, else the default. */
+#define LUA_FIELD \
+	"local function field(h, name)\n" \
+	"  for i = 1, #h, 2 do if h[i] == name then return h[i + 1] end end\n" \
+	"end\n" \
+	"local function positive(v, default)\n" \
+	"  local n = tonumber(v or '')\n" \
+	"  if n == nil or n <= 0 then return tonumber(default) end\n" \
+	"  return n\n" \
+	"end\n"
+
+/*
+ * A call's rate limiters, GCRA (generic cell rate algorithm): one key per
+ * caller and space holding its theoretical arrival time; a burst of
+ * `limit` calls is allowed, refilled evenly over the period.
+ * limiters(sp, k, a): KEYS[k..] the limiters' keys; ARGV[a] their count,
+ * ARGV[a + 1] the period (ms), then for each its default limit and the
+ * field of the space's hash sp that overrides it. A limiter is taken only
+ * when the ones before it passed. Returns {{allowed 0|1, limit,
+ * remaining, reset ms, retry-after ms} for each taken}, and whether all
+ * passed. The time is Redis's (TIME): one clock for every worker.
+ */
+#define LUA_LIMITERS \
+	"local function limiters(sp, k, a)\n" \
+	"  local n, out = tonumber(ARGV[a]), {}\n" \
+	"  if n == 0 then return out, true end\n" \
+	"  local period = tonumber(ARGV[a + 1])\n" \
+	"  local now = redis.call('TIME')\n" \
+	"  local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n" \
+	"  for i = 0, n - 1 do\n" \
+	"    local limit = positive(field(sp, ARGV[a + 3 + 2 * i]), ARGV[a + 2 + 2 * i])\n" \
+	"    local interval = period / limit\n" \
+	"    local tat = tonumber(redis.call('GET', KEYS[k + i]) or t)\n" \
+	"    if tat < t then tat = t end\n" \
+	"    local new_tat = tat + interval\n" \
+	"    local allow_at = new_tat - period\n" \
+	"    if t < allow_at then\n" \
+	"      out[#out + 1] = {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n" \
+	"      return out, false\n" \
+	"    end\n" \
+	"    redis.call('SET', KEYS[k + i], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n" \
+	"    out[#out + 1] = {1, limit, math.floor((t - (new_tat - period)) / interval),\n" \
+	"                     math.ceil(new_tat - t), 0}\n" \
+	"  end\n" \
+	"  return out, true\n" \
+	"end\n"
+
 static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] hash; ARGV field/value pairs. 1 created, 0 existed. */
 	[SCRIPT_CREATE_IF_ABSENT] =
@@ -129,34 +177,45 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])\n"
 	"return 1\n",
 
-	/* KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
-	 * KEYS[4] activity stream; ARGV[1] token id, ARGV[2] actor ('' = no
-	 * activity entry), ARGV[3] action, ARGV[4] stream cap, ARGV[5] the
-	 * default cap on the space's tokens (its "lt" overrides), then
-	 * role it holds ("0" none), then field/value pairs; KEYS[5] the space's
-	 * role-use hash, KEYS[6] the hash of its role. Returns the space's
-	 * min_cache, false when the space does not exist, 0 when the id is
-	 * taken (never merged into another token), -1 when the space holds its
-	 * most tokens, -2 when its role is gone. */
+	/* A create with its call's start in the same round trip (call.c):
+	 * KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
+	 * KEYS[4] activity stream, KEYS[5] the space's role-use hash, KEYS[6]
+	 * the hash of its role, KEYS[7..] the call's rate limiters; ARGV[1]
+	 * token id, ARGV[2] actor ('' = no activity entry), ARGV[3] action,
+	 * ARGV[4] stream cap, ARGV[5] the default cap on the space's tokens
+	 * (its "lt" overrides), ARGV[6] role it holds ("0" none), ARGV[7] the
+	 * record's bytes, ARGV[8] the default bound on them (its "lb"
+	 * overrides), ARGV[9..] the limiters (LUA_LIMITERS), then field/value
+	 * pairs. The limiters first (a refused call checks and writes
+	 * nothing), then the checks, then the record, its index and the
+	 * activity entry. {the limiters' answers, the space's HGETALL,
+	 * result}: 1 written, 0 the id is taken (never merged into another
+	 * token), -1 the space holds its most tokens, -2 its role is gone, -3
+	 * the record is too large, -4 no such space, -5 a limiter refused. */
 	[SCRIPT_TOKEN_CREATE] =
 	LUA_CUSTOM_ROLE
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
-	"if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end\n"
-	"local cap = tonumber(redis.call('HGET', KEYS[1], 'lt') or ARGV[5])\n"
-	"if redis.call('ZCARD', KEYS[2]) >= cap then return -1 end\n"
+	LUA_FIELD
+	LUA_LIMITERS
+	"local sp = redis.call('HGETALL', KEYS[1])\n"
+	"local rates, ok = limiters(sp, 7, 9)\n"
+	"if not ok then return {rates, sp, -5} end\n"
+	"if #sp == 0 then return {rates, sp, -4} end\n"
+	"if redis.call('EXISTS', KEYS[3]) == 1 then return {rates, sp, 0} end\n"
+	"if tonumber(ARGV[7]) > positive(field(sp, 'lb'), ARGV[8]) then return {rates, sp, -3} end\n"
+	"if redis.call('ZCARD', KEYS[2]) >= positive(field(sp, 'lt'), ARGV[5]) then\n"
+	"  return {rates, sp, -1}\n"
+	"end\n"
 	"if custom(ARGV[6]) then\n"
-	"  if redis.call('EXISTS', KEYS[6]) == 0 then return -2 end\n"
+	"  if redis.call('EXISTS', KEYS[6]) == 0 then return {rates, sp, -2} end\n"
 	"  redis.call('HINCRBY', KEYS[5], ARGV[6], 1)\n"
 	"end\n"
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 7))\n"
-	"local mu = redis.call('HGET', KEYS[3], 'mu')\n"	/* a use limit: all its uses */
-	"if mu then redis.call('HSET', KEYS[3], 'ru', mu) end\n"
+	"redis.call('HSET', KEYS[3], unpack(ARGV, 11 + 2 * tonumber(ARGV[9])))\n"
 	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
 	"  redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
 	" 'r', ARGV[1])\n"
 	"end\n"
-	"return redis.call('HGET', KEYS[1], 'mc') or '0'\n",
+	"return {rates, sp, 1}\n",
 
 	/* KEYS[1] token hash, KEYS[2] its index, KEYS[3] the space's role-use
 	 * hash; ARGV[1] id. Returns the deleted fields, or false (also for a
@@ -211,40 +270,22 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"end\n"
 	"return out\n",
 
-	/* A call's start: its rate limiters, then the space record, in one
-	 * round trip. GCRA (generic cell rate algorithm), one key per caller
-	 * and space: a burst of `limit` calls is allowed, refilled evenly over
-	 * the period. KEYS[1] the space hash, KEYS[2..] the limiters' keys
-	 * (theoretical arrival times); ARGV[1] period (ms), ARGV[2] "1" to read
-	 * the space, then for each limiter its default limit and the space
-	 * field that overrides it. A limiter is taken only when the ones before
-	 * it passed. {{allowed 0|1, limit, remaining, reset ms, retry-after ms}
-	 * for each limiter taken, the space's HGETALL (empty when not asked)}. */
+	/* A call's start: its rate limiters, then the space record (and the
+	 * record the call is about), in one round trip. KEYS[1] the space
+	 * hash, KEYS[2..] the limiters' keys, then (when there is one more
+	 * key) that record's hash; ARGV[1] "1" to return the space, ARGV[2..]
+	 * the limiters (LUA_LIMITERS). {the limiters' answers, the space's
+	 * HGETALL (empty when not asked), the record's (empty when not asked
+	 * or when a limiter refused)}. */
 	[SCRIPT_RATE_CHECK] =
-	"local period = tonumber(ARGV[1])\n"
-	"local now = redis.call('TIME')\n"
-	"local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
-	"local out = {}\n"
-	"for i = 2, #KEYS do\n"
-	"  local default = tonumber(ARGV[2 * i - 1])\n"
-	"  local limit = tonumber(redis.call('HGET', KEYS[1], ARGV[2 * i]) or default)\n"
-	"  if limit <= 0 then limit = default end\n"
-	"  local interval = period / limit\n"
-	"  local tat = tonumber(redis.call('GET', KEYS[i]) or t)\n"
-	"  if tat < t then tat = t end\n"
-	"  local new_tat = tat + interval\n"
-	"  local allow_at = new_tat - period\n"
-	"  if t < allow_at then\n"
-	"    out[#out + 1] = {0, limit, 0, math.ceil(tat - t), math.ceil(allow_at - t)}\n"
-	"    break\n"
-	"  end\n"
-	"  redis.call('SET', KEYS[i], tostring(new_tat), 'PX', math.ceil(new_tat - t) + 1)\n"
-	"  out[#out + 1] = {1, limit, math.floor((t - (new_tat - period)) / interval),\n"
-	"                   math.ceil(new_tat - t), 0}\n"
-	"end\n"
-	"local sp = {}\n"
-	"if ARGV[2] == '1' then sp = redis.call('HGETALL', KEYS[1]) end\n"
-	"return {out, sp}\n",
+	LUA_FIELD
+	LUA_LIMITERS
+	"local sp = redis.call('HGETALL', KEYS[1])\n"
+	"local rates, ok = limiters(sp, 2, 2)\n"
+	"local rec = {}\n"
+	"if ok and #KEYS > 1 + tonumber(ARGV[2]) then rec = redis.call('HGETALL', KEYS[#KEYS]) end\n"
+	"if ARGV[1] ~= '1' then sp = {} end\n"
+	"return {rates, sp, rec}\n",
 
 	/* KEYS[1] a token or PAT hash; ARGV[1] a time (ms). Raises its "lu"
 	 * (last use) to it; never creates a hash that is gone. */

@@ -185,6 +185,15 @@ def test_redis_refusing_writes(workdir, redis):
                     "type": "role", "id": "1"}}}}})
         assert r.status_code == 503
         assert requests.get(n.url("/v1/spaces/1/api_keys"), headers=h, timeout=5).status_code == 200
+        # a read of one token (its limiters ride on the read: refused, it reads alone)
+        r = requests.get(n.url(f"/v1/spaces/1/api_keys/{key['id']}"), headers=h, timeout=5)
+        assert r.status_code == 200 and r.json()["api_key"]["id"] == key["id"], r.text
+        r = requests.get(n.url(f"/access_tokens/{key['id']}"), timeout=5, headers={
+            "Authorization": "Bearer " + admin, "X-Api-Version": "3", "X-Space-Id": "1"})
+        assert r.status_code == 200 and r.json()["data"]["id"] == str(key["id"]), r.text
+        r = requests.put(n.url(f"/v1/spaces/1/api_keys/{key['id']}"), headers=h, timeout=5,
+                         json={"api_key": {"name": "x"}})
+        assert r.status_code == 503 and "refuses writes" in r.json()["error"], r.text
         v = requests.get(n.url("/v1/verify"), timeout=5,
                          headers={"X-Original-URI": "/v2/cdn/stories?token=" + key["token"]})
         assert v.status_code == 200

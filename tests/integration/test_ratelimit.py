@@ -1,6 +1,7 @@
 """Management rate limits: one GCRA bucket per caller and space in Redis,
 shared by every worker; per-space limits; 429 in each dialect's shape with
 Retry-After; the verify path is never limited."""
+import pytest
 import requests
 
 from harness import Nginx, Tokend, create_admin_pat
@@ -73,6 +74,109 @@ def test_rate_limits_across_dialects_and_spaces(workdir, redis):
         assert r.status_code == 200
         assert requests.put(n.url("/v1/spaces/2"), headers=root, timeout=10,
                             json={"space": {"rate_limit": 0}}).status_code == 422
+    finally:
+        n.stop()
+        t.stop()
+
+
+# Each view's calls about one token: (method, path, body) builders, and how a
+# 429 reads. The start of these calls (the limiters, the space) rides on the
+# create's write or the token's read: they must count and refuse as any call.
+def _views(sid):
+    dato = {"X-Api-Version": "3", "X-Space-Id": str(sid)}
+    swo = {"X-Space-Id": str(sid)}
+    tkn = lambda tid: "TKN-%04d-%04d" % (tid // 10000, tid % 10000)  # noqa: E731
+    return {
+        "storyblok": {
+            "create": ("POST", f"/v1/spaces/{sid}/api_keys", {"api_key": {"access": "public"}}, {}),
+            "get": lambda t: ("GET", f"/v1/spaces/{sid}/api_keys/{t}", None, {}),
+            "update": lambda t: ("PUT", f"/v1/spaces/{sid}/api_keys/{t}",
+                                 {"api_key": {"name": "renamed"}}, {}),
+            "delete": lambda t: ("DELETE", f"/v1/spaces/{sid}/api_keys/{t}", None, {}),
+            "id": lambda r: r.json()["api_key"]["id"],
+            "name": lambda r: r.json()["api_key"]["name"],
+            "limited": lambda r: r.json()["error"].startswith("Too many"),
+        },
+        "datocms": {
+            "create": ("POST", "/access_tokens", {"data": {"type": "access_token", "attributes": {
+                "name": "d", "can_access_cda": True, "can_access_cda_preview": False,
+                "can_access_cma": False}, "relationships": {"role": {"data": {
+                    "type": "role", "id": "2"}}}}}, dato),
+            "get": lambda t: ("GET", f"/access_tokens/{t}", None, dato),
+            "update": lambda t: ("PUT", f"/access_tokens/{t}", {"data": {
+                "type": "access_token", "id": str(t), "attributes": {"name": "renamed"}}}, dato),
+            "delete": lambda t: ("DELETE", f"/access_tokens/{t}", None, dato),
+            "id": lambda r: int(r.json()["data"]["id"]),
+            "name": lambda r: r.json()["data"]["attributes"]["name"],
+            "limited": lambda r: r.json()["data"][0]["attributes"]["code"] == "RATE_LIMIT_EXCEEDED",
+        },
+        "softwareone": {
+            "create": ("POST", "/public/v1/accounts/api-tokens", {"name": "s", "modules": []}, swo),
+            "get": lambda t: ("GET", f"/public/v1/accounts/api-tokens/{tkn(t)}", None, swo),
+            "update": lambda t: ("PUT", f"/public/v1/accounts/api-tokens/{tkn(t)}",
+                                 {"name": "renamed"}, swo),
+            "delete": lambda t: ("DELETE", f"/public/v1/accounts/api-tokens/{tkn(t)}", None, swo),
+            "id": lambda r: int(r.json()["id"][4:8] + r.json()["id"][9:]),
+            "name": lambda r: r.json()["name"],
+            "limited": lambda r: r.json()["status"] == 429 and r.json()["title"] == "Too Many Requests",
+        },
+    }
+
+
+@pytest.mark.parametrize("view", ["storyblok", "datocms", "softwareone"])
+def test_calls_about_one_token_count_and_are_refused_in_every_view(workdir, redis, view):
+    """A create, a read, an update and a delete each take one call of the
+    caller's allowance (and the writes one of the space's shared write rate);
+    the call past it is 429 in the view's shape and changes nothing."""
+    admin = create_admin_pat(workdir, redis.url)
+    t = Tokend(workdir, redis.url, workers=2, env={"TOKEND_RATE_LIMIT_REQUESTS": "4",
+                                                   "TOKEND_RATE_LIMIT_WINDOW_MS": "600000"}).start()
+    n = Nginx(workdir, t.socket, t.verify_socket).start()
+    try:
+        root = {"Authorization": admin}
+        # space 1: the deployment's 4 calls per caller; space 2: 2 writes in all
+        for sid, own in ((1, {}), (2, {"rate_limit": 100, "limits": {"write_rate": 2}})):
+            assert requests.post(n.url("/v1/spaces"), headers=root, timeout=10, json={
+                "space": dict({"id": sid, "name": f"s{sid}"}, **own)}).status_code == 201
+        # a caller of its own (the root's space creations are not its calls)
+        h = {"Authorization": "Bearer " + create_admin_pat(workdir, redis.url)}
+        v = _views(1)[view]
+
+        def call(spec):
+            method, path, body, headers = spec
+            return requests.request(method, n.url(path), json=body, timeout=10,
+                                    headers=dict(h, **headers))
+
+        made = call(v["create"])
+        assert made.status_code == 201, made.text
+        tid = v["id"](made)
+        got = [made, call(v["get"](tid)), call(v["update"](tid))]
+        assert [r.status_code for r in got] == [201, 200, 200], [r.text for r in got]
+        assert [r.headers["X-RateLimit-Remaining"] for r in got] == ["3", "2", "1"]
+        last = call(v["get"](tid))
+        assert last.status_code == 200 and last.headers["X-RateLimit-Remaining"] == "0"
+        for spec in (v["get"](tid), v["update"](tid), v["delete"](tid), v["create"],
+                     v["get"](98765432)):
+            r = call(spec)
+            assert r.status_code == 429 and v["limited"](r), r.text
+            assert int(r.headers["Retry-After"]) >= 1
+        # nothing changed: the token is there, under its first update's name
+        r = requests.get(n.url(f"/v1/spaces/1/api_keys/{tid}"), headers=root, timeout=10)
+        assert r.status_code == 200 and r.json()["api_key"]["name"] == "renamed", r.text
+        keys = requests.get(n.url("/v1/spaces/1/api_keys"), headers=root, timeout=10).json()
+        assert len(keys["api_keys"]) == 2   # the space's built-in token and this one
+
+        # space 2 takes two writes from everyone together; reads go on
+        v = _views(2)[view]
+        made = call(v["create"])
+        assert made.status_code == 201, made.text
+        tid = v["id"](made)
+        assert call(v["update"](tid)).status_code == 200
+        for spec in (v["update"](tid), v["delete"](tid), v["create"]):
+            r = call(spec)
+            assert r.status_code == 429 and v["limited"](r), r.text
+        r = call(v["get"](tid))
+        assert r.status_code == 200 and v["name"](r) == "renamed", r.text
     finally:
         n.stop()
         t.stop()

@@ -1140,10 +1140,19 @@ def test_an_unknown_space_is_404(env, view):
     that reaches all spaces)."""
     v = VIEW[view](env)
     cred = pat(env, name="all", spaces="all", scopes={"access_tokens": "write"})["token"]
+    known = new_space(env)
+    tid = v.ident(v.one(v.create(env["admin"], known)))
     for c in (cred, env["admin"]):
         refused(view, v.list(c, 999999), "not_found")
         refused(view, v.create(c, 999999, name="x"), "not_found")
+        # a call about one token reads the space with the token: either gone is 404
+        for space, t in ((999999, tid), (999999, 1), (known, 98765432)):
+            for call in (v.get, v.delete, v.regenerate, v.disable,
+                         lambda c_, s_, t_: v.update(c_, s_, t_, name="y")):
+                if call is not None:
+                    refused(view, call(c, space, t), "not_found")
     assert redis_state(env, "{s:999999}:*") == ""
+    assert admin_key(env, known, tid).json()["api_key"]["name"] == "t"
 
 
 # --- 10. Redis answering an error ----------------------------------------------------------

@@ -125,6 +125,23 @@ def test_one_token_record_is_bounded(env):
     assert r.status_code == 422 and "too large" in r.text, r.text
 
 
+def test_a_space_bound_above_the_default_takes_larger_records(env):
+    """A space's own limits.record_bytes replaces the server's default in
+    both directions: above it, a record the default refuses is created, and
+    one above the space's own bound is still refused, in each view."""
+    sid = space(env, record_bytes=24576)
+    ids = [2 ** 53 - 1 - i for i in range(1000)]      # 17 KB: above the 16 KiB default
+    r = create(env, env["admin"], sid, "storyblok", story_ids=ids)
+    assert r.status_code == 201, r.text
+    tid = r.json()["api_key"]["id"]
+    got = env["s"].get(env["nginx"].url(f"/v1/spaces/{sid}/api_keys/{tid}"), timeout=10)
+    assert got.json()["api_key"]["story_ids"] == ids
+    r = create(env, env["admin"], sid, "storyblok", story_ids=ids, release_ids=ids)
+    assert r.status_code == 422 and "too large" in r.text, r.text
+    keys = env["s"].get(env["nginx"].url(f"/v1/spaces/{sid}/api_keys"), timeout=10).json()
+    assert len(keys["api_keys"]) == 2, keys     # the built-in token and the first
+
+
 def test_a_pat_makes_at_most_its_pats(env):
     n = env["nginx"]
     a = env["s"].post(n.url("/v1/personal_access_tokens"), timeout=10, json={

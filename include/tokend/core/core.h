@@ -130,6 +130,8 @@ struct td_call {
 	int64_t space_id;		/* 0: none */
 	const char *resource;		/* the view's name for tokens in activity
 					   entries: "api_key", "access_token", "api_token" */
+	int start_pending;		/* the rate limiters and the space read ride on
+					   the operation's first round trip (call.c) */
 	int rated;			/* rate below is set */
 	long long rate_limit, rate_remaining, retry_after_ms;
 	struct td_addr client;		/* where the call comes from, */

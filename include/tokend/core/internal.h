@@ -14,6 +14,21 @@ int td_fail(struct td_call *c, enum td_core_err code, const char *field, const c
 
 /* A store result as a core error (OK stays 0). what names the record for 404s. */
 int td_fail_store(struct td_call *c, int store_rc, const char *what);
+/* The call's start (rate limiters, the space read) rides on the first
+ * round trip of a create (its write) and of a call about one token (its
+ * read), while c->start_pending: td_core_begin left it out.
+ * td_call_start_along fills st for that store call (st->space is the
+ * call's space record); td_call_started_along judges what came back as the
+ * start would have (429 from a limiter, 404 for no such space) and ends
+ * the pending. td_call_start_now takes it alone (after a store call that
+ * carried it failed: the start's own fallbacks apply). */
+struct td_rate_check;
+struct td_store_start;
+void td_call_start_along(struct td_call *c, struct td_rate_check *checks,
+			 struct td_store_start *st);
+int td_call_started_along(struct td_call *c, int store_rc, const struct td_store_start *st);
+int td_call_start_now(struct td_call *c);
+
 /* After conflict number attempt: whether to try again (after a short,
  * growing, jittered pause), or give up (409) past TD_CAS_ATTEMPTS. */
 int td_cas_again(int attempt);

@@ -44,6 +44,12 @@ struct td_request {
 	int close_connection;		/* drop the FastCGI connection after this response */
 	int rate_limit;			/* DatoCMS answers carry X-RateLimit-*: the limit */
 	int rate_headers_set;		/* ... and whether a counted value was set */
+	/* run as the head is written, then cleared: the X-RateLimit-* headers
+	 * of a call whose limiters answered after its begin (api/common.c);
+	 * arg is the handler's call, so dispatch clears it when the handler
+	 * returns */
+	void (*before_head)(struct td_request *req, const void *arg);
+	const void *before_head_arg;
 	/* run once before the first byte of the response is written: the
 	 * store's write barrier (td_store_write_barrier) */
 	void (*before_response)(void *arg);

@@ -108,6 +108,8 @@ enum td_store_result {
 	TD_STORE_DANGLING = 5,	/* names a record that is gone: a token's role, a
 				   role a role inherits from */
 	TD_STORE_IN_USE = 6,	/* others depend on it (a role): not deleted */
+	TD_STORE_TOO_LARGE = 7,	/* a record above its space's bound (limits.record_bytes) */
+	TD_STORE_RATE_LIMITED = 8,	/* a call's limiter refused: nothing written */
 	TD_STORE_DOWN = -1,	/* unreachable or failing: the caller answers 503 */
 	TD_STORE_REFUSED = -2,	/* up, but refusing writes (OOM, MISCONF): 503 too,
 				   saying so; reads still work */
@@ -137,12 +139,24 @@ int td_store_space_list(struct td_store *store, td_space_cb cb, void *arg);
 int td_store_token_next_id(struct td_store *store, int64_t *id);
 int td_store_pat_next_id(struct td_store *store, int64_t *id);
 
+/* A space's bounds on a token create, where the space sets none of its own
+ * (its "lt", "lb"): record_bytes_max 0 checks no size. */
+struct td_token_bounds {
+	int tokens_max;
+	int record_bytes_max;
+};
+struct td_store_start;
 /* Tokens. create writes t->id when it is > 0 (from td_store_token_next_id)
- * and assigns one when it is 0; EXISTS when that id is taken, NOT_FOUND
- * when the space does not exist, QUOTA when it holds tokens_max tokens (or
- * its own cap). *space_min_cache receives the space's default. */
+ * and assigns one when it is 0. It takes the call's start in the same
+ * round trip (start: its limiters, then the space, read into
+ * start->space): RATE_LIMITED when a limiter refused (start->rates say
+ * which), NOT_FOUND when the space does not exist, EXISTS when the id is
+ * taken, TOO_LARGE above the record bound, QUOTA when the space holds its
+ * most tokens, DANGLING when the token's role is gone; nothing is written
+ * unless OK. The activity entry (actor, action; NULL none) rides along. */
 int td_store_token_create(struct td_store *store, struct td_token *t, const char *actor,
-			  const char *action, int tokens_max, int *space_min_cache);
+			  const char *action, const struct td_token_bounds *bounds,
+			  struct td_store_start *start);
 /* Raises the last use of token (space_id, id) — or PAT id when space_id is
  * 0 — to at_ms; a credential gone stays gone. */
 int td_store_last_used(struct td_store *store, int64_t space_id, int64_t id, int64_t at_ms);
@@ -223,6 +237,22 @@ struct td_rate_check {
 int td_store_call_start(struct td_store *store, int64_t space_id, int period_ms,
 			const struct td_rate_check *checks, int n, struct td_rate *out,
 			struct td_space *space);
+/* A call's start taken inside a write's own round trip (a create): the
+ * limiters to take, as td_store_call_start's (n may be 0), what they
+ * answered, and where the space record read goes. */
+struct td_store_start {
+	int period_ms;
+	const struct td_rate_check *checks;
+	int n;
+	struct td_rate rates[TD_RATE_CHECKS_MAX];	/* out */
+	struct td_space *space;				/* out */
+	int space_found;				/* out: space was read */
+};
+/* The call's start (n >= 1) and the token (space_id, id) read with it, in
+ * one round trip: RATE_LIMITED (start->rates say which), NOT_FOUND for no
+ * such space (space_found 0) or token, else as td_store_token_get. */
+int td_store_token_get_started(struct td_store *store, int64_t space_id, int64_t id,
+			       struct td_token *out, struct td_store_start *start);
 /* One limiter alone. */
 int td_store_rate_check(struct td_store *store, int64_t space_id, const char *caller,
 			const char *override, int default_limit, int period_ms,
