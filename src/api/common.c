@@ -84,9 +84,32 @@ td_api_rate_headers(struct td_request *req, const struct td_call *c)
 	req->rate_headers_set = 1;
 }
 
+static void
+late_rate_headers(struct td_request *req, void *call)
+{
+	td_api_rate_headers(req, call);
+}
+
+/* The request's call while its start still rides on a round trip not yet
+ * made (td_core_begin left it out); NULL otherwise. */
+static struct td_call *
+start_pending(const struct td_request *req)
+{
+	struct td_call *c = req->before_head == late_rate_headers ? req->before_head_arg : NULL;
+
+	return c != NULL && c->start_pending ? c : NULL;
+}
+
 int
 td_api_fail(struct td_request *req, const struct td_call *c)
 {
+	struct td_call *pending = start_pending(req);
+
+	/* failed before its first round trip (a bad body or id, a rule): the
+	 * start is taken now, so the call is counted, and refused as at its
+	 * begin (429, 404 for no such space) before its own error */
+	if (pending != NULL && td_core_settle_start(pending) != TD_OK)
+		c = pending;
 	enum td_dialect d = req->dialect >= 0 && req->dialect < TD_DIALECT__MAX ? req->dialect
 										  : TD_DIALECT_ADMIN;
 	enum td_core_err e = c->err.code > TD_OK && c->err.code < TD_ERR__MAX ? c->err.code
@@ -142,11 +165,6 @@ td_api_peer_trusted(const struct td_ctx *ctx, const struct td_request *req)
 	return td_peer_trusted(&ctx->cfg->trusted_proxies, td_request_param(req, "REMOTE_ADDR"));
 }
 
-static void
-late_rate_headers(struct td_request *req, const void *call)
-{
-	td_api_rate_headers(req, call);
-}
 
 /* The call begun (names NULL: from and named), or its error answered. */
 static int

@@ -20,6 +20,7 @@
 #include "tokend/core/auth.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/internal.h"
+#include "tokend/core/pat_cache.h"
 #include "tokend/core/rules.h"
 #include "tokend/store/store.h"
 
@@ -42,6 +43,29 @@ static int
 from_allowed(const struct td_cidr_list *l, const struct td_addr *client)
 {
 	return td_cidr_allows(l->r, l->n, client) ? TD_OK : TD_ERR_ADDRESS;
+}
+
+/* PAT id into out: from the worker's PAT cache when it holds it and
+ * tracking vouches for it (no round trip), else read, tracked, and cached. */
+static int
+pat_load(struct td_ctx *ctx, int64_t id, struct td_pat *out)
+{
+	const struct td_pat *cached;
+	int rc, tracked = 0;
+	int cache = ctx->pat_cache != NULL && td_store_tracking_sync(ctx->store);
+
+	if (cache && td_pat_cache_get(ctx->pat_cache, id, &cached)) {
+		if (cached == NULL)
+			return TD_STORE_NOT_FOUND;
+		*out = *cached;
+		return TD_STORE_OK;
+	}
+	if (!cache)
+		return td_store_pat_get(ctx->store, id, out);
+	rc = td_store_pat_get_tracked(ctx->store, id, out, &tracked);
+	if (tracked && (rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND))
+		td_pat_cache_put(ctx->pat_cache, id, rc == TD_STORE_OK ? out : NULL);
+	return rc;
 }
 
 /*
@@ -71,7 +95,7 @@ makers_act(struct td_ctx *ctx, const char *minted_by, const struct td_addr *clie
 		p->makers[p->depth] = r;
 		p->maker_roles[p->depth] = 0;
 		if (r.kind == 'p') {
-			rc = td_store_pat_get(ctx->store, r.id, &ctx->scratch_pat);
+			rc = pat_load(ctx, r.id, &ctx->scratch_pat);
 			if (rc == TD_STORE_OK && expired(ctx->scratch_pat.expires_at))
 				rc = TD_STORE_NOT_FOUND;
 			if (rc == TD_STORE_OK) {
@@ -169,7 +193,7 @@ identify_pat(struct td_ctx *ctx, const struct td_token_ref *ref, const struct td
 	struct td_pat *pat = &ctx->scratch_pat;
 	int rc;
 
-	rc = td_store_pat_get(ctx->store, ref->id, pat);
+	rc = pat_load(ctx, ref->id, pat);
 	if (rc < 0)
 		return TD_ERR_UNAVAILABLE;
 	if (rc != TD_STORE_OK || !td_auth_pat_current(ctx->keyring, pat, ref) ||

@@ -267,6 +267,12 @@ td_call_start_now(struct td_call *c)
 	return start(c);
 }
 
+int
+td_core_settle_start(struct td_call *c)
+{
+	return c->start_pending ? td_call_start_now(c) : TD_OK;
+}
+
 void
 td_call_start_along(struct td_call *c, struct td_rate_check *checks, struct td_store_start *st)
 {
@@ -274,7 +280,8 @@ td_call_start_along(struct td_call *c, struct td_rate_check *checks, struct td_s
 	st->period_ms = c->ctx->cfg->rate_limit_window_ms;
 	st->checks = checks;
 	st->space = &c->ctx->scratch_space;
-	start_checks(c, checks, &st->n);
+	if (c->start_pending)	/* else taken already (td_call_start_now): the space only */
+		start_checks(c, checks, &st->n);
 }
 
 int
@@ -282,7 +289,7 @@ td_call_started_along(struct td_call *c, int store_rc, const struct td_store_sta
 {
 	c->start_pending = 0;
 	/* the limiters answered unless the store call failed as a whole */
-	if (judge_rates(c, store_rc >= TD_STORE_OK, st->rates, st->n) != TD_OK)
+	if (st->n > 0 && judge_rates(c, store_rc >= TD_STORE_OK, st->rates, st->n) != TD_OK)
 		return c->err.code;
 	if (store_rc >= TD_STORE_OK && !st->space_found)
 		return td_fail_store(c, TD_STORE_NOT_FOUND, "This record could not be found");

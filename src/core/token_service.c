@@ -281,6 +281,11 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	    scopes_of(c, t, &scopes) != TD_OK ||
 	    bound_by_maker(c, t, scopes, 0, 0, (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
+	/* a minted token is registered with its maker before its write: a
+	 * write the start would refuse must not come first (the maker's set
+	 * would grow by refused calls), so it is taken here, alone */
+	if (t->minted_by[0] != '\0' && c->start_pending && td_call_start_now(c) != TD_OK)
+		return c->err.code;
 	/* the id first: the token's kind (SoftwareOne's "idt:" form holds 8
 	 * digits) and its maker's index both need it before the one write */
 	if ((rc = td_fail_store(c, td_store_token_next_id(c->ctx->store, &t->id), NOT_FOUND)) != TD_OK)

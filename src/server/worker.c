@@ -28,6 +28,8 @@
 
 #include "tokend/server/app.h"
 #include "tokend/server/log.h"
+#include "tokend/core/caches.h"
+#include "tokend/core/pat_cache.h"
 #include "tokend/core/verify_cache.h"
 #include "tokend/server/worker.h"
 
@@ -246,11 +248,14 @@ cache_teardown(struct worker *w)
 		td_store_on_invalidate(w->ctx.store, NULL, NULL);
 	td_verify_cache_free(w->ctx.verify_cache);
 	w->ctx.verify_cache = NULL;
+	td_pat_cache_free(w->ctx.pat_cache);
+	w->ctx.pat_cache = NULL;
 }
 
-/* The verify cache, sized by the configuration, attached to the store's
- * invalidations (a reload builds a fresh one: the old one is emptied anyway
- * when the store reconnects). */
+/* The verify cache, sized by the configuration, and in a management worker
+ * the PAT cache, attached to the store's invalidations (a reload builds
+ * fresh ones: the old ones are emptied anyway when the store reconnects).
+ * verify_cache_entries = 0 turns both off. */
 static int
 cache_setup(struct worker *w)
 {
@@ -262,7 +267,12 @@ cache_setup(struct worker *w)
 			     w->cfg.verify_cache_entries);
 		return -1;
 	}
-	td_store_on_invalidate(w->ctx.store, td_verify_cache_invalidate, w->ctx.verify_cache);
+	if (w->pool != TD_POOL_VERIFY && (w->ctx.pat_cache = td_pat_cache_new()) == NULL) {
+		td_log_error("PAT cache: out of memory");
+		cache_teardown(w);
+		return -1;
+	}
+	td_store_on_invalidate(w->ctx.store, td_caches_invalidate, &w->ctx);
 	return 0;
 }
 

@@ -1508,6 +1508,48 @@ td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out)
 }
 
 int
+td_store_pat_get_tracked(struct td_store *store, int64_t id, struct td_pat *out, int *tracked)
+{
+	redisReply *r[2] = { NULL, NULL };
+	const redisReply *fields;
+	unsigned long gen;
+	char key[64];
+	int track, rc = TD_STORE_DOWN;
+
+	*tracked = 0;
+	snprintf(key, sizeof(key), "{pats}:p:%" PRId64, id);
+	if (store_route(store, key, strlen(key)) != 0)
+		goto done;
+	if (!(track = store->link->tracking))
+		return td_store_pat_get(store, id, out);
+	gen = store->tracking_gen;
+	if (store_append(store, 3, CACHING_YES) != 0 ||
+	    store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0) {
+		store_mark_down(store, "out of memory");
+		goto done;
+	}
+	if (pipeline_read(store, r, 2) != TD_STORE_OK)
+		goto done;
+	if (any_error(r, 2)) {	/* a slot moving: read it plainly, cache nothing */
+		free_replies(r, 2);
+		return td_store_pat_get(store, id, out);
+	}
+	fields = r[1];
+	if (fields->type != REDIS_REPLY_ARRAY)
+		goto done;
+	if (fields->elements == 0)
+		rc = TD_STORE_NOT_FOUND;
+	else if (pat_from_hash(fields, id, out) != 0)
+		goto done;
+	else
+		rc = TD_STORE_OK;
+	*tracked = store->link->tracking && gen == store->tracking_gen;
+done:
+	free_replies(r, 2);
+	return rc;
+}
+
+int
 td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted)
 {
 	redisReply *r = NULL;

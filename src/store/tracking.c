@@ -180,13 +180,19 @@ fail:
 	}
 }
 
-/* {s:<space>}:t:<id> or {s:<space>}:space; other keys are not cached. */
+/* {s:<space>}:t:<id>, {s:<space>}:space or {pats}:p:<id>; other keys are
+ * not cached. */
 static void
 invalidate_key(struct td_store *store, const char *k, size_t len)
 {
 	const char *end = k + len, *close = memchr(k, '}', len);
 	long long space, id;
 
+	if (len > 9 && memcmp(k, "{pats}:p:", 9) == 0) {
+		if (td_parse_int64(k + 9, len - 9, 1, INT64_MAX, &id) == 0)
+			tell(store, TD_INVALIDATE_PAT, 0, id);
+		return;
+	}
 	if (len < 4 || memcmp(k, "{s:", 3) != 0 || close == NULL ||
 	    td_parse_int64(k + 3, (size_t)(close - k - 3), INT64_MIN, INT64_MAX, &space) != 0)
 		return;
@@ -378,7 +384,7 @@ done:
 static int
 sync_links(struct td_store *store, int setup)
 {
-	struct pollfd p[TD_CLUSTER_PRIMARIES_MAX];
+	struct pollfd p[2 * TD_CLUSTER_PRIMARIES_MAX];
 	struct store_link *of[TD_CLUSTER_PRIMARIES_MAX];
 	long long now = store_now_ms();
 	int i, n = 0, rc, alive = 1;
@@ -395,14 +401,30 @@ sync_links(struct td_store *store, int setup)
 		}
 	if (n == 0)
 		return 0;
+	/* each data connection too, p[n + i]: it owes nothing between requests
+	 * (no reply pending: a list's pipeline is not read from here), so
+	 * anything readable is its end — Redis's idle timeout, CLIENT KILL, a
+	 * reset — and with it Redis forgot what it read there: no invalidation
+	 * will come for those keys, on the connection that is still alive */
+	for (i = 0; i < n; i++) {
+		p[n + i].fd = of[i]->busy ? -1 : of[i]->redis->fd;
+		p[n + i].events = POLLIN | POLLRDHUP;
+	}
 	for (;;) {
 		for (i = 0; i < n; i++)
 			if (drain(store, of[i]) != 0)
 				return 0;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < 2 * n; i++)
 			p[i].revents = 0;
-		if ((rc = poll(p, (nfds_t)n, 0)) < 0)
+		if ((rc = poll(p, (nfds_t)(2 * n), 0)) < 0)
 			return 0;	/* unsure: do not trust the cache this once */
+		for (i = 0; i < n; i++)
+			if (p[n + i].revents != 0) {
+				/* closed, not down: the next command reconnects at once */
+				td_log_info("redis closed a connection; its tracking ends with it");
+				store_link_close(store, of[i]);
+				return 0;
+			}
 		if (rc == 0)
 			break;
 		for (i = 0; i < n; i++)

@@ -472,6 +472,16 @@ return n
 """
 
 
+def pats_settled(redis):
+    """Waits until every PAT's first use is written (its "lu", at most once a
+    minute after): that write drops it from the workers' PAT caches, so a
+    test counting round trips reads it once more before it stays cached."""
+    pats = redis.cli("KEYS", "{pats}:p:*").split()
+    assert pats
+    wait_until(lambda: all(redis.cli("HEXISTS", k, "lu") == "1" for k in pats),
+               what="the PATs' last use")
+
+
 def admin_with_space(stack, space_id, **fields):
     """A session authenticated as the stack's admin, and a space it made
     (fields beyond id and name: rate_limit, limits, ...)."""

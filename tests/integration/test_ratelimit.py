@@ -1,6 +1,8 @@
 """Management rate limits: one GCRA bucket per caller and space in Redis,
 shared by every worker; per-space limits; 429 in each dialect's shape with
 Retry-After; the verify path is never limited."""
+import contextlib
+
 import pytest
 import requests
 
@@ -123,30 +125,42 @@ def _views(sid):
     }
 
 
-@pytest.mark.parametrize("view", ["storyblok", "datocms", "softwareone"])
-def test_calls_about_one_token_count_and_are_refused_in_every_view(workdir, redis, view):
-    """A create, a read, an update and a delete each take one call of the
-    caller's allowance (and the writes one of the space's shared write rate);
-    the call past it is 429 in the view's shape and changes nothing."""
+@contextlib.contextmanager
+def limited(workdir, redis, limit, workers=1, spaces=((1, {}),)):
+    """tokend allowing `limit` calls per caller and space (in a 10-minute
+    window) behind nginx, with spaces (id, own fields) made by a root PAT:
+    (nginx, root headers, call), where call((method, path, body, headers))
+    is a call by a caller of its own (the root's calls are not its)."""
     admin = create_admin_pat(workdir, redis.url)
-    t = Tokend(workdir, redis.url, workers=2, env={"TOKEND_RATE_LIMIT_REQUESTS": "4",
-                                                   "TOKEND_RATE_LIMIT_WINDOW_MS": "600000"}).start()
+    t = Tokend(workdir, redis.url, workers=workers, env={
+        "TOKEND_RATE_LIMIT_REQUESTS": str(limit), "TOKEND_RATE_LIMIT_WINDOW_MS": "600000"}).start()
     n = Nginx(workdir, t.socket, t.verify_socket).start()
     try:
         root = {"Authorization": admin}
-        # space 1: the deployment's 4 calls per caller; space 2: 2 writes in all
-        for sid, own in ((1, {}), (2, {"rate_limit": 100, "limits": {"write_rate": 2}})):
+        for sid, own in spaces:
             assert requests.post(n.url("/v1/spaces"), headers=root, timeout=10, json={
                 "space": dict({"id": sid, "name": f"s{sid}"}, **own)}).status_code == 201
-        # a caller of its own (the root's space creations are not its calls)
         h = {"Authorization": "Bearer " + create_admin_pat(workdir, redis.url)}
-        v = _views(1)[view]
 
         def call(spec):
             method, path, body, headers = spec
             return requests.request(method, n.url(path), json=body, timeout=10,
                                     headers=dict(h, **headers))
+        yield n, root, call
+    finally:
+        n.stop()
+        t.stop()
 
+
+@pytest.mark.parametrize("view", ["storyblok", "datocms", "softwareone"])
+def test_calls_about_one_token_count_and_are_refused_in_every_view(workdir, redis, view):
+    """A create, a read, an update and a delete each take one call of the
+    caller's allowance (and the writes one of the space's shared write rate);
+    the call past it is 429 in the view's shape and changes nothing."""
+    # space 1: the deployment's 4 calls per caller; space 2: 2 writes in all
+    with limited(workdir, redis, 4, workers=2, spaces=(
+            (1, {}), (2, {"rate_limit": 100, "limits": {"write_rate": 2}}))) as (n, root, call):
+        v = _views(1)[view]
         made = call(v["create"])
         assert made.status_code == 201, made.text
         tid = v["id"](made)
@@ -177,6 +191,54 @@ def test_calls_about_one_token_count_and_are_refused_in_every_view(workdir, redi
             assert r.status_code == 429 and v["limited"](r), r.text
         r = call(v["get"](tid))
         assert r.status_code == 200 and v["name"](r) == "renamed", r.text
-    finally:
-        n.stop()
-        t.stop()
+
+
+BAD_CREATE = {
+    "storyblok": lambda sid: ("POST", f"/v1/spaces/{sid}/api_keys",
+                              {"api_key": {"access": "bogus"}}, {}),
+    "datocms": lambda sid: ("POST", "/access_tokens", {"data": {"type": "access_token"}},
+                            {"X-Api-Version": "3", "X-Space-Id": str(sid)}),
+    "softwareone": lambda sid: ("POST", "/public/v1/accounts/api-tokens", {"name": 5},
+                                {"X-Space-Id": str(sid)}),
+}
+
+
+@pytest.mark.parametrize("view", ["storyblok", "datocms", "softwareone"])
+def test_calls_that_fail_before_their_first_round_trip_still_count(workdir, redis, view):
+    """A bad body or a token id that cannot exist fails before the call's
+    first Redis round trip, which carries its start: the start is taken
+    then, so such calls count, are refused past the allowance (429 before
+    their own error) and show the caller's real allowance."""
+    with limited(workdir, redis, 3) as (n, root, call):
+        v = _views(1)[view]
+        got = [call(BAD_CREATE[view](1)) for _ in range(2)] + [call(v["get"](98765432))]
+        assert [r.status_code for r in got] == \
+            [400 if view == "softwareone" else 422] * 2 + [404], [r.text for r in got]
+        assert [r.headers["X-RateLimit-Remaining"] for r in got] == ["2", "1", "0"]
+        for spec in (BAD_CREATE[view](1), v["get"](98765432), v["create"]):
+            r = call(spec)
+            assert r.status_code == 429 and v["limited"](r), r.text
+            assert r.headers["X-RateLimit-Remaining"] == "0"
+        # a bad body naming no space that exists is 404 first, as at a call's begin
+        r = call(BAD_CREATE[view](424242))
+        assert r.status_code in (404, 429), r.text
+
+
+def test_refused_creates_of_management_tokens_write_nothing(workdir, redis):
+    """A management token a PAT makes is registered with its maker before it
+    is written: a create refused by a limiter, or about a space that does not
+    exist, must register nothing (else the maker's set grows by refusals)."""
+    with limited(workdir, redis, 3) as (n, root, call):
+        make = lambda sid: call(("POST", "/public/v1/accounts/api-tokens",  # noqa: E731
+                                 {"name": "m", "modules": []}, {"X-Space-Id": str(sid)}))
+
+        def written():
+            sets = redis.cli("KEYS", "{pats}:m:*").split()
+            return redis.cli("GET", "{tokens}:seq"), sum(int(redis.cli("SCARD", k)) for k in sets)
+
+        assert [make(1).status_code for _ in range(3)] == [201] * 3
+        before = written()
+        assert before[1] >= 3
+        assert [make(1).status_code for _ in range(20)] == [429] * 20
+        assert make(999).status_code == 404     # a Marketplace API token: management
+        assert written() == before

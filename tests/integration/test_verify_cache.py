@@ -171,6 +171,48 @@ def test_lost_invalidation_connection_empties_the_cache_and_tracking_resumes(env
     assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "disabled"
 
 
+def tracking_data_connections(redis):
+    """The ids of the clients that track their reads (CLIENT LIST flag t):
+    the workers' data connections, not their invalidation connections."""
+    ids = []
+    for line in redis.cli("CLIENT", "LIST").splitlines():
+        f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+        if "t" in f.get("flags", ""):
+            ids.append(f["id"])
+    return ids
+
+
+@pytest.mark.parametrize("how", ["killed", "idle timeout"])
+def test_a_closed_data_connection_takes_what_it_tracked_with_it(env, how):
+    """Redis forgets what a closed connection read, and tells no one: the
+    invalidation connection lives on, so a change after the close is never
+    announced. The worker sees its data connection closed before it answers
+    from the cache."""
+    k = key(env)
+    warm(env, k["token"], 40)
+    if how == "killed":
+        ids = tracking_data_connections(env["redis"])
+        assert ids
+        for cid in ids:
+            env["redis"].cli("CLIENT", "KILL", "ID", cid)
+    else:       # Redis's `timeout` closes idle clients, never pub/sub ones
+        env["redis"].cli("CONFIG", "SET", "timeout", "1")
+        try:
+            wait_until(lambda: not tracking_data_connections(env["redis"]), timeout=10,
+                       what="the idle data connections closed")
+        finally:
+            env["redis"].cli("CONFIG", "SET", "timeout", "0")
+    env["redis"].cli("HSET", f"{{s:{SPACE}}}:t:{k['id']}", "s", "d")   # nobody is told
+    # refused: as disabled, or failing closed while a worker that met the
+    # closed connection first waits out its retry interval; never passed
+    reasons = [verify(env, k["token"]).headers.get("X-Tokend-Reason") for _ in range(10)]
+    assert set(reasons) <= {"disabled", "store_unavailable"}, reasons
+    wait_until(lambda: verify(env, k["token"]).headers.get("X-Tokend-Reason") == "disabled",
+               what="the disabled token read again")
+    env["redis"].cli("HDEL", f"{{s:{SPACE}}}:t:{k['id']}", "s")
+    warm(env, k["token"], 10)
+
+
 def test_redis_restart_forgets_everything(env):
     k = key(env)
     warm(env, k["token"], 10)
@@ -181,8 +223,9 @@ def test_redis_restart_forgets_everything(env):
     assert verify(env, k["token"]).headers["X-Tokend-Reason"] == "unknown_token"
 
 
-def monitor_commands(redis, action):
-    """The commands Redis ran, as (client address, command) pairs, while action ran."""
+def monitor_commands(redis, action, lines_too=False):
+    """The commands Redis ran, as (client address, command) pairs (with
+    lines_too, the whole MONITOR line third), while action ran."""
     proc = subprocess.Popen(["redis-cli", "-p", str(redis.port), "MONITOR"],
                             stdout=subprocess.PIPE, text=True,
                             errors="backslashreplace")
@@ -206,7 +249,7 @@ def monitor_commands(redis, action):
             # the change under test
             if m.group(2).lower() in ("evalsha", "eval") and '"{pats}' in line:
                 continue
-            out.append((m.group(1), m.group(2).lower()))
+            out.append((m.group(1), m.group(2).lower()) + ((line,) if lines_too else ()))
     return out
 
 
@@ -224,17 +267,17 @@ def test_a_change_is_followed_by_a_round_trip_before_the_answer(env, how):
         "space": lambda: env["s"].put(env["api"] + f"/v1/spaces/{SPACE}", timeout=10,
                                       json={"space": {"min_cache": 60}}),
     }[how]
-    cmds = monitor_commands(env["redis"], lambda: act().raise_for_status())
-    by_client = {}
-    for client, c in cmds:
+    cmds = monitor_commands(env["redis"], lambda: act().raise_for_status(), lines_too=True)
+    by_client, callers = {}, set()
+    for client, c, line in cmds:
         by_client.setdefault(client, []).append(c)
-    # the API call's connection: it reads the caller's PAT (HGETALL) and
-    # writes; another worker flushing last-use times sends scripts only, and
-    # may be the last to send one (an ASan run's CI saw it)
-    writers = [m for m in by_client.values()
-               if "hgetall" in m and any(c in ("evalsha", "eval") for c in m)]
-    assert len(writers) == 1, by_client
-    mine = writers[0]
+        # the API call's connection: its start takes the caller's rate limiter
+        # ({s:…}:rl:…); another worker flushing last-use times sends scripts
+        # too, and may be the last to send one (an ASan run's CI saw it)
+        if ":rl:" in line:
+            callers.add(client)
+    assert len(callers) == 1, by_client
+    mine = by_client[callers.pop()]
     last_write = max(i for i, c in enumerate(mine) if c in ("evalsha", "eval"))
     assert len(mine) > last_write + 1, mine
 

@@ -35,6 +35,7 @@
 struct td_config;
 struct td_store;
 struct td_verify_cache;
+struct td_pat_cache;
 
 /* --- errors --- */
 
@@ -148,6 +149,12 @@ struct td_call {
 int td_core_begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 		  const struct td_addr *client, enum td_op op, enum td_space_from from,
 		  int64_t named);
+
+/* A call begun with its start left to its first round trip (start_pending)
+ * that ends before making it: the start taken now (the rate limiters, the
+ * space read), so the call counts and is refused as at its begin. TD_OK,
+ * or the call fails (429, 404, 503). A no-op once the start was taken. */
+int td_core_settle_start(struct td_call *c);
 
 /* The spaces a request names in TD_SPACE_CALLER mode, each 0 (none),
  * TD_NAMED_MALFORMED (named, but not a space id) or an id: the X-Space-Id
@@ -313,6 +320,7 @@ struct td_ctx {
 	struct td_store *store;
 	const struct td_keyring *keyring;
 	struct td_verify_cache *verify_cache;	/* NULL: off (verify_cache_entries = 0) */
+	struct td_pat_cache *pat_cache;		/* NULL: off (likewise; a verify worker's) */
 	struct td_token scratch_token;		/* the token a call works on */
 	struct td_token auth_token;		/* the caller's own record, while identifying */
 	struct td_pat scratch_pat;

@@ -48,8 +48,8 @@ struct td_request {
 	 * of a call whose limiters answered after its begin (api/common.c);
 	 * arg is the handler's call, so dispatch clears it when the handler
 	 * returns */
-	void (*before_head)(struct td_request *req, const void *arg);
-	const void *before_head_arg;
+	void (*before_head)(struct td_request *req, void *arg);
+	void *before_head_arg;
 	/* run once before the first byte of the response is written: the
 	 * store's write barrier (td_store_write_barrier) */
 	void (*before_response)(void *arg);

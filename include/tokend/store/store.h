@@ -76,7 +76,10 @@ int td_store_ping(struct td_store *store);
  * this worker read with tracking on, and of ALL when tracking starts or
  * stops (connection lost, Redis flushed, tracking refused): then nothing
  * cached may be trusted. Setting fn turns tracking on. */
-enum td_invalidate { TD_INVALIDATE_ALL, TD_INVALIDATE_SPACE, TD_INVALIDATE_TOKEN };
+enum td_invalidate {
+	TD_INVALIDATE_ALL, TD_INVALIDATE_SPACE, TD_INVALIDATE_TOKEN,
+	TD_INVALIDATE_PAT	/* id: the PAT's; space_id 0 */
+};
 typedef void td_store_invalidate_fn(void *arg, enum td_invalidate what, int64_t space_id,
 				    int64_t id);
 void td_store_on_invalidate(struct td_store *store, td_store_invalidate_fn *fn, void *arg);
@@ -278,6 +281,11 @@ int td_store_activity_list(struct td_store *store, int64_t space_id, int limit,
  * delete leaves the set of what the PAT minted, as for tokens. */
 int td_store_pat_create(struct td_store *store, struct td_pat *p, int pats_per_owner);
 int td_store_pat_get(struct td_store *store, int64_t id, struct td_pat *out);
+/* td_store_pat_get, the read tracked when tracking is live: *tracked 1
+ * when a cache may keep what was read (OK or NOT_FOUND) until Redis says
+ * the key changed. */
+int td_store_pat_get_tracked(struct td_store *store, int64_t id, struct td_pat *out,
+			     int *tracked);
 int td_store_pat_delete(struct td_store *store, int64_t id, struct td_pat *deleted);
 int td_store_pat_list(struct td_store *store, td_pat_cb cb, void *arg);
 
