@@ -152,6 +152,13 @@ td_cli_pat_revoke(struct cli *cli)
 	td_core_begin_operator(&ctx, &c, TD_OP_PAT_DELETE);
 	c.resource = "personal_access_token";
 	rc = td_core_pat_delete(&c, id, &gone);
+	/* the workers' write barrier, for this process too: Redis sends the
+	 * delete's invalidations to the workers' caches in the turn that ran
+	 * it, so once one more round trip on its connection is answered (one
+	 * Redis, Sentinel; on a cluster the last node this command used) no
+	 * worker can accept the PAT from memory after "revoked" is printed */
+	if (rc == TD_OK && td_store_ping(ctx.store) != 0)
+		fprintf(stderr, "tokend: pat revoke: revoked, but Redis did not answer after it\n");
 	td_store_free(ctx.store);
 	if (rc == TD_ERR_NOT_FOUND) {
 		fprintf(stderr, "tokend: pat revoke: no personal access token %lld\n", id);

@@ -24,6 +24,7 @@ import collections
 import contextlib
 import math
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -642,6 +643,12 @@ def test_a_dead_primary_takes_out_only_its_own_tokens_until_its_replica_takes_ov
         victim = c.nodes[0]
         assert victim.name in per, per
         heir = c.replicas_of(victim)[0]
+        # replication is asynchronous here (no redis_min_replica_acks): the
+        # test is about the token the heir holds, so it holds it before the kill
+        offset = lambda n: int(re.search(  # noqa: E731
+            r"master_repl_offset:(\d+)", n.cli("INFO", "replication")).group(1))
+        made = offset(victim)
+        wait_until(lambda: offset(heir) >= made, what=f"{heir.name} caught up")
         rec = Recorder()
         threads = run_threads([(load, rec, "verify", (h, name),
                                 lambda w, i, h=h, k=k: verify(st, h, k["token"], w), None, 0.01)
