@@ -16,7 +16,7 @@ import os
 import subprocess
 import time
 
-from harness import RedisNode, free_port, wait_until
+from harness import RedisNode, free_ports, wait_until
 
 SLOTS = 16384
 
@@ -59,13 +59,14 @@ class RedisCluster:
     def __init__(self, workdir, primaries=3, addresses=None, extra_args=()):
         self.nprimaries = primaries
         self.nodes = []
+        ports = free_ports(4 * primaries)       # distinct: a clash would fail a node's bind
         for i in range(2 * primaries):
             if addresses:
                 ip, port, ns = addresses[i]
                 bus = port + 10000
             else:
-                ip, port, ns = "127.0.0.1", free_port(), None
-                bus = free_port()       # port + 10000 may be past 65535
+                ip, port, ns = "127.0.0.1", ports[2 * i], None
+                bus = ports[2 * i + 1]          # port + 10000 may be past 65535
             args = CLUSTER_ARGS + ["--cluster-port", str(bus), *extra_args]
             node = RedisNode(workdir, f"c{i + 1}", lambda n, a=args: a, ip=ip, port=port,
                              netns=ns)

@@ -30,6 +30,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(n):
+    """n distinct free ports (held open together while chosen)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def wait_until(predicate, timeout=5.0, interval=0.02, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -138,7 +150,15 @@ class RedisNode:
                                         "--bind", self.ip, "--dir", self.dir,
                                         "--logfile", os.path.join(self.dir, "log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.cli("PING") == "PONG", what=f"redis on {self.ip}:{self.port}")
+        try:
+            # a busy machine (the sanitizer run) can take a while to start one
+            wait_until(lambda: self.cli("PING") == "PONG", timeout=15,
+                       what=f"redis on {self.ip}:{self.port}")
+        except AssertionError:
+            log = os.path.join(self.dir, "log")
+            tail = open(log, errors="replace").read()[-1500:] if os.path.exists(log) else ""
+            raise AssertionError(f"redis on {self.ip}:{self.port} (exit {self.proc.poll()}): "
+                                 f"{tail}") from None
         return self
 
     def cli(self, *args):
