@@ -249,8 +249,7 @@ fits(struct td_call *c, const struct td_token *t)
 
 	if (td_store_token_bytes(t) <= max)
 		return TD_OK;
-	return td_fail(c, TD_ERR_INVALID, "base", "is too large to store: fewer or shorter ids, "
-		       "a shorter description (limits.record_bytes)");
+	return td_fail_store(c, TD_STORE_TOO_LARGE, NULL);	/* as a create's script says it */
 }
 
 int
