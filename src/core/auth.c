@@ -20,7 +20,7 @@
 #include "tokend/core/auth.h"
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/internal.h"
-#include "tokend/core/pat_cache.h"
+#include "tokend/core/record_cache.h"
 #include "tokend/core/rules.h"
 #include "tokend/store/store.h"
 
@@ -50,21 +50,21 @@ from_allowed(const struct td_cidr_list *l, const struct td_addr *client)
 static int
 pat_load(struct td_ctx *ctx, int64_t id, struct td_pat *out)
 {
-	const struct td_pat *cached;
+	const void *cached;
 	int rc, tracked = 0;
 	int cache = ctx->pat_cache != NULL && td_store_tracking_sync(ctx->store);
 
-	if (cache && td_pat_cache_get(ctx->pat_cache, id, &cached)) {
+	if (cache && td_record_cache_get(ctx->pat_cache, 0, id, &cached)) {
 		if (cached == NULL)
 			return TD_STORE_NOT_FOUND;
-		*out = *cached;
+		*out = *(const struct td_pat *)cached;
 		return TD_STORE_OK;
 	}
 	if (!cache)
 		return td_store_pat_get(ctx->store, id, out);
 	rc = td_store_pat_get_tracked(ctx->store, id, out, &tracked);
 	if (tracked && (rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND))
-		td_pat_cache_put(ctx->pat_cache, id, rc == TD_STORE_OK ? out : NULL);
+		td_record_cache_put(ctx->pat_cache, 0, id, rc == TD_STORE_OK ? out : NULL);
 	return rc;
 }
 

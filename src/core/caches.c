@@ -1,7 +1,7 @@
 /* The invalidations of a worker's tracked caches (see caches.h). */
 #include "tokend/core/caches.h"
 #include "tokend/core/core.h"
-#include "tokend/core/pat_cache.h"
+#include "tokend/core/record_cache.h"
 #include "tokend/core/verify_cache.h"
 
 void
@@ -12,7 +12,15 @@ td_caches_invalidate(void *ctx, enum td_invalidate what, int64_t space_id, int64
 	if (x->verify_cache != NULL && what != TD_INVALIDATE_PAT)
 		td_verify_cache_invalidate(x->verify_cache, what, space_id, id);
 	if (x->pat_cache != NULL && what == TD_INVALIDATE_PAT)
-		td_pat_cache_drop(x->pat_cache, id);
+		td_record_cache_drop(x->pat_cache, 0, id);
 	else if (x->pat_cache != NULL && what == TD_INVALIDATE_ALL)
-		td_pat_cache_clear(x->pat_cache);
+		td_record_cache_clear(x->pat_cache);
+	if (x->token_cache == NULL)
+		return;
+	if (what == TD_INVALIDATE_TOKEN)
+		td_record_cache_drop(x->token_cache, space_id, id);
+	else if (what == TD_INVALIDATE_SPACE)
+		td_record_cache_drop_space(x->token_cache, space_id);
+	else if (what == TD_INVALIDATE_ALL)
+		td_record_cache_clear(x->token_cache);
 }

@@ -13,6 +13,7 @@
 
 #include "tokend/core/cred_ref.h"
 #include "tokend/core/internal.h"
+#include "tokend/core/record_cache.h"
 #include "tokend/core/rules.h"
 #include "tokend/server/log.h"
 #include "tokend/store/store.h"
@@ -122,6 +123,24 @@ td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
 
 /* The token in the call's space into scratch_token; the call's first read
  * carries its start (one round trip). */
+/* A change (update, status, regenerate) of a token this worker wrote last:
+ * the record as it wrote it, from its token cache (exact: record_cache.h),
+ * into the scratch token. 0 when it is not there. */
+static int
+written_here(struct td_call *c, int64_t id)
+{
+	const void *rec;
+
+	if (c->ctx->token_cache == NULL ||
+	    (c->op != TD_OP_TOKEN_UPDATE && c->op != TD_OP_TOKEN_STATUS &&
+	     c->op != TD_OP_TOKEN_REGENERATE) ||
+	    !td_store_tracking_sync(c->ctx->store) ||
+	    !td_record_cache_get(c->ctx->token_cache, c->space_id, id, &rec) || rec == NULL)
+		return 0;
+	memcpy(&c->ctx->scratch_token, rec, sizeof(c->ctx->scratch_token));
+	return 1;
+}
+
 static int
 load(struct td_call *c, int64_t id, int *space_mc)
 {
@@ -131,6 +150,8 @@ load(struct td_call *c, int64_t id, int *space_mc)
 
 	if (id <= 0)
 		return td_fail(c, TD_ERR_NOT_FOUND, NULL, NOT_FOUND);
+	if (c->start_pending && written_here(c, id))
+		return TD_OK;	/* the start rides on the change's write (save) */
 	if (c->start_pending) {
 		td_call_start_along(c, checks, &st);
 		rc = td_store_token_get_started(c->ctx->store, c->space_id, id,
@@ -239,19 +260,6 @@ stamp_status(struct td_call *c, struct td_token *t, enum td_status from, int64_t
 	}
 }
 
-/* Whether t fits the space's bound on a record's bytes; else the call fails. */
-static int
-fits(struct td_call *c, const struct td_token *t)
-{
-	const struct td_space *sp = &c->ctx->scratch_space;
-	size_t max = (size_t)(sp->id == t->space_id && sp->record_bytes_max > 0
-			      ? sp->record_bytes_max : c->ctx->cfg->record_bytes_max);
-
-	if (td_store_token_bytes(t) <= max)
-		return TD_OK;
-	return td_fail_store(c, TD_STORE_TOO_LARGE, NULL);	/* as a create's script says it */
-}
-
 int
 td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 		     struct td_token_view *out)
@@ -285,9 +293,11 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	 * would grow by refused calls), so it is taken here, alone */
 	if (t->minted_by[0] != '\0' && c->start_pending && td_call_start_now(c) != TD_OK)
 		return c->err.code;
-	/* the id first: the token's kind (SoftwareOne's "idt:" form holds 8
-	 * digits) and its maker's index both need it before the one write */
-	if ((rc = td_fail_store(c, td_store_token_next_id(c->ctx->store, &t->id), NOT_FOUND)) != TD_OK)
+	/* the id first where the token's kind (SoftwareOne's "idt:" form holds
+	 * 8 digits) or its maker's index needs it before the one write; else
+	 * the store takes it with the write (in its one script where it can) */
+	if ((t->minted_by[0] != '\0' || ch->shape == TD_SHAPE_API_TOKEN) &&
+	    (rc = td_fail_store(c, td_store_token_next_id(c->ctx->store, &t->id), NOT_FOUND)) != TD_OK)
 		return rc;
 	if (ch->shape == TD_SHAPE_API_TOKEN && t->id <= TD_IDT_ID_MAX)
 		t->signed_kind = TD_KIND_IDT;
@@ -313,21 +323,42 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	return view_of(c, t, st.space->min_cache, out);
 }
 
-/* Writes back a changed token, stamped, and records verb. */
+/* Writes back a changed token, stamped, and records verb. The call's start
+ * (when still owed), the space's bound on the record (check_size: a change
+ * of its fields; a status change, a regenerate of a token already too
+ * large still works), the compare-and-set and the activity entry: one
+ * script, one round trip. */
 static int
-save(struct td_call *c, struct td_token *t, int space_mc, const char *verb,
+save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
      struct td_token_view *out)
 {
+	struct td_record_cache *cache = c->ctx->token_cache;
+	struct td_rate_check checks[TD_RATE_CHECKS_MAX];
+	struct td_store_start st;
 	char action[48];
+	int rc, tracked = 0;
 
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	/* the activity entry rides in the write: one round trip */
-	snprintf(action, sizeof(action), "%s.%s", c->resource, verb);
-	if (register_minted(c, t) != TD_OK ||
-	    fail_write(c, td_store_token_put(c->ctx->store, t, c->who.actor, action)) != TD_OK)
+	/* registering with a maker is a write the start must be able to
+	 * refuse first (as a create's) */
+	if (t->minted_by[0] != '\0' && c->start_pending && td_call_start_now(c) != TD_OK)
 		return c->err.code;
-	return view_of(c, t, space_mc, out);
+	if (register_minted(c, t) != TD_OK)
+		return c->err.code;
+	snprintf(action, sizeof(action), "%s.%s", c->resource, verb);
+	td_call_start_along(c, checks, &st);
+	rc = td_store_token_change(c->ctx->store, t, c->who.actor, action,
+				   check_size ? c->ctx->cfg->record_bytes_max : 0, &st,
+				   cache != NULL ? &c->ctx->token_written : NULL, &tracked);
+	/* the next change of this token here starts from what was written */
+	if (cache != NULL && tracked)
+		td_record_cache_put(cache, t->space_id, t->id, &c->ctx->token_written);
+	else if (cache != NULL)
+		td_record_cache_drop(cache, t->space_id, t->id);
+	if (td_call_started_along(c, rc, &st) != TD_OK || fail_write(c, rc) != TD_OK)
+		return c->err.code;
+	return view_of(c, t, st.space->min_cache, out);
 }
 
 static int
@@ -380,12 +411,9 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 			   (ch->set & TD_TF_EXPIRES) != 0) != TD_OK)
 		return c->err.code;
 	stamp_status(c, t, was, td_now_ms());
-	/* only an update of its fields can outgrow the bound: a status change,
-	 * a regenerate or a delete of a token already too large still works */
-	if (ch->set & ~(unsigned)TD_TF_STATUS && fits(c, t) != TD_OK)
-		return c->err.code;
-	return save(c, t, space_mc, t->status == was ? "update"
-				    : t->status == TD_STATUS_ACTIVE ? "enable" : "disable", out);
+	return save(c, t, t->status == was ? "update"
+			  : t->status == TD_STATUS_ACTIVE ? "enable" : "disable",
+		    (ch->set & ~(unsigned)TD_TF_STATUS) != 0, out);
 }
 
 int
@@ -419,7 +447,7 @@ regenerate_once(struct td_call *c, int64_t id, int64_t grace_seconds, struct td_
 	td_token_keep_previous(t, grace_seconds > 0 ? td_now_ms() + grace_seconds * 1000 : 0);
 	if (td_token_regenerate(t, c->ctx->keyring) != 0)
 		return td_fail(c, TD_ERR_INTERNAL, NULL, "no signing key or no randomness");
-	return save(c, t, space_mc, grace_seconds > 0 ? "regenerate_with_grace" : "regenerate", out);
+	return save(c, t, grace_seconds > 0 ? "regenerate_with_grace" : "regenerate", 0, out);
 }
 
 int
@@ -459,7 +487,7 @@ set_status_once(struct td_call *c, int64_t id, enum td_status to,
 			       "or the credential that made it");
 	t->status = to;
 	stamp_status(c, t, was, td_now_ms());
-	return save(c, t, space_mc, to == TD_STATUS_ACTIVE ? "enable" : "disable", out);
+	return save(c, t, to == TD_STATUS_ACTIVE ? "enable" : "disable", 0, out);
 }
 
 int

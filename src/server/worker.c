@@ -29,7 +29,7 @@
 #include "tokend/server/app.h"
 #include "tokend/server/log.h"
 #include "tokend/core/caches.h"
-#include "tokend/core/pat_cache.h"
+#include "tokend/core/record_cache.h"
 #include "tokend/core/verify_cache.h"
 #include "tokend/server/worker.h"
 
@@ -248,12 +248,14 @@ cache_teardown(struct worker *w)
 		td_store_on_invalidate(w->ctx.store, NULL, NULL);
 	td_verify_cache_free(w->ctx.verify_cache);
 	w->ctx.verify_cache = NULL;
-	td_pat_cache_free(w->ctx.pat_cache);
+	td_record_cache_free(w->ctx.pat_cache);
 	w->ctx.pat_cache = NULL;
+	td_record_cache_free(w->ctx.token_cache);
+	w->ctx.token_cache = NULL;
 }
 
 /* The verify cache, sized by the configuration, and in a management worker
- * the PAT cache, attached to the store's invalidations (a reload builds
+ * the PAT and token caches (record_cache.h), attached to the store's invalidations (a reload builds
  * fresh ones: the old ones are emptied anyway when the store reconnects).
  * verify_cache_entries = 0 turns both off. */
 static int
@@ -267,8 +269,12 @@ cache_setup(struct worker *w)
 			     w->cfg.verify_cache_entries);
 		return -1;
 	}
-	if (w->pool != TD_POOL_VERIFY && (w->ctx.pat_cache = td_pat_cache_new()) == NULL) {
-		td_log_error("PAT cache: out of memory");
+	if (w->pool != TD_POOL_VERIFY &&
+	    ((w->ctx.pat_cache = td_record_cache_new(TD_PAT_CACHE_SLOTS,
+						     sizeof(struct td_pat))) == NULL ||
+	     (w->ctx.token_cache = td_record_cache_new(TD_TOKEN_CACHE_SLOTS,
+						       sizeof(struct td_token))) == NULL)) {
+		td_log_error("PAT and token caches: out of memory");
 		cache_teardown(w);
 		return -1;
 	}

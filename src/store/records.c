@@ -57,6 +57,9 @@
 #include "codec.h"
 #include "internal.h"
 
+/* one sequence for the ids of every space's tokens */
+#define TOKEN_SEQ "{tokens}:seq"
+
 /* Keys and numbers are copied here; record values are only pointed at. */
 #define ARGS_BYTES 1024
 
@@ -406,7 +409,7 @@ done:
 int
 td_store_token_next_id(struct td_store *store, int64_t *id)
 {
-	return next_id(store, "{tokens}:seq", id);
+	return next_id(store, TOKEN_SEQ, id);
 }
 
 int
@@ -731,15 +734,23 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	const redisReply *h;
 	redisReply *r = NULL;
 	struct args a;
-	int rc = TD_STORE_DOWN;
+	int rc = TD_STORE_DOWN, id_in_script;
 
 	if (rec == NULL || start->n < 0 || start->n > TD_RATE_CHECKS_MAX)
 		goto done;
-	if ((rc = create_id(store, "{tokens}:seq", &t->id, "token_create")) != TD_STORE_OK)
+	/* the id is taken inside the script where the sequence shares the node
+	 * with the space (one round trip, and a refused create takes none); a
+	 * cluster keeps it on its own slot, so it is taken first */
+	id_in_script = t->id == 0 && !store->url.is_cluster;
+	if (!id_in_script &&
+	    (rc = create_id(store, TOKEN_SEQ, &t->id, "token_create")) != TD_STORE_OK)
 		goto done;
 	key_space(space, sizeof(space), t->space_id, "space");
 	key_space(idx, sizeof(idx), t->space_id, "tokens");
-	token_key(key, sizeof(key), t->space_id, t->id);
+	if (id_in_script)
+		key_space(key, sizeof(key), t->space_id, "t:");
+	else
+		token_key(key, sizeof(key), t->space_id, t->id);
 	key_space(log, sizeof(log), t->space_id, "activities");
 	key_space(use, sizeof(use), t->space_id, "role_use");
 	role_key(rkey, sizeof(rkey), t->space_id, t->role_id);
@@ -751,7 +762,10 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	arg_str(&a, use);
 	arg_str(&a, rkey);
 	arg_limiter_keys(&a, limiter, t->space_id, start->checks, start->n);
-	arg_i64(&a, t->id);
+	if (id_in_script)
+		arg_str(&a, TOKEN_SEQ);
+	else
+		arg_i64(&a, t->id);
 	arg_str(&a, actor != NULL ? actor : "");
 	arg_str(&a, action != NULL ? action : "");
 	arg_i64(&a, TD_ACTIVITIES_MAX);
@@ -769,12 +783,20 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 	if ((rc = run(store, SCRIPT_TOKEN_CREATE, 6 + start->n, &a, &r, "token_create")) != TD_STORE_OK)
 		goto done;
 	rc = TD_STORE_DOWN;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
 	    rates_from_reply(r->element[0], start->n, start->rates) != 0 ||
 	    (h = r->element[1])->type != REDIS_REPLY_ARRAY ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER)
 		goto done;
 	rc = create_result(r->element[2]->integer);
+	if (rc == TD_STORE_OK && (r->elements != 4 || r->element[3]->type != REDIS_REPLY_STRING ||
+				  td_parse_id(r->element[3]->str, r->element[3]->len, TD_ID_MAX,
+					      &t->id) != 0)) {
+		td_log_error("token_create: the script's answer holds no id");
+		rc = TD_STORE_DOWN;
+	}
+	if (r->element[2]->integer == -6)
+		td_log_error("%s: no id left below 2^53", TOKEN_SEQ);
 	if (rc == TD_STORE_RATE_LIMITED || rc == TD_STORE_DOWN)
 		goto done;
 	if ((start->space_found = h->elements > 0) &&
@@ -978,6 +1000,119 @@ td_store_token_put(struct td_store *store, struct td_token *t, const char *actor
 			       "token_put")) == TD_STORE_OK)
 		t->revision++;
 done:
+	free(rec);
+	return rc;
+}
+
+/* What a token change's script says, as a store result. */
+static int
+change_result(long long result)
+{
+	switch (result) {
+	case 1: return TD_STORE_OK;
+	case -1: return TD_STORE_CONFLICT;
+	case -2: return TD_STORE_DANGLING;
+	case -3: return TD_STORE_TOO_LARGE;
+	case -5: return TD_STORE_RATE_LIMITED;
+	default: return TD_STORE_NOT_FOUND;	/* 0 the token, -4 the space */
+	}
+}
+
+int
+td_store_token_change(struct td_store *store, struct td_token *t, const char *actor,
+		      const char *action, int record_bytes_max, struct td_store_start *start,
+		      struct td_token *fresh, int *tracked)
+{
+	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_change");
+	char space[64], key[80], use[64], rkey[80], log[64];
+	char limiter[TD_RATE_CHECKS_MAX][128];
+	redisReply *r[3] = { NULL, NULL, NULL };
+	const redisReply *res, *h;
+	unsigned long gen = 0;
+	struct args a;
+	int rc = TD_STORE_DOWN, track = 0, nkeys = 5 + start->n;
+
+	*tracked = 0;
+	if (rec == NULL || start->n < 0 || start->n > TD_RATE_CHECKS_MAX)
+		goto done;
+	key_space(space, sizeof(space), t->space_id, "space");
+	token_key(key, sizeof(key), t->space_id, t->id);
+	key_space(use, sizeof(use), t->space_id, "role_use");
+	role_key(rkey, sizeof(rkey), t->space_id, t->role_id);
+	key_space(log, sizeof(log), t->space_id, "activities");
+	args_init(&a);
+	arg_str(&a, space);
+	arg_str(&a, key);
+	arg_str(&a, use);
+	arg_str(&a, rkey);
+	arg_str(&a, log);
+	arg_limiter_keys(&a, limiter, t->space_id, start->checks, start->n);
+	arg_i64(&a, record_bytes_max > 0 ? (int64_t)record_bytes(rec) : 0);
+	arg_i64(&a, record_bytes_max);
+	arg_limiters(&a, start->period_ms, start->checks, start->n);
+	arg_i64(&a, t->revision);
+	arg_i64(&a, t->role_id);
+	arg_str(&a, actor != NULL ? actor : "");
+	arg_str(&a, action != NULL ? action : "");
+	arg_i64(&a, TD_ACTIVITIES_MAX);
+	arg_i64(&a, t->id);
+	arg_i64(&a, rec->nset);
+	arg_record(&a, rec, 1);
+	/* with a cache to fill: the record as written, read back tracked in
+	 * the same round trip (the script's own reads stay untracked: its
+	 * limiters change on every call) */
+	if (fresh != NULL && !a.overflow && store_route(store, key, strlen(key)) == 0 &&
+	    store->link->tracking) {
+		track = 1;
+		gen = store->tracking_gen;
+		if (store_append_script(store, SCRIPT_TOKEN_PUT_STARTED, nkeys, a.n, a.v, a.len) != 0 ||
+		    store_append(store, 3, CACHING_YES) != 0 ||
+		    store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0) {
+			store_mark_down(store, "out of memory");
+			goto done;
+		}
+		if (pipeline_read(store, r, 3) != TD_STORE_OK)
+			goto done;
+		if (r[0]->type == REDIS_REPLY_ERROR) {
+			/* NOSCRIPT, a slot moving: the plain way, nothing cached */
+			free_replies(r, 3);
+			track = 0;
+		} else if (store_script_done(store, SCRIPT_TOKEN_PUT_STARTED, 1) != 0) {
+			goto done;
+		}
+	}
+	if (r[0] == NULL &&
+	    (rc = run(store, SCRIPT_TOKEN_PUT_STARTED, nkeys, &a, &r[0], "token_change")) != TD_STORE_OK)
+		goto done;
+	rc = TD_STORE_DOWN;
+	res = r[0];
+	if (res->type != REDIS_REPLY_ARRAY || res->elements != 3 ||
+	    rates_from_reply(res->element[0], start->n, start->rates) != 0 ||
+	    (h = res->element[1])->type != REDIS_REPLY_ARRAY ||
+	    res->element[2]->type != REDIS_REPLY_INTEGER)
+		goto done;
+	rc = change_result(res->element[2]->integer);
+	if (rc == TD_STORE_RATE_LIMITED)
+		goto done;
+	if ((start->space_found = h->elements > 0) &&
+	    space_from_hash(h, t->space_id, start->space) != 0) {
+		rc = TD_STORE_DOWN;
+		goto done;
+	}
+	if (rc != TD_STORE_OK)
+		goto done;
+	t->revision++;
+	if (!track || r[1]->type == REDIS_REPLY_ERROR || r[2]->type != REDIS_REPLY_ARRAY ||
+	    token_of_hash(r[2], t->space_id, t->id, fresh) != TD_STORE_OK)
+		goto done;
+	/* Redis told every tracker of this key, this worker too, that the
+	 * write changed it: the barrier the answer owes anyway, then what it
+	 * delivered, so that message cannot drop the record read back after
+	 * it (on another host it may come later: a miss, never a stale hit) */
+	td_store_write_barrier(store);
+	*tracked = td_store_tracking_sync(store) && gen == store->tracking_gen;
+done:
+	free_replies(r, 3);
 	free(rec);
 	return rc;
 }

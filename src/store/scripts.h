@@ -5,13 +5,15 @@
  * touches one slot, so the layout runs unchanged on Redis Cluster.
  * Ids are compared as decimal strings (Lua numbers are doubles and would
  * round int64 ids above 2^53). A script must never touch a key outside the
- * slot of its KEYS, nor take an id it did not get as a string.
+ * slot of its KEYS (one exception, said at SCRIPT_TOKEN_CREATE), nor take
+ * an id it did not get as a string.
  */
 #ifndef TOKEND_STORE_SCRIPTS_H
 #define TOKEND_STORE_SCRIPTS_H
 
 #include "internal.h"
 #include "tokend/core/role.h"
+#include "tokend/limits.h"
 
 /*
  * A role a token holds cannot be deleted. Rather than scan the space's
@@ -24,6 +26,10 @@
  * roles are never deleted and not counted.
  */
 _Static_assert(TD_ROLE_BUILTIN_MAX == 2, "the scripts count roles above 2");
+/* TD_ID_MAX as the scripts compare it (a Lua number: exact to 2^53) */
+#define TD_ID_MAX_LUA "9007199254740991"
+_Static_assert(TD_ID_MAX == 9007199254740991LL, "TD_ID_MAX_LUA says TD_ID_MAX");
+
 #define LUA_CUSTOM_ROLE \
 	"local function custom(r) return type(r) == 'string' and (#r > 1 or r > '2') end\n"
 
@@ -75,6 +81,48 @@ _Static_assert(TD_ROLE_BUILTIN_MAX == 2, "the scripts count roles above 2");
 	"  return out, true\n" \
 	"end\n"
 
+/*
+ * A compare-and-set of an existing record: put(key, use, rkey, log, a) with,
+ * for a token, use the space's role-use hash, rkey the hash of the role it
+ * will hold and log the space's activity stream (nil for other records).
+ * ARGV[a] the revision the writer read, ARGV[a + 1] the role it will hold
+ * ("0" none), ARGV[a + 2] the actor ("" no activity entry), ARGV[a + 3] the
+ * action, ARGV[a + 4] the stream's length, ARGV[a + 5] the record's id,
+ * ARGV[a + 6] = n, then n pairs to set, the rest fields to delete.
+ * 1 written (revision counted up), -1 if the record changed since it was
+ * read, 0 if it is gone or soft-deleted (never resurrected), -2 if the role
+ * it would take is gone.
+ */
+#define LUA_PUT \
+	"local function put(key, use, rkey, log, a)\n" \
+	"  if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 's') == 'D' then\n" \
+	"    return 0\n" \
+	"  end\n" \
+	"  if (redis.call('HGET', key, 'rv') or '0') ~= ARGV[a] then return -1 end\n" \
+	"  local ro = redis.call('HGET', key, 'ro') or '0'\n" \
+	"  local roles = rkey ~= nil and ARGV[a + 1] ~= ro\n" \
+	"  if roles and custom(ARGV[a + 1]) and redis.call('EXISTS', rkey) == 0 then return -2 end\n" \
+	"  local mu = redis.call('HGET', key, 'mu')\n" \
+	"  local n = tonumber(ARGV[a + 6])\n" \
+	"  redis.call('HSET', key, unpack(ARGV, a + 7, a + 6 + n))\n" \
+	"  if #ARGV > a + 6 + n then redis.call('HDEL', key, unpack(ARGV, a + 7 + n)) end\n" \
+	/* a use limit set or changed: its uses start again ("ru" is Redis's) */ \
+	"  local mu2 = redis.call('HGET', key, 'mu')\n" \
+	"  if mu2 ~= mu then\n" \
+	"    if mu2 then redis.call('HSET', key, 'ru', mu2) else redis.call('HDEL', key, 'ru') end\n" \
+	"  end\n" \
+	"  redis.call('HINCRBY', key, 'rv', 1)\n" \
+	"  if roles and custom(ro) then redis.call('HINCRBY', use, ro, -1) end\n" \
+	"  if roles and custom(ARGV[a + 1]) then redis.call('HINCRBY', use, ARGV[a + 1], 1) end\n" \
+	/* the activity entry, same round trip; pcall: the trail is best \
+	 * effort, the write above stands either way */ \
+	"  if log ~= nil and ARGV[a + 2] ~= '' then\n" \
+	"    redis.pcall('XADD', log, 'MAXLEN', '~', ARGV[a + 4], '*', 'a', ARGV[a + 2],\n" \
+	"                'x', ARGV[a + 3], 'r', ARGV[a + 5])\n" \
+	"  end\n" \
+	"  return 1\n" \
+	"end\n"
+
 static const char *const store_script_source[SCRIPT__MAX] = {
 	/* KEYS[1] hash; ARGV field/value pairs. 1 created, 0 existed. */
 	[SCRIPT_CREATE_IF_ABSENT] =
@@ -84,41 +132,37 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 
 	/* KEYS[1] hash; for a token also KEYS[2] the space's role-use hash,
 	 * KEYS[3] the hash of the role it will hold and KEYS[4] the space's
-	 * activity stream. ARGV[1] the revision the writer read, ARGV[2] the
-	 * role it will hold ("0" none), ARGV[3] the actor ("" no activity
-	 * entry), ARGV[4] the action, ARGV[5] the stream's length, ARGV[6] the
-	 * record's id, ARGV[7] = n, ARGV[8..n+7] pairs to set, the rest fields
-	 * to delete.
-	 * Compare-and-set: 1 written (revision counted up), -1 if the record
-	 * changed since it was read, 0 if it is gone or soft-deleted (never
-	 * resurrected), -2 if the role it would take is gone. */
+	 * activity stream; ARGV as LUA_PUT's from 1. */
 	[SCRIPT_PUT_EXISTING] =
 	LUA_CUSTOM_ROLE
-	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 's') == 'D' then\n"
-	"  return 0\n"
+	LUA_PUT
+	"return put(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 1)\n",
+
+	/* A token's change with its call's start in the same round trip
+	 * (call.c): KEYS[1] the space hash, KEYS[2] the token hash, KEYS[3]
+	 * the space's role-use hash, KEYS[4] the hash of the role it will
+	 * hold, KEYS[5] the space's activity stream, KEYS[6..] the call's rate
+	 * limiters (none when the call took its start already); ARGV[1] the
+	 * record's bytes (0: not checked), ARGV[2] the default bound on them
+	 * (the space's "lb" overrides), ARGV[3..] the limiters (LUA_LIMITERS),
+	 * then LUA_PUT's arguments. {the limiters' answers, the space's
+	 * HGETALL, result}: LUA_PUT's, or -3 the record is too large, -4 no
+	 * such space, -5 a limiter refused. */
+	[SCRIPT_TOKEN_PUT_STARTED] =
+	LUA_CUSTOM_ROLE
+	LUA_FIELD
+	LUA_LIMITERS
+	LUA_PUT
+	"local sp = redis.call('HGETALL', KEYS[1])\n"
+	"local rates, ok = limiters(sp, 6, 3)\n"
+	"if not ok then return {rates, sp, -5} end\n"
+	"if #sp == 0 then return {rates, sp, -4} end\n"
+	"local bytes = tonumber(ARGV[1])\n"
+	"if bytes > 0 and redis.call('EXISTS', KEYS[2]) == 1 and\n"
+	"   bytes > positive(field(sp, 'lb'), ARGV[2]) then\n"
+	"  return {rates, sp, -3}\n"
 	"end\n"
-	"if (redis.call('HGET', KEYS[1], 'rv') or '0') ~= ARGV[1] then return -1 end\n"
-	"local ro = redis.call('HGET', KEYS[1], 'ro') or '0'\n"
-	"local roles = #KEYS >= 3 and ARGV[2] ~= ro\n"
-	"if roles and custom(ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 0 then return -2 end\n"
-	"local mu = redis.call('HGET', KEYS[1], 'mu')\n"
-	"local n = tonumber(ARGV[7])\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV, 8, n + 7))\n"
-	"if #ARGV > n + 7 then redis.call('HDEL', KEYS[1], unpack(ARGV, n + 8)) end\n"
-	/* a use limit set or changed: its uses start again ("ru" is Redis's) */
-	"local mu2 = redis.call('HGET', KEYS[1], 'mu')\n"
-	"if mu2 ~= mu then\n"
-	"  if mu2 then redis.call('HSET', KEYS[1], 'ru', mu2) else redis.call('HDEL', KEYS[1], 'ru') end\n"
-	"end\n"
-	"redis.call('HINCRBY', KEYS[1], 'rv', 1)\n"
-	"if roles and custom(ro) then redis.call('HINCRBY', KEYS[2], ro, -1) end\n"
-	"if roles and custom(ARGV[2]) then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end\n"
-	"if #KEYS == 4 and ARGV[3] ~= '' then\n"	/* the activity entry, same round trip */
-	/* pcall: the trail is best effort, the write above stands either way */
-	"  redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'a', ARGV[3], 'x', ARGV[4],"
-	" 'r', ARGV[6])\n"
-	"end\n"
-	"return 1\n",
+	"return {rates, sp, put(KEYS[2], KEYS[3], KEYS[4], KEYS[5], 5 + 2 * tonumber(ARGV[3]))}\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
 	 * ARGV[2] the largest gap the counter follows. Lists the space; the id
@@ -178,20 +222,26 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"return 1\n",
 
 	/* A create with its call's start in the same round trip (call.c):
-	 * KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash,
-	 * KEYS[4] activity stream, KEYS[5] the space's role-use hash, KEYS[6]
-	 * the hash of its role, KEYS[7..] the call's rate limiters; ARGV[1]
-	 * token id, ARGV[2] actor ('' = no activity entry), ARGV[3] action,
-	 * ARGV[4] stream cap, ARGV[5] the default cap on the space's tokens
-	 * (its "lt" overrides), ARGV[6] role it holds ("0" none), ARGV[7] the
-	 * record's bytes, ARGV[8] the default bound on them (its "lb"
-	 * overrides), ARGV[9..] the limiters (LUA_LIMITERS), then field/value
-	 * pairs. The limiters first (a refused call checks and writes
-	 * nothing), then the checks, then the record, its index and the
-	 * activity entry. {the limiters' answers, the space's HGETALL,
-	 * result}: 1 written, 0 the id is taken (never merged into another
-	 * token), -1 the space holds its most tokens, -2 its role is gone, -3
-	 * the record is too large, -4 no such space, -5 a limiter refused. */
+	 * KEYS[1] space hash, KEYS[2] token index, KEYS[3] token hash (or,
+	 * taking its id here, the prefix of the space's token keys), KEYS[4]
+	 * activity stream, KEYS[5] the space's role-use hash, KEYS[6] the hash
+	 * of its role, KEYS[7..] the call's rate limiters; ARGV[1] the token's
+	 * id, or the name of the sequence to take it from once every check has
+	 * passed (a refused create takes no id), ARGV[2] actor ('' = no
+	 * activity entry), ARGV[3] action, ARGV[4] stream cap, ARGV[5] the
+	 * default cap on the space's tokens (its "lt" overrides), ARGV[6] role
+	 * it holds ("0" none), ARGV[7] the record's bytes, ARGV[8] the default
+	 * bound on them (its "lb" overrides), ARGV[9..] the limiters
+	 * (LUA_LIMITERS), then field/value pairs. The limiters first (a refused
+	 * call checks and writes nothing), then the checks, then the record,
+	 * its index and the activity entry. {the limiters' answers, the space's
+	 * HGETALL, result, the id}: 1 written, 0 the id is taken (never merged
+	 * into another token), -1 the space holds its most tokens, -2 its role
+	 * is gone, -3 the record is too large, -4 no such space, -5 a limiter
+	 * refused, -6 the sequence is past TD_ID_MAX.
+	 * The sequence ({tokens}:seq) is the one key outside the slot of the
+	 * KEYS: the store names it only where every key is on one node (one
+	 * Redis, or Sentinel's primary), never on a cluster (records.c). */
 	[SCRIPT_TOKEN_CREATE] =
 	LUA_CUSTOM_ROLE
 	LUA_FIELD
@@ -200,22 +250,28 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"local rates, ok = limiters(sp, 7, 9)\n"
 	"if not ok then return {rates, sp, -5} end\n"
 	"if #sp == 0 then return {rates, sp, -4} end\n"
-	"if redis.call('EXISTS', KEYS[3]) == 1 then return {rates, sp, 0} end\n"
+	"local id, key, seq = ARGV[1], KEYS[3], string.sub(ARGV[1], 1, 1) == '{'\n"
+	"if not seq and redis.call('EXISTS', key) == 1 then return {rates, sp, 0} end\n"
 	"if tonumber(ARGV[7]) > positive(field(sp, 'lb'), ARGV[8]) then return {rates, sp, -3} end\n"
 	"if redis.call('ZCARD', KEYS[2]) >= positive(field(sp, 'lt'), ARGV[5]) then\n"
 	"  return {rates, sp, -1}\n"
 	"end\n"
-	"if custom(ARGV[6]) then\n"
-	"  if redis.call('EXISTS', KEYS[6]) == 0 then return {rates, sp, -2} end\n"
-	"  redis.call('HINCRBY', KEYS[5], ARGV[6], 1)\n"
+	"if custom(ARGV[6]) and redis.call('EXISTS', KEYS[6]) == 0 then return {rates, sp, -2} end\n"
+	"if seq then\n"
+	"  local n = redis.call('INCR', ARGV[1])\n"
+	"  if n > " TD_ID_MAX_LUA " then return {rates, sp, -6} end\n"
+	"  id = string.format('%d', n)\n"	/* exact: n <= 2^53 - 1 */
+	"  key = KEYS[3] .. id\n"
+	"  if redis.call('EXISTS', key) == 1 then return {rates, sp, 0} end\n"
 	"end\n"
-	"redis.call('HSET', KEYS[3], unpack(ARGV, 11 + 2 * tonumber(ARGV[9])))\n"
-	"redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])\n"
+	"if custom(ARGV[6]) then redis.call('HINCRBY', KEYS[5], ARGV[6], 1) end\n"
+	"redis.call('HSET', key, unpack(ARGV, 11 + 2 * tonumber(ARGV[9])))\n"
+	"redis.call('ZADD', KEYS[2], id, id)\n"
 	"if ARGV[2] ~= '' then\n"	/* the activity entry, in the same round trip */
 	"  redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 'x', ARGV[3],"
-	" 'r', ARGV[1])\n"
+	" 'r', id)\n"
 	"end\n"
-	"return {rates, sp, 1}\n",
+	"return {rates, sp, 1, id}\n",
 
 	/* KEYS[1] token hash, KEYS[2] its index, KEYS[3] the space's role-use
 	 * hash; ARGV[1] id. Returns the deleted fields, or false (also for a

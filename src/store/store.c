@@ -476,26 +476,24 @@ keys_share_a_slot(int nkeys, const char *const *argv, const size_t *argvlen)
 	return 1;
 }
 
-redisReply *
-store_script(struct td_store *store, enum store_script script, int nkeys, int argc,
-	     const char *const *argv, const size_t *argvlen)
+/* A script call in the protocol's form: EVALSHA (attempt 0), or EVAL with
+ * its source (which the node caches again). -1 logged: bad keys, or out
+ * of memory. */
+static int
+format_script(enum store_script script, int nkeys, int argc, const char *const *argv,
+	      const size_t *argvlen, int attempt, sds *out)
 {
 	const char *cmd[STORE_ARGS_MAX + 3];
 	size_t lens[STORE_ARGS_MAX + 3];
-	char sha[41], nk[12], key[STORE_KEY_MAX];
-	sds formatted;
-	redisReply *reply;
-	int i, len, attempt, writes = store_script_writes_records(script);
+	char sha[41], nk[12];
+	int i, len;
 
 	if (argc > STORE_ARGS_MAX || nkeys < 1 || nkeys > argc ||
-	    argvlen[0] >= sizeof(key) || !keys_share_a_slot(nkeys, argv, argvlen)) {
+	    argvlen[0] >= STORE_KEY_MAX || !keys_share_a_slot(nkeys, argv, argvlen)) {
 		td_log_error("script %d: %d keys of other slots, or %d arguments (at most %d)",
 			     script, nkeys, argc, STORE_ARGS_MAX);
-		return NULL;
+		return -1;
 	}
-	memcpy(key, argv[0], argvlen[0]);
-	key[argvlen[0]] = '\0';
-	script_sha(script, sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	for (i = 0; i < argc; i++) {
 		cmd[3 + i] = argv[i];
@@ -503,22 +501,63 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 	}
 	cmd[2] = nk;
 	lens[2] = strlen(nk);
-	/* EVALSHA; EVAL (which caches it again) when the node answers
-	 * NOSCRIPT: each node has its own script cache */
+	if (attempt == 0)
+		script_sha(script, sha);
+	cmd[0] = attempt == 0 ? "EVALSHA" : "EVAL";
+	lens[0] = strlen(cmd[0]);
+	cmd[1] = attempt == 0 ? sha : store_script_source[script];
+	lens[1] = strlen(cmd[1]);
+	/* the sds form: hiredis's plain one formats each length with sprintf,
+	 * ten times the cost for a record's sixty arguments */
+	if ((len = redisFormatSdsCommandArgv(out, argc + 3, cmd, lens)) < 0) {
+		td_log_error("script %d: cannot format (out of memory)", script);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_script_done(struct td_store *store, enum store_script script, int ran)
+{
+	store->link->barrier_pending = store->on_invalidate != NULL &&
+				       store_script_writes_records(script);
+	return ran && store_script_writes(script) ? store_confirm_write(store) : 0;
+}
+
+int
+store_append_script(struct td_store *store, enum store_script script, int nkeys, int argc,
+		    const char *const *argv, const size_t *argvlen)
+{
+	sds formatted;
+	int rc;
+
+	if (format_script(script, nkeys, argc, argv, argvlen, 0, &formatted) != 0)
+		return -1;
+	rc = redisAppendFormattedCommand(store->link->redis, formatted, sdslen(formatted));
+	sdsfree(formatted);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+redisReply *
+store_script(struct td_store *store, enum store_script script, int nkeys, int argc,
+	     const char *const *argv, const size_t *argvlen)
+{
+	char key[STORE_KEY_MAX];
+	sds formatted;
+	redisReply *reply;
+	int attempt;
+
 	for (attempt = 0; attempt < 2; attempt++) {
-		cmd[0] = attempt == 0 ? "EVALSHA" : "EVAL";
-		lens[0] = strlen(cmd[0]);
-		cmd[1] = attempt == 0 ? sha : store_script_source[script];
-		lens[1] = strlen(cmd[1]);
-		/* the sds form: hiredis's plain one formats each length with
-		 * sprintf, ten times the cost for a record's sixty arguments */
-		if ((len = redisFormatSdsCommandArgv(&formatted, argc + 3, cmd, lens)) < 0) {
-			td_log_error("script %d: cannot format (out of memory)", script);
+		/* EVALSHA; EVAL when the node answers NOSCRIPT: each node has
+		 * its own script cache */
+		if (format_script(script, nkeys, argc, argv, argvlen, attempt, &formatted) != 0)
 			return NULL;
-		}
+		memcpy(key, argv[0], argvlen[0]);
+		key[argvlen[0]] = '\0';
 		/* the rate limiter is best effort (a call without its counter
 		 * goes on): it does not wait out a half-migrated slot */
-		reply = store_run(store, key, formatted, (size_t)len, script != SCRIPT_RATE_CHECK);
+		reply = store_run(store, key, formatted, sdslen(formatted),
+				  script != SCRIPT_RATE_CHECK);
 		sdsfree(formatted);
 		if (reply == NULL)
 			return NULL;
@@ -527,9 +566,7 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			freeReplyObject(reply);
 			continue;
 		}
-		store->link->barrier_pending = store->on_invalidate != NULL && writes;
-		if (store_script_writes(script) && reply->type != REDIS_REPLY_ERROR &&
-		    store_confirm_write(store) != 0) {
+		if (store_script_done(store, script, reply->type != REDIS_REPLY_ERROR) != 0) {
 			freeReplyObject(reply);
 			return NULL;
 		}

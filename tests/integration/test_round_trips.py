@@ -1,11 +1,14 @@
 """What a management write costs Redis: the commands each one sends
 (MONITOR), so a round trip added by a change shows here, not first in a
 benchmark. The caller's PAT is in the worker's PAT cache (test_pat_cache.py)
-after its first calls; then a create is the id counter and one script that
-takes the call's rate limits, reads the space, checks, and writes the token,
-its index and its activity entry; an update is one script that takes the
+after its first calls; then a create is one script that takes the call's
+rate limits, reads the space, checks, takes the token's id from the sequence
+and writes the token, its index and its activity entry; an update is one script that takes the
 same start and reads the token, and one compare-and-set script that also
-writes the activity entry. One worker, so every call finds its cache."""
+writes the activity entry, sent with a tracked read of the record as written;
+a later change of the same token on that worker starts from that record (the
+worker's token cache, exact by client tracking): one script, pipelined with
+its read back. One worker, so every call finds its cache."""
 import pytest
 
 from harness import admin_with_space, pats_settled, running_stack
@@ -29,35 +32,87 @@ def commands_of(env, action):
     return [cmd for _, cmd in monitor_commands(env["redis"], action) if cmd != "ping"]
 
 
-def test_a_create_is_two_commands(env):
+def test_a_create_is_one_command(env):
     n, s = env["nginx"], env["s"]
     got = []
     cmds = commands_of(env, lambda: got.append(s.post(
         n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
         json={"api_key": {"access": "public"}})))
     assert got[0].status_code == 201, got[0].text
-    # the id, then one script: the limiters, the space, the checks, the
-    # record, its index and the activity entry
-    assert cmds == ["incr", "evalsha"], cmds
+    # one script: the limiters, the space, the checks, the id, the record,
+    # its index and the activity entry
+    assert cmds == ["evalsha"], cmds
 
 
-def test_an_update_is_two_commands_before_the_barrier(env):
+def test_a_refused_create_takes_no_id(env):
+    """The id is taken inside the script once every check passed: refused
+    creates (no such space, over the space's size bound) leave no gap."""
     n, s = env["nginx"], env["s"]
-    k = s.post(n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
-               json={"api_key": {"access": "public"}}).json()["api_key"]
+    url = n.url(f"/v1/spaces/{SPACE}/api_keys")
+    first = s.post(url, timeout=10, json={"api_key": {"access": "public"}})
+    assert first.status_code == 201, first.text
+    assert s.post(n.url("/v1/spaces/987654/api_keys"), timeout=10,
+                  json={"api_key": {"access": "public"}}).status_code == 404
+    too_large = s.post(url, timeout=10, json={"api_key": {
+        "access": "public", "story_ids": [2 ** 53 - 1 - i for i in range(1000)]}})
+    assert too_large.status_code == 422 and "too large" in too_large.text, too_large.text
+    second = s.post(url, timeout=10, json={"api_key": {"access": "public"}})
+    assert second.status_code == 201, second.text
+    assert second.json()["api_key"]["id"] == first.json()["api_key"]["id"] + 1
+
+
+def test_an_update_is_one_script_then_one_round_trip(env):
+    n, s = env["nginx"], env["s"]
+    warm, k = (s.post(n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
+                      json={"api_key": {"access": "public"}}).json()["api_key"] for _ in range(2))
     # once first, so Redis holds the script (a first use is EVALSHA, NOSCRIPT, EVAL)
-    assert s.put(n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}"), timeout=10,
-                 json={"api_key": {"name": "first"}}).status_code == 200
+    assert s.put(n.url(f"/v1/spaces/{SPACE}/api_keys/{warm['id']}"), timeout=10,
+                 json={"api_key": {"name": "warm"}}).status_code == 200
+    url = n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}")
     got = []
+    # the first change: the start with the token's read, then the write
+    # pipelined with the read back (a worker with the verify cache then
+    # sends the write barrier's PING, left out here)
     cmds = commands_of(env, lambda: got.append(s.put(
-        n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}"), timeout=10,
-        json={"api_key": {"name": "renamed"}})))
+        url, timeout=10, json={"api_key": {"name": "first"}})))
     assert got[0].status_code == 200, got[0].text
-    # the limiters, the space and the token in one script, then the write (a
-    # worker with the verify cache then sends the write barrier's PING, left out here)
-    assert cmds == ["evalsha", "evalsha"], cmds
-    # and the activity entry was written by the update's script
-    r = s.get(n.url(f"/v1/spaces/{SPACE}/activities"), timeout=10)
+    assert cmds == ["evalsha", "evalsha", "client", "hgetall"], cmds
+    # every change after it on this worker: one script (the start, the
+    # space, the compare-and-set, the activity entry) and its read back,
+    # written in one pipeline: one round trip
+    for body, action in (({"api_key": {"name": "renamed"}}, "update"),
+                         ({"api_key": {"name": "again"}}, "update")):
+        cmds = commands_of(env, lambda: got.append(s.put(url, timeout=10, json=body)))
+        assert got[-1].status_code == 200 and got[-1].json()["api_key"]["name"] == \
+            body["api_key"]["name"], got[-1].text
+        assert cmds == ["evalsha", "client", "hgetall"], cmds
+        r = s.get(n.url(f"/v1/spaces/{SPACE}/activities"), timeout=10)
+        assert r.status_code == 200, r.text
+        assert (r.json()["activities"][0]["action"], r.json()["activities"][0]["resource_id"]) \
+            == ("api_key." + action, k["id"]), r.text[:500]
+    # a regenerate, too
+    cmds = commands_of(env, lambda: got.append(s.post(url + "/regenerate", timeout=10)))
+    assert got[-1].status_code == 200, got[-1].text
+    assert cmds == ["evalsha", "client", "hgetall"], cmds
+
+
+def test_a_change_made_elsewhere_is_never_overwritten_from_the_cache(env):
+    """The token cache is exact: a change this worker did not make (another
+    worker, another host, an operator in redis-cli — even one that leaves
+    the record's revision alone) drops the record it holds, so the next
+    change starts from Redis's record, not from the one it wrote."""
+    n, s, redis = env["nginx"], env["s"], env["redis"]
+    k = s.post(n.url(f"/v1/spaces/{SPACE}/api_keys"), timeout=10,
+               json={"api_key": {"access": "public", "name": "one"}}).json()["api_key"]
+    url = n.url(f"/v1/spaces/{SPACE}/api_keys/{k['id']}")
+    assert s.put(url, timeout=10, json={"api_key": {"name": "two"}}).status_code == 200
+    redis.cli("HSET", f"{{s:{SPACE}}}:t:{k['id']}", "d", "written outside tokend")
+    r = s.put(url, timeout=10, json={"api_key": {"name": "three"}})
     assert r.status_code == 200, r.text
-    assert (r.json()["activities"][0]["action"], r.json()["activities"][0]["resource_id"]) == \
-        ("api_key.update", k["id"]), r.text[:500]
+    assert r.json()["api_key"]["name"] == "three"
+    assert r.json()["api_key"]["description"] == "written outside tokend", r.text
+    assert s.get(url, timeout=10).json()["api_key"]["description"] == "written outside tokend"
+    # a token deleted by another call is not changed back to life
+    assert s.delete(url, timeout=10).status_code in (200, 204)
+    assert s.put(url, timeout=10, json={"api_key": {"name": "four"}}).status_code == 404
+    assert s.get(url, timeout=10).status_code == 404

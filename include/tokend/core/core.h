@@ -35,7 +35,7 @@
 struct td_config;
 struct td_store;
 struct td_verify_cache;
-struct td_pat_cache;
+struct td_record_cache;
 
 /* --- errors --- */
 
@@ -320,8 +320,10 @@ struct td_ctx {
 	struct td_store *store;
 	const struct td_keyring *keyring;
 	struct td_verify_cache *verify_cache;	/* NULL: off (verify_cache_entries = 0) */
-	struct td_pat_cache *pat_cache;		/* NULL: off (likewise; a verify worker's) */
+	struct td_record_cache *pat_cache;	/* NULL: off (likewise; a verify worker's) */
+	struct td_record_cache *token_cache;	/* tokens written (record_cache.h); NULL: off */
 	struct td_token scratch_token;		/* the token a call works on */
+	struct td_token token_written;		/* a change's record as written (save) */
 	struct td_token auth_token;		/* the caller's own record, while identifying */
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;		/* the call's space, once it is known to exist */

@@ -150,7 +150,9 @@ struct td_token_bounds {
 };
 struct td_store_start;
 /* Tokens. create writes t->id when it is > 0 (from td_store_token_next_id)
- * and assigns one when it is 0. It takes the call's start in the same
+ * and assigns one when it is 0: inside its script on one Redis or
+ * Sentinel's primary (a refused create takes no id), by a round trip of
+ * its own first on a cluster (the sequence has its own slot). It takes the call's start in the same
  * round trip (start: its limiters, then the space, read into
  * start->space): RATE_LIMITED when a limiter refused (start->rates say
  * which), NOT_FOUND when the space does not exist, EXISTS when the id is
@@ -181,6 +183,19 @@ int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t
  * the space's activity trail records action on t in the same script. */
 int td_store_token_put(struct td_store *store, struct td_token *t, const char *actor,
 		       const char *action);
+/* A change of token t with the call's start in the same round trip (start
+ * as td_store_token_create's; n = 0 when the call took it already, the
+ * space is read either way): RATE_LIMITED, NOT_FOUND for no such space
+ * (space_found 0) or token, CONFLICT when it changed since t was read
+ * (t->revision), DANGLING when its role is gone, TOO_LARGE when
+ * record_bytes_max > 0 and the record is above the space's bound (its own,
+ * else record_bytes_max); else written as td_store_token_put writes.
+ * fresh: where tracking is live, the record as written is read back,
+ * tracked, in the same round trip into *fresh, and *tracked is 1: it may be
+ * cached until the store's invalidation callback drops it. */
+int td_store_token_change(struct td_store *store, struct td_token *t, const char *actor,
+			  const char *action, int record_bytes_max, struct td_store_start *start,
+			  struct td_token *fresh, int *tracked);
 /* Writes t (status Deleted) as td_store_token_put does and moves it from
  * the space's index to its index of deleted tokens: kept for audit, no
  * longer listed nor counted against limits.tokens. */
