@@ -15,12 +15,4 @@ td_caches_invalidate(void *ctx, enum td_invalidate what, int64_t space_id, int64
 		td_record_cache_drop(x->pat_cache, 0, id);
 	else if (x->pat_cache != NULL && what == TD_INVALIDATE_ALL)
 		td_record_cache_clear(x->pat_cache);
-	if (x->token_cache == NULL)
-		return;
-	if (what == TD_INVALIDATE_TOKEN)
-		td_record_cache_drop(x->token_cache, space_id, id);
-	else if (what == TD_INVALIDATE_SPACE)
-		td_record_cache_drop_space(x->token_cache, space_id);
-	else if (what == TD_INVALIDATE_ALL)
-		td_record_cache_clear(x->token_cache);
 }

@@ -124,20 +124,43 @@ td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
 /* The token in the call's space into scratch_token; the call's first read
  * carries its start (one round trip). */
 /* A change (update, status, regenerate) of a token this worker wrote last:
- * the record as it wrote it, from its token cache (exact: record_cache.h),
- * into the scratch token. 0 when it is not there. */
+ * judged on its copy (record_cache.h) in the scratch token, and written
+ * only if Redis still holds that very record (its digest, compared by the
+ * write's script), so a stale copy costs a conflict, never a lost change.
+ * A refusal judged on the copy is judged again on Redis's record
+ * (td_core_token_update and the others). 0 when there is no copy. */
 static int
-written_here(struct td_call *c, int64_t id)
+on_copy(struct td_call *c, int64_t id)
 {
 	const void *rec;
+	const struct td_token_copy *copy;
 
-	if (c->ctx->token_cache == NULL ||
+	_Static_assert(sizeof(c->copy_digest) == TD_STORE_DIGEST_HEX, "a digest fits the call");
+	if (c->ctx->token_cache == NULL || c->copy_refused ||
 	    (c->op != TD_OP_TOKEN_UPDATE && c->op != TD_OP_TOKEN_STATUS &&
 	     c->op != TD_OP_TOKEN_REGENERATE) ||
-	    !td_store_tracking_sync(c->ctx->store) ||
 	    !td_record_cache_get(c->ctx->token_cache, c->space_id, id, &rec) || rec == NULL)
 		return 0;
-	memcpy(&c->ctx->scratch_token, rec, sizeof(c->ctx->scratch_token));
+	copy = rec;
+	memcpy(&c->ctx->scratch_token, &copy->t, sizeof(c->ctx->scratch_token));
+	memcpy(c->copy_digest, copy->digest, sizeof(c->copy_digest));
+	c->on_copy = 1;
+	return 1;
+}
+
+/* A change's result: one refused on the worker's copy before its write
+ * compared it, or whose write found the copy stale, is made again on
+ * Redis's record (the copy dropped). */
+static int
+judged_on_copy(struct td_call *c, int64_t id, int rc)
+{
+	if (rc == TD_OK || !c->on_copy)
+		return 0;
+	td_record_cache_drop(c->ctx->token_cache, c->space_id, id);
+	c->on_copy = 0;
+	c->copy_refused = 1;
+	c->err.code = TD_OK;
+	c->err.field = c->err.message = NULL;
 	return 1;
 }
 
@@ -150,7 +173,7 @@ load(struct td_call *c, int64_t id, int *space_mc)
 
 	if (id <= 0)
 		return td_fail(c, TD_ERR_NOT_FOUND, NULL, NOT_FOUND);
-	if (c->start_pending && written_here(c, id))
+	if (c->start_pending && on_copy(c, id))
 		return TD_OK;	/* the start rides on the change's write (save) */
 	if (c->start_pending) {
 		td_call_start_along(c, checks, &st);
@@ -334,10 +357,12 @@ save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
 {
 	struct td_record_cache *cache = c->ctx->token_cache;
 	struct td_rate_check checks[TD_RATE_CHECKS_MAX];
+	struct td_token_copy *written = cache != NULL ? c->ctx->token_written : NULL;
 	struct td_store_start st;
 	char action[48];
-	int rc, tracked = 0;
+	int rc, copy = c->on_copy;
 
+	c->on_copy = 0;		/* judged from here on by the start and the write */
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
 	/* registering with a maker is a write the start must be able to
@@ -350,12 +375,17 @@ save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
 	td_call_start_along(c, checks, &st);
 	rc = td_store_token_change(c->ctx->store, t, c->who.actor, action,
 				   check_size ? c->ctx->cfg->record_bytes_max : 0, &st,
-				   cache != NULL ? &c->ctx->token_written : NULL, &tracked);
+				   copy ? c->copy_digest : NULL, written);
 	/* the next change of this token here starts from what was written */
-	if (cache != NULL && tracked)
-		td_record_cache_put(cache, t->space_id, t->id, &c->ctx->token_written);
+	if (cache != NULL && rc == TD_STORE_OK && written->have)
+		td_record_cache_put(cache, t->space_id, t->id, written);
 	else if (cache != NULL)
 		td_record_cache_drop(cache, t->space_id, t->id);
+	if (written != NULL)
+		OPENSSL_cleanse(written, sizeof(*written));	/* its regeneration secrets */
+	/* the copy was stale: made again at once on Redis's record (no
+	 * pause, no attempt counted: no other writer was met) */
+	c->on_copy = copy && rc == TD_STORE_CONFLICT;
 	if (td_call_started_along(c, rc, &st) != TD_OK || fail_write(c, rc) != TD_OK)
 		return c->err.code;
 	return view_of(c, t, st.space->min_cache, out);
@@ -424,7 +454,7 @@ td_core_token_update(struct td_call *c, int64_t id, const struct td_token_change
 
 	do
 		rc = update_once(c, id, ch, out);
-	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
+	while (judged_on_copy(c, id, rc) || (rc == TD_ERR_CONFLICT && td_cas_again(++attempt)));
 	return rc;
 }
 
@@ -458,7 +488,7 @@ td_core_token_regenerate(struct td_call *c, int64_t id, int64_t grace_seconds,
 
 	do
 		rc = regenerate_once(c, id, grace_seconds, out);
-	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
+	while (judged_on_copy(c, id, rc) || (rc == TD_ERR_CONFLICT && td_cas_again(++attempt)));
 	return rc;
 }
 
@@ -498,7 +528,7 @@ td_core_token_set_status(struct td_call *c, int64_t id, enum td_status to,
 
 	do
 		rc = set_status_once(c, id, to, out);
-	while (rc == TD_ERR_CONFLICT && td_cas_again(++attempt));
+	while (judged_on_copy(c, id, rc) || (rc == TD_ERR_CONFLICT && td_cas_again(++attempt)));
 	return rc;
 }
 

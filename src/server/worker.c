@@ -252,16 +252,29 @@ cache_teardown(struct worker *w)
 	w->ctx.pat_cache = NULL;
 	td_record_cache_free(w->ctx.token_cache);
 	w->ctx.token_cache = NULL;
+	free(w->ctx.token_written);
+	w->ctx.token_written = NULL;
 }
 
-/* The verify cache, sized by the configuration, and in a management worker
- * the PAT and token caches (record_cache.h), attached to the store's invalidations (a reload builds
- * fresh ones: the old ones are emptied anyway when the store reconnects).
- * verify_cache_entries = 0 turns both off. */
+/* A management worker's copies of the tokens it wrote (record_cache.h): not
+ * kept exact by tracking, checked by each write instead; without memory
+ * for them every change reads its token first. The verify cache, sized by
+ * the configuration, and in a management worker the PAT cache, attached to
+ * the store's invalidations (a reload builds fresh ones: the old ones are
+ * emptied anyway when the store reconnects); verify_cache_entries = 0
+ * turns those two off. */
 static int
 cache_setup(struct worker *w)
 {
 	cache_teardown(w);
+	if (w->pool != TD_POOL_VERIFY &&
+	    ((w->ctx.token_written = malloc(sizeof(struct td_token_copy))) == NULL ||
+	     (w->ctx.token_cache = td_record_cache_new(TD_TOKEN_CACHE_SLOTS,
+						       sizeof(struct td_token_copy))) == NULL)) {
+		td_log_error("token copies: out of memory, every change reads its token");
+		td_record_cache_free(w->ctx.token_cache);
+		w->ctx.token_cache = NULL;
+	}
 	if (w->cfg.verify_cache_entries == 0)
 		return 0;
 	if ((w->ctx.verify_cache = td_verify_cache_new(w->cfg.verify_cache_entries)) == NULL) {
@@ -270,11 +283,9 @@ cache_setup(struct worker *w)
 		return -1;
 	}
 	if (w->pool != TD_POOL_VERIFY &&
-	    ((w->ctx.pat_cache = td_record_cache_new(TD_PAT_CACHE_SLOTS,
-						     sizeof(struct td_pat))) == NULL ||
-	     (w->ctx.token_cache = td_record_cache_new(TD_TOKEN_CACHE_SLOTS,
-						       sizeof(struct td_token))) == NULL)) {
-		td_log_error("PAT and token caches: out of memory");
+	    (w->ctx.pat_cache = td_record_cache_new(TD_PAT_CACHE_SLOTS,
+						    sizeof(struct td_pat))) == NULL) {
+		td_log_error("PAT cache: out of memory");
 		cache_teardown(w);
 		return -1;
 	}

@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "tokend/server/log.h"
 #include "tokend/server/parse.h"
 #include "tokend/server/out.h"
@@ -796,7 +798,7 @@ td_store_token_create(struct td_store *store, struct td_token *t, const char *ac
 		rc = TD_STORE_DOWN;
 	}
 	if (r->element[2]->integer == -6)
-		td_log_error("%s: no id left below 2^53", TOKEN_SEQ);
+		td_log_error("%s: outside 1..2^53 - 1, no id taken", TOKEN_SEQ);
 	if (rc == TD_STORE_RATE_LIMITED || rc == TD_STORE_DOWN)
 		goto done;
 	if ((start->space_found = h->elements > 0) &&
@@ -1018,21 +1020,72 @@ change_result(long long result)
 	}
 }
 
+/* A record's digest (LUA_DIGEST, from the same HGETALL): 0, or -1. */
+static int
+record_digest(const redisReply *h, char out[TD_STORE_DIGEST_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char len[24];
+	int rc = -1;
+	size_t k;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1)
+		goto done;
+	for (k = 0; k < h->elements; k++) {
+		if (h->element[k]->type != REDIS_REPLY_STRING)
+			goto done;
+		snprintf(len, sizeof(len), "%zu:", h->element[k]->len);
+		if (EVP_DigestUpdate(ctx, len, strlen(len)) != 1 ||
+		    EVP_DigestUpdate(ctx, h->element[k]->str, h->element[k]->len) != 1)
+			goto done;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || 2 * mdlen + 1 != TD_STORE_DIGEST_HEX)
+		goto done;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * mdlen] = '\0';
+	rc = 0;
+done:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* Whether a script's error answer is one to send it again the plain way
+ * (store_script): not known there yet, or a cluster moving or failing
+ * over; anything else ran (perhaps in part) and is not sent twice. */
+static int
+script_sent_again(const redisReply *r)
+{
+	static const char *const again[] = { "NOSCRIPT", "MOVED", "ASK", "TRYAGAIN",
+					     "CLUSTERDOWN", "READONLY", NULL };
+	int i;
+
+	for (i = 0; again[i] != NULL; i++)
+		if (r->len >= strlen(again[i]) && memcmp(r->str, again[i], strlen(again[i])) == 0)
+			return 1;
+	return 0;
+}
+
 int
 td_store_token_change(struct td_store *store, struct td_token *t, const char *actor,
 		      const char *action, int record_bytes_max, struct td_store_start *start,
-		      struct td_token *fresh, int *tracked)
+		      const char *base_digest, struct td_token_copy *written)
 {
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_change");
-	char space[64], key[80], use[64], rkey[80], log[64];
+	char space[64], key[80], use[64], rkey[80], log[64], base[TD_STORE_DIGEST_HEX + 1];
 	char limiter[TD_RATE_CHECKS_MAX][128];
-	redisReply *r[3] = { NULL, NULL, NULL };
+	redisReply *r[2] = { NULL, NULL };
 	const redisReply *res, *h;
-	unsigned long gen = 0;
 	struct args a;
-	int rc = TD_STORE_DOWN, track = 0, nkeys = 5 + start->n;
+	int rc = TD_STORE_DOWN, nkeys = 5 + start->n;
 
-	*tracked = 0;
+	if (written != NULL)
+		written->have = 0;
 	if (rec == NULL || start->n < 0 || start->n > TD_RATE_CHECKS_MAX)
 		goto done;
 	key_space(space, sizeof(space), t->space_id, "space");
@@ -1050,7 +1103,12 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	arg_i64(&a, record_bytes_max > 0 ? (int64_t)record_bytes(rec) : 0);
 	arg_i64(&a, record_bytes_max);
 	arg_limiters(&a, start->period_ms, start->checks, start->n);
-	arg_i64(&a, t->revision);
+	if (base_digest != NULL) {
+		snprintf(base, sizeof(base), "#%s", base_digest);
+		arg_str(&a, base);
+	} else {
+		arg_i64(&a, t->revision);
+	}
 	arg_i64(&a, t->role_id);
 	arg_str(&a, actor != NULL ? actor : "");
 	arg_str(&a, action != NULL ? action : "");
@@ -1058,26 +1116,21 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	arg_i64(&a, t->id);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, 1);
-	/* with a cache to fill: the record as written, read back tracked in
-	 * the same round trip (the script's own reads stay untracked: its
-	 * limiters change on every call) */
-	if (fresh != NULL && !a.overflow && store_route(store, key, strlen(key)) == 0 &&
-	    store->link->tracking) {
-		track = 1;
-		gen = store->tracking_gen;
+	/* with a copy to keep: the record as stored after the write, read
+	 * back in the same round trip (pipelined) */
+	if (written != NULL && !a.overflow && store_route(store, key, strlen(key)) == 0) {
 		if (store_append_script(store, SCRIPT_TOKEN_PUT_STARTED, nkeys, a.n, a.v, a.len) != 0 ||
-		    store_append(store, 3, CACHING_YES) != 0 ||
 		    store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0) {
 			store_mark_down(store, "out of memory");
 			goto done;
 		}
-		if (pipeline_read(store, r, 3) != TD_STORE_OK)
+		if (pipeline_read(store, r, 2) != TD_STORE_OK)
 			goto done;
-		if (r[0]->type == REDIS_REPLY_ERROR) {
-			/* NOSCRIPT, a slot moving: the plain way, nothing cached */
-			free_replies(r, 3);
-			track = 0;
-		} else if (store_script_done(store, SCRIPT_TOKEN_PUT_STARTED, 1) != 0) {
+		if (r[0]->type == REDIS_REPLY_ERROR && script_sent_again(r[0])) {
+			free_replies(r, 2);	/* the plain way; no copy */
+		} else if (store_script_done(store, SCRIPT_TOKEN_PUT_STARTED,
+					     r[0]->type != REDIS_REPLY_ERROR) != 0 ||
+			   (rc = reply_check(&r[0], "token_change")) != TD_STORE_OK) {
 			goto done;
 		}
 	}
@@ -1102,17 +1155,12 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	if (rc != TD_STORE_OK)
 		goto done;
 	t->revision++;
-	if (!track || r[1]->type == REDIS_REPLY_ERROR || r[2]->type != REDIS_REPLY_ARRAY ||
-	    token_of_hash(r[2], t->space_id, t->id, fresh) != TD_STORE_OK)
-		goto done;
-	/* Redis told every tracker of this key, this worker too, that the
-	 * write changed it: the barrier the answer owes anyway, then what it
-	 * delivered, so that message cannot drop the record read back after
-	 * it (on another host it may come later: a miss, never a stale hit) */
-	td_store_write_barrier(store);
-	*tracked = td_store_tracking_sync(store) && gen == store->tracking_gen;
+	if (r[1] != NULL && r[1]->type == REDIS_REPLY_ARRAY &&
+	    token_of_hash(r[1], t->space_id, t->id, &written->t) == TD_STORE_OK &&
+	    record_digest(r[1], written->digest) == 0)
+		written->have = 1;
 done:
-	free_replies(r, 3);
+	free_replies(r, 2);
 	free(rec);
 	return rc;
 }

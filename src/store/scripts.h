@@ -82,23 +82,45 @@ _Static_assert(TD_ID_MAX == 9007199254740991LL, "TD_ID_MAX_LUA says TD_ID_MAX");
 	"end\n"
 
 /*
- * A compare-and-set of an existing record: put(key, use, rkey, log, a) with,
- * for a token, use the space's role-use hash, rkey the hash of the role it
- * will hold and log the space's activity stream (nil for other records).
- * ARGV[a] the revision the writer read, ARGV[a + 1] the role it will hold
- * ("0" none), ARGV[a + 2] the actor ("" no activity entry), ARGV[a + 3] the
- * action, ARGV[a + 4] the stream's length, ARGV[a + 5] the record's id,
- * ARGV[a + 6] = n, then n pairs to set, the rest fields to delete.
+ * A record's digest, as store_record_digest computes it from the same
+ * HGETALL: SHA-1 over each field and value as "<bytes>:<bytes of it>", in
+ * the order Redis keeps them. Equal digests: the same record, byte for
+ * byte, whatever wrote it (last-use times and use counts included).
+ */
+#define LUA_DIGEST \
+	"local function digest(key)\n" \
+	"  local h = redis.call('HGETALL', key)\n" \
+	"  for i = 1, #h do h[i] = #h[i] .. ':' .. h[i] end\n" \
+	"  return redis.sha1hex(table.concat(h))\n" \
+	"end\n"
+
+/*
+ * A compare-and-set of an existing record: put(key, use, rkey, log, a,
+ * bytes, bound) with, for a token, use the space's role-use hash, rkey the
+ * hash of the role it will hold and log the space's activity stream (nil
+ * for other records); bytes and bound (nil: not checked) the record's size
+ * and the most it may take. ARGV[a] what the writer read: its revision, or
+ * "#" and its digest (LUA_DIGEST: a copy kept since, compared whole),
+ * ARGV[a + 1] the role it will hold ("0" none), ARGV[a + 2] the actor (""
+ * no activity entry), ARGV[a + 3] the action, ARGV[a + 4] the stream's
+ * length, ARGV[a + 5] the record's id, ARGV[a + 6] = n, then n pairs to
+ * set, the rest fields to delete.
  * 1 written (revision counted up), -1 if the record changed since it was
  * read, 0 if it is gone or soft-deleted (never resurrected), -2 if the role
- * it would take is gone.
+ * it would take is gone, -3 if it would be too large (judged only on the
+ * record it was read from: after the compare).
  */
 #define LUA_PUT \
-	"local function put(key, use, rkey, log, a)\n" \
+	"local function put(key, use, rkey, log, a, bytes, bound)\n" \
 	"  if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 's') == 'D' then\n" \
 	"    return 0\n" \
 	"  end\n" \
-	"  if (redis.call('HGET', key, 'rv') or '0') ~= ARGV[a] then return -1 end\n" \
+	"  if string.sub(ARGV[a], 1, 1) == '#' then\n" \
+	"    if digest(key) ~= string.sub(ARGV[a], 2) then return -1 end\n" \
+	"  elseif (redis.call('HGET', key, 'rv') or '0') ~= ARGV[a] then\n" \
+	"    return -1\n" \
+	"  end\n" \
+	"  if bytes ~= nil and bytes > bound then return -3 end\n" \
 	"  local ro = redis.call('HGET', key, 'ro') or '0'\n" \
 	"  local roles = rkey ~= nil and ARGV[a + 1] ~= ro\n" \
 	"  if roles and custom(ARGV[a + 1]) and redis.call('EXISTS', rkey) == 0 then return -2 end\n" \
@@ -135,6 +157,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * activity stream; ARGV as LUA_PUT's from 1. */
 	[SCRIPT_PUT_EXISTING] =
 	LUA_CUSTOM_ROLE
+	LUA_DIGEST
 	LUA_PUT
 	"return put(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 1)\n",
 
@@ -146,23 +169,22 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * record's bytes (0: not checked), ARGV[2] the default bound on them
 	 * (the space's "lb" overrides), ARGV[3..] the limiters (LUA_LIMITERS),
 	 * then LUA_PUT's arguments. {the limiters' answers, the space's
-	 * HGETALL, result}: LUA_PUT's, or -3 the record is too large, -4 no
-	 * such space, -5 a limiter refused. */
+	 * HGETALL, result}: LUA_PUT's, or -4 no such space, -5 a limiter
+	 * refused. */
 	[SCRIPT_TOKEN_PUT_STARTED] =
 	LUA_CUSTOM_ROLE
 	LUA_FIELD
 	LUA_LIMITERS
+	LUA_DIGEST
 	LUA_PUT
 	"local sp = redis.call('HGETALL', KEYS[1])\n"
 	"local rates, ok = limiters(sp, 6, 3)\n"
 	"if not ok then return {rates, sp, -5} end\n"
 	"if #sp == 0 then return {rates, sp, -4} end\n"
 	"local bytes = tonumber(ARGV[1])\n"
-	"if bytes > 0 and redis.call('EXISTS', KEYS[2]) == 1 and\n"
-	"   bytes > positive(field(sp, 'lb'), ARGV[2]) then\n"
-	"  return {rates, sp, -3}\n"
-	"end\n"
-	"return {rates, sp, put(KEYS[2], KEYS[3], KEYS[4], KEYS[5], 5 + 2 * tonumber(ARGV[3]))}\n",
+	"if bytes == 0 then bytes = nil end\n"
+	"return {rates, sp, put(KEYS[2], KEYS[3], KEYS[4], KEYS[5], 5 + 2 * tonumber(ARGV[3]),\n"
+	"                      bytes, positive(field(sp, 'lb'), ARGV[2]))}\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
 	 * ARGV[2] the largest gap the counter follows. Lists the space; the id
@@ -238,7 +260,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * HGETALL, result, the id}: 1 written, 0 the id is taken (never merged
 	 * into another token), -1 the space holds its most tokens, -2 its role
 	 * is gone, -3 the record is too large, -4 no such space, -5 a limiter
-	 * refused, -6 the sequence is past TD_ID_MAX.
+	 * refused, -6 the sequence is outside 1..TD_ID_MAX.
 	 * The sequence ({tokens}:seq) is the one key outside the slot of the
 	 * KEYS: the store names it only where every key is on one node (one
 	 * Redis, or Sentinel's primary), never on a cluster (records.c). */
@@ -259,7 +281,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"if custom(ARGV[6]) and redis.call('EXISTS', KEYS[6]) == 0 then return {rates, sp, -2} end\n"
 	"if seq then\n"
 	"  local n = redis.call('INCR', ARGV[1])\n"
-	"  if n > " TD_ID_MAX_LUA " then return {rates, sp, -6} end\n"
+	"  if n < 1 or n > " TD_ID_MAX_LUA " then return {rates, sp, -6} end\n"
 	"  id = string.format('%d', n)\n"	/* exact: n <= 2^53 - 1 */
 	"  key = KEYS[3] .. id\n"
 	"  if redis.call('EXISTS', key) == 1 then return {rates, sp, 0} end\n"

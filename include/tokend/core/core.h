@@ -36,6 +36,7 @@ struct td_config;
 struct td_store;
 struct td_verify_cache;
 struct td_record_cache;
+struct td_token_copy;
 
 /* --- errors --- */
 
@@ -139,6 +140,10 @@ struct td_call {
 	int has_client;			/* when known */
 	struct td_core_error err;	/* set when a call returns non-zero */
 	char value[TD_TOKEN_STR_MAX];	/* a shown token value */
+	/* a change judged on the worker's copy of its token (token_service.c):
+	 * the copy's digest, until the write compares it */
+	int on_copy, copy_refused;
+	char copy_digest[41];
 };
 
 /* Who calls (credential: the Authorization value's token, may be NULL;
@@ -321,9 +326,9 @@ struct td_ctx {
 	const struct td_keyring *keyring;
 	struct td_verify_cache *verify_cache;	/* NULL: off (verify_cache_entries = 0) */
 	struct td_record_cache *pat_cache;	/* NULL: off (likewise; a verify worker's) */
-	struct td_record_cache *token_cache;	/* tokens written (record_cache.h); NULL: off */
+	struct td_record_cache *token_cache;	/* tokens it wrote (struct td_token_copy); NULL: none */
 	struct td_token scratch_token;		/* the token a call works on */
-	struct td_token token_written;		/* a change's record as written (save) */
+	struct td_token_copy *token_written;	/* a change's record as written (save) */
 	struct td_token auth_token;		/* the caller's own record, while identifying */
 	struct td_pat scratch_pat;
 	struct td_space scratch_space;		/* the call's space, once it is known to exist */

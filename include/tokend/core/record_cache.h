@@ -1,17 +1,21 @@
 /*
- * A management worker's caches of records by (space, id): personal access
- * tokens (space 0), so a caller's PAT is checked without a Redis round trip
- * on every call, and the tokens it has just written, so a change to the same
- * token (an update, a status change, a regenerate) takes its start and its
- * compare-and-set in one round trip. Exact as the verify cache is
- * (verify_cache.h): every record in one was read under Redis client
- * tracking, and an entry is dropped when Redis says its key changed, before
- * any lookup is answered; while tracking is not live no cache is
- * consulted. They hold what Redis holds: the keyed hash of a PAT's secret,
- * a token's regeneration secret, never a token value. Absent records may be
- * cached too (a deleted PAT keeps being presented).
- *
- * Direct-mapped on the id; a colliding record replaces the one there.
+ * A management worker's caches of records by (space, id), direct-mapped on
+ * the id (a colliding record replaces the one there); absent records may
+ * be cached too. Two of them:
+ *  - personal access tokens (space 0, struct td_pat), so a caller's PAT is
+ *    checked without a Redis round trip on every call. Exact as the verify
+ *    cache is (verify_cache.h): every record in it was read under Redis
+ *    client tracking, and an entry is dropped when Redis says its key
+ *    changed, before any lookup is answered; while tracking is not live it
+ *    is not consulted (a deleted PAT keeps being presented: its absence is
+ *    cached too).
+ *  - copies of the tokens the worker wrote (struct td_token_copy), each as
+ *    Redis stored it with its digest, so the next update, status change or
+ *    regenerate of one takes its start and its compare-and-set in one round
+ *    trip. Not kept exact: each write compares the copy's digest with the
+ *    record in Redis, and a stale copy is a conflict (token_service.c).
+ * They hold what Redis holds: the keyed hash of a PAT's secret, a token's
+ * regeneration secret (cleansed when dropped), never a token value.
  */
 #ifndef TOKEND_RECORD_CACHE_H
 #define TOKEND_RECORD_CACHE_H
@@ -20,7 +24,7 @@
 #include <stdint.h>
 
 #define TD_PAT_CACHE_SLOTS 64	/* the PATs one worker calls with at once, about */
-#define TD_TOKEN_CACHE_SLOTS 16	/* tokens being edited at once (~27 KB each) */
+#define TD_TOKEN_CACHE_SLOTS 16	/* tokens being changed at once (~27 KB each) */
 
 struct td_record_cache;
 

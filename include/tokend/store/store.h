@@ -183,19 +183,29 @@ int td_store_token_get_tracked(struct td_store *store, int64_t space_id, int64_t
  * the space's activity trail records action on t in the same script. */
 int td_store_token_put(struct td_store *store, struct td_token *t, const char *actor,
 		       const char *action);
+/* A record's digest in hex, its NUL included (SHA-1: records.c). */
+#define TD_STORE_DIGEST_HEX 41
+/* A token as stored, and the digest of its stored form: a worker's copy of
+ * a token it wrote, whose next change is judged on it and written only if
+ * the stored record is still that one, byte for byte. */
+struct td_token_copy {
+	struct td_token t;
+	char digest[TD_STORE_DIGEST_HEX];
+	int have;			/* 0: nothing was read back */
+};
 /* A change of token t with the call's start in the same round trip (start
  * as td_store_token_create's; n = 0 when the call took it already, the
  * space is read either way): RATE_LIMITED, NOT_FOUND for no such space
- * (space_found 0) or token, CONFLICT when it changed since t was read
- * (t->revision), DANGLING when its role is gone, TOO_LARGE when
- * record_bytes_max > 0 and the record is above the space's bound (its own,
- * else record_bytes_max); else written as td_store_token_put writes.
- * fresh: where tracking is live, the record as written is read back,
- * tracked, in the same round trip into *fresh, and *tracked is 1: it may be
- * cached until the store's invalidation callback drops it. */
+ * (space_found 0) or token, CONFLICT when it changed since it was read (its
+ * revision t->revision, or, with base_digest, anything in it since the copy
+ * with that digest), TOO_LARGE when record_bytes_max > 0 and the record is
+ * above the space's bound (its own, else record_bytes_max), DANGLING when
+ * its role is gone; else written as td_store_token_put writes. written:
+ * the record as stored after the write, read back in the same round trip
+ * (written->have 0 when it could not be). */
 int td_store_token_change(struct td_store *store, struct td_token *t, const char *actor,
 			  const char *action, int record_bytes_max, struct td_store_start *start,
-			  struct td_token *fresh, int *tracked);
+			  const char *base_digest, struct td_token_copy *written);
 /* Writes t (status Deleted) as td_store_token_put does and moves it from
  * the space's index to its index of deleted tokens: kept for audit, no
  * longer listed nor counted against limits.tokens. */
