@@ -139,9 +139,9 @@ on_copy(struct td_call *c, int64_t id)
 	if (c->ctx->token_cache == NULL || c->copy_refused ||
 	    (c->op != TD_OP_TOKEN_UPDATE && c->op != TD_OP_TOKEN_STATUS &&
 	     c->op != TD_OP_TOKEN_REGENERATE) ||
-	    !td_record_cache_get(c->ctx->token_cache, c->space_id, id, &rec) || rec == NULL)
+	    !td_record_cache_get(c->ctx->token_cache, c->space_id, id, &rec) || rec == NULL ||
+	    !(copy = rec)->have)	/* none, or a rest after a stale one */
 		return 0;
-	copy = rec;
 	memcpy(&c->ctx->scratch_token, &copy->t, sizeof(c->ctx->scratch_token));
 	memcpy(c->copy_digest, copy->digest, sizeof(c->copy_digest));
 	c->on_copy = 1;
@@ -156,7 +156,8 @@ judged_on_copy(struct td_call *c, int64_t id, int rc)
 {
 	if (rc == TD_OK || !c->on_copy)
 		return 0;
-	td_record_cache_drop(c->ctx->token_cache, c->space_id, id);
+	if (rc != TD_ERR_CONFLICT)	/* a conflict's write left its rest (keep_copy) */
+		td_record_cache_drop(c->ctx->token_cache, c->space_id, id);
 	c->on_copy = 0;
 	c->copy_refused = 1;
 	c->err.code = TD_OK;
@@ -346,6 +347,46 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	return view_of(c, t, st.space->min_cache, out);
 }
 
+/* After a stale copy, the next changes of that token here that read it
+ * first: another writer is at it, and a copy would go stale again (each
+ * stale copy costs the change a third round trip). */
+#define COPY_REST 8
+
+/* What the worker keeps of token t after its write (store result rc):
+ * its copy as written; after a stale copy (stale), a rest of COPY_REST
+ * changes without one (a copy marked have = 0, counting down in its
+ * revision); after any other failure, nothing. */
+static void
+keep_copy(struct td_call *c, const struct td_token *t, int stale, int rc)
+{
+	struct td_record_cache *cache = c->ctx->token_cache;
+	struct td_token_copy *w = c->ctx->token_written;
+	const struct td_token_copy *held = NULL;
+	const void *rec;
+	int64_t rest = 0;
+
+	if (td_record_cache_get(cache, t->space_id, t->id, &rec) && rec != NULL &&
+	    !(held = rec)->have)
+		rest = held->t.revision;
+	if (stale) {
+		rest = COPY_REST;
+	} else if (rc == TD_STORE_OK && w->have && rest == 0) {
+		td_record_cache_put(cache, t->space_id, t->id, w);
+		rest = -1;
+	} else if (rc == TD_STORE_OK && rest > 0) {
+		rest--;
+	} else {
+		td_record_cache_drop(cache, t->space_id, t->id);
+		rest = -1;
+	}
+	OPENSSL_cleanse(w, sizeof(*w));		/* its regeneration secrets */
+	if (rest < 0)
+		return;
+	w->have = 0;
+	w->t.revision = rest;
+	td_record_cache_put(cache, t->space_id, t->id, w);
+}
+
 /* Writes back a changed token, stamped, and records verb. The call's start
  * (when still owed), the space's bound on the record (check_size: a change
  * of its fields; a status change, a regenerate of a token already too
@@ -376,13 +417,8 @@ save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
 	rc = td_store_token_change(c->ctx->store, t, c->who.actor, action,
 				   check_size ? c->ctx->cfg->record_bytes_max : 0, &st,
 				   copy ? c->copy_digest : NULL, written);
-	/* the next change of this token here starts from what was written */
-	if (cache != NULL && rc == TD_STORE_OK && written->have)
-		td_record_cache_put(cache, t->space_id, t->id, written);
-	else if (cache != NULL)
-		td_record_cache_drop(cache, t->space_id, t->id);
-	if (written != NULL)
-		OPENSSL_cleanse(written, sizeof(*written));	/* its regeneration secrets */
+	if (cache != NULL)
+		keep_copy(c, t, copy && rc == TD_STORE_CONFLICT, rc);
 	/* the copy was stale: made again at once on Redis's record (no
 	 * pause, no attempt counted: no other writer was met) */
 	c->on_copy = copy && rc == TD_STORE_CONFLICT;

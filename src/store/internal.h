@@ -170,14 +170,6 @@ void store_tracking_reset(struct td_store *store);
 /* Runs a script by SHA, falling back to EVAL (which also caches it again)
  * when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
  * Returns NULL when Redis is unreachable; an error reply is returned as is. */
-/* A script call appended to the current link's pipeline (EVALSHA only: a
- * NOSCRIPT answer is the caller's to take to store_script): 0, or -1. */
-int store_append_script(struct td_store *store, enum store_script script, int nkeys, int argc,
-			const char *const *argv, const size_t *argvlen);
-/* What follows a script's answer (ran: not an error): the write barrier
- * owed, and the replicas' WAIT for a write that must survive a failover.
- * 0, or -1 when that WAIT failed (the store is down). */
-int store_script_done(struct td_store *store, enum store_script script, int ran);
 redisReply *store_script(struct td_store *store, enum store_script script, int nkeys,
 			 int argc, const char *const *argv, const size_t *argvlen);
 

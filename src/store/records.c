@@ -1055,22 +1055,6 @@ done:
 	return rc;
 }
 
-/* Whether a script's error answer is one to send it again the plain way
- * (store_script): not known there yet, or a cluster moving or failing
- * over; anything else ran (perhaps in part) and is not sent twice. */
-static int
-script_sent_again(const redisReply *r)
-{
-	static const char *const again[] = { "NOSCRIPT", "MOVED", "ASK", "TRYAGAIN",
-					     "CLUSTERDOWN", "READONLY", NULL };
-	int i;
-
-	for (i = 0; again[i] != NULL; i++)
-		if (r->len >= strlen(again[i]) && memcmp(r->str, again[i], strlen(again[i])) == 0)
-			return 1;
-	return 0;
-}
-
 int
 td_store_token_change(struct td_store *store, struct td_token *t, const char *actor,
 		      const char *action, int record_bytes_max, struct td_store_start *start,
@@ -1079,10 +1063,10 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	struct codec_out *rec = encode(CODEC_TOKEN, t, "token_change");
 	char space[64], key[80], use[64], rkey[80], log[64], base[TD_STORE_DIGEST_HEX + 1];
 	char limiter[TD_RATE_CHECKS_MAX][128];
-	redisReply *r[2] = { NULL, NULL };
-	const redisReply *res, *h;
+	const redisReply *h, *back;
+	redisReply *r = NULL;
 	struct args a;
-	int rc = TD_STORE_DOWN, nkeys = 5 + start->n;
+	int rc = TD_STORE_DOWN;
 
 	if (written != NULL)
 		written->have = 0;
@@ -1116,35 +1100,19 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	arg_i64(&a, t->id);
 	arg_i64(&a, rec->nset);
 	arg_record(&a, rec, 1);
-	/* with a copy to keep: the record as stored after the write, read
-	 * back in the same round trip (pipelined) */
-	if (written != NULL && !a.overflow && store_route(store, key, strlen(key)) == 0) {
-		if (store_append_script(store, SCRIPT_TOKEN_PUT_STARTED, nkeys, a.n, a.v, a.len) != 0 ||
-		    store_append(store, 2, (const char *[]){ "HGETALL", key }) != 0) {
-			store_mark_down(store, "out of memory");
-			goto done;
-		}
-		if (pipeline_read(store, r, 2) != TD_STORE_OK)
-			goto done;
-		if (r[0]->type == REDIS_REPLY_ERROR && script_sent_again(r[0])) {
-			free_replies(r, 2);	/* the plain way; no copy */
-		} else if (store_script_done(store, SCRIPT_TOKEN_PUT_STARTED,
-					     r[0]->type != REDIS_REPLY_ERROR) != 0 ||
-			   (rc = reply_check(&r[0], "token_change")) != TD_STORE_OK) {
-			goto done;
-		}
-	}
-	if (r[0] == NULL &&
-	    (rc = run(store, SCRIPT_TOKEN_PUT_STARTED, nkeys, &a, &r[0], "token_change")) != TD_STORE_OK)
+	if ((rc = run(store, SCRIPT_TOKEN_PUT_STARTED, 5 + start->n, &a, &r, "token_change")) !=
+	    TD_STORE_OK)
 		goto done;
 	rc = TD_STORE_DOWN;
-	res = r[0];
-	if (res->type != REDIS_REPLY_ARRAY || res->elements != 3 ||
-	    rates_from_reply(res->element[0], start->n, start->rates) != 0 ||
-	    (h = res->element[1])->type != REDIS_REPLY_ARRAY ||
-	    res->element[2]->type != REDIS_REPLY_INTEGER)
+	/* {rates, space, result} when refused before the put, else with the
+	 * record as written (or an empty one) */
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->elements > 4 ||
+	    rates_from_reply(r->element[0], start->n, start->rates) != 0 ||
+	    (h = r->element[1])->type != REDIS_REPLY_ARRAY ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    (r->elements == 4 && r->element[3]->type != REDIS_REPLY_ARRAY))
 		goto done;
-	rc = change_result(res->element[2]->integer);
+	rc = change_result(r->element[2]->integer);
 	if (rc == TD_STORE_RATE_LIMITED)
 		goto done;
 	if ((start->space_found = h->elements > 0) &&
@@ -1155,12 +1123,13 @@ td_store_token_change(struct td_store *store, struct td_token *t, const char *ac
 	if (rc != TD_STORE_OK)
 		goto done;
 	t->revision++;
-	if (r[1] != NULL && r[1]->type == REDIS_REPLY_ARRAY &&
-	    token_of_hash(r[1], t->space_id, t->id, &written->t) == TD_STORE_OK &&
-	    record_digest(r[1], written->digest) == 0)
+	/* the record as the write left it, with its digest: the copy */
+	if (written != NULL && r->elements == 4 && (back = r->element[3])->elements > 0 &&
+	    token_of_hash(back, t->space_id, t->id, &written->t) == TD_STORE_OK &&
+	    record_digest(back, written->digest) == 0)
 		written->have = 1;
 done:
-	free_replies(r, 2);
+	freeReplyObject(r);
 	free(rec);
 	return rc;
 }

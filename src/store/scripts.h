@@ -88,10 +88,10 @@ _Static_assert(TD_ID_MAX == 9007199254740991LL, "TD_ID_MAX_LUA says TD_ID_MAX");
  * byte, whatever wrote it (last-use times and use counts included).
  */
 #define LUA_DIGEST \
-	"local function digest(key)\n" \
-	"  local h = redis.call('HGETALL', key)\n" \
-	"  for i = 1, #h do h[i] = #h[i] .. ':' .. h[i] end\n" \
-	"  return redis.sha1hex(table.concat(h))\n" \
+	"local function digest(h)\n" \
+	"  local parts = {}\n" \
+	"  for i = 1, #h do parts[i] = #h[i] .. ':' .. h[i] end\n" \
+	"  return redis.sha1hex(table.concat(parts))\n" \
 	"end\n"
 
 /*
@@ -108,23 +108,23 @@ _Static_assert(TD_ID_MAX == 9007199254740991LL, "TD_ID_MAX_LUA says TD_ID_MAX");
  * 1 written (revision counted up), -1 if the record changed since it was
  * read, 0 if it is gone or soft-deleted (never resurrected), -2 if the role
  * it would take is gone, -3 if it would be too large (judged only on the
- * record it was read from: after the compare).
+ * record it was read from: after the compare). One HGETALL reads what the
+ * checks need (LUA_FIELD).
  */
 #define LUA_PUT \
 	"local function put(key, use, rkey, log, a, bytes, bound)\n" \
-	"  if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 's') == 'D' then\n" \
-	"    return 0\n" \
-	"  end\n" \
+	"  local h = redis.call('HGETALL', key)\n" \
+	"  if #h == 0 or field(h, 's') == 'D' then return 0 end\n" \
 	"  if string.sub(ARGV[a], 1, 1) == '#' then\n" \
-	"    if digest(key) ~= string.sub(ARGV[a], 2) then return -1 end\n" \
-	"  elseif (redis.call('HGET', key, 'rv') or '0') ~= ARGV[a] then\n" \
+	"    if digest(h) ~= string.sub(ARGV[a], 2) then return -1 end\n" \
+	"  elseif (field(h, 'rv') or '0') ~= ARGV[a] then\n" \
 	"    return -1\n" \
 	"  end\n" \
 	"  if bytes ~= nil and bytes > bound then return -3 end\n" \
-	"  local ro = redis.call('HGET', key, 'ro') or '0'\n" \
+	"  local ro = field(h, 'ro') or '0'\n" \
 	"  local roles = rkey ~= nil and ARGV[a + 1] ~= ro\n" \
 	"  if roles and custom(ARGV[a + 1]) and redis.call('EXISTS', rkey) == 0 then return -2 end\n" \
-	"  local mu = redis.call('HGET', key, 'mu')\n" \
+	"  local mu = field(h, 'mu')\n" \
 	"  local n = tonumber(ARGV[a + 6])\n" \
 	"  redis.call('HSET', key, unpack(ARGV, a + 7, a + 6 + n))\n" \
 	"  if #ARGV > a + 6 + n then redis.call('HDEL', key, unpack(ARGV, a + 7 + n)) end\n" \
@@ -157,6 +157,7 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * activity stream; ARGV as LUA_PUT's from 1. */
 	[SCRIPT_PUT_EXISTING] =
 	LUA_CUSTOM_ROLE
+	LUA_FIELD
 	LUA_DIGEST
 	LUA_PUT
 	"return put(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 1)\n",
@@ -169,8 +170,8 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	 * record's bytes (0: not checked), ARGV[2] the default bound on them
 	 * (the space's "lb" overrides), ARGV[3..] the limiters (LUA_LIMITERS),
 	 * then LUA_PUT's arguments. {the limiters' answers, the space's
-	 * HGETALL, result}: LUA_PUT's, or -4 no such space, -5 a limiter
-	 * refused. */
+	 * HGETALL, result, the token's HGETALL once written (else empty)}:
+	 * LUA_PUT's, or -4 no such space, -5 a limiter refused. */
 	[SCRIPT_TOKEN_PUT_STARTED] =
 	LUA_CUSTOM_ROLE
 	LUA_FIELD
@@ -183,8 +184,9 @@ static const char *const store_script_source[SCRIPT__MAX] = {
 	"if #sp == 0 then return {rates, sp, -4} end\n"
 	"local bytes = tonumber(ARGV[1])\n"
 	"if bytes == 0 then bytes = nil end\n"
-	"return {rates, sp, put(KEYS[2], KEYS[3], KEYS[4], KEYS[5], 5 + 2 * tonumber(ARGV[3]),\n"
-	"                      bytes, positive(field(sp, 'lb'), ARGV[2]))}\n",
+	"local r = put(KEYS[2], KEYS[3], KEYS[4], KEYS[5], 5 + 2 * tonumber(ARGV[3]), bytes,\n"
+	"              positive(field(sp, 'lb'), ARGV[2]))\n"
+	"return {rates, sp, r, r == 1 and redis.call('HGETALL', KEYS[2]) or {}}\n",
 
 	/* KEYS[1] {spaces}:index, KEYS[2] {spaces}:seq; ARGV[1] space id,
 	 * ARGV[2] the largest gap the counter follows. Lists the space; the id

@@ -516,26 +516,15 @@ format_script(enum store_script script, int nkeys, int argc, const char *const *
 	return 0;
 }
 
-int
-store_script_done(struct td_store *store, enum store_script script, int ran)
+/* What follows a script's answer (ran: not an error): the write barrier
+ * owed, and the replicas' WAIT for a write that must survive a failover.
+ * 0, or -1 when that WAIT failed (the store is down). */
+static int
+script_done(struct td_store *store, enum store_script script, int ran)
 {
 	store->link->barrier_pending = store->on_invalidate != NULL &&
 				       store_script_writes_records(script);
 	return ran && store_script_writes(script) ? store_confirm_write(store) : 0;
-}
-
-int
-store_append_script(struct td_store *store, enum store_script script, int nkeys, int argc,
-		    const char *const *argv, const size_t *argvlen)
-{
-	sds formatted;
-	int rc;
-
-	if (format_script(script, nkeys, argc, argv, argvlen, 0, &formatted) != 0)
-		return -1;
-	rc = redisAppendFormattedCommand(store->link->redis, formatted, sdslen(formatted));
-	sdsfree(formatted);
-	return rc == REDIS_OK ? 0 : -1;
 }
 
 redisReply *
@@ -566,7 +555,7 @@ store_script(struct td_store *store, enum store_script script, int nkeys, int ar
 			freeReplyObject(reply);
 			continue;
 		}
-		if (store_script_done(store, script, reply->type != REDIS_REPLY_ERROR) != 0) {
+		if (script_done(store, script, reply->type != REDIS_REPLY_ERROR) != 0) {
 			freeReplyObject(reply);
 			return NULL;
 		}
