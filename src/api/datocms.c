@@ -217,7 +217,8 @@ parse(struct td_request *req, struct td_call *c, int creating, int64_t path_id)
 int
 td_dato_refuse_document(struct td_request *req, struct td_call *c, const char *code)
 {
-	if (code != NULL)
+	/* the call counts first, as every refused call does (429, 404 first) */
+	if (code != NULL && td_core_settle_start(c) == TD_OK)
 		td_dato_error(req, 422, code, c->err.field, c->err.message);
 	else
 		td_api_fail(req, c);

@@ -310,7 +310,7 @@ begin(struct td_ctx *ctx, struct td_call *c, const char *credential, size_t len,
 	c->op = op;
 	c->space_id = 0;
 	c->start_pending = 0;
-	c->on_copy = c->copy_refused = 0;
+	c->on_copy = c->copy_refused = c->mints = 0;
 	c->rated = 0;
 	c->err.code = TD_OK;
 	c->err.field = c->err.message = NULL;

@@ -69,6 +69,7 @@ revoke_token(struct td_ctx *ctx, struct walk *w, const struct edge *e,
 	if (strcmp(w->token.minted_by, e->parent) != 0)
 		return TD_STORE_OK;
 	rc = td_store_token_delete(ctx->store, r->space_id, r->id, &w->token);
+	td_token_copy_forget(ctx, r->space_id, r->id);
 	*revoked = rc == TD_STORE_OK || rc == TD_STORE_NOT_FOUND;
 	return rc == TD_STORE_NOT_FOUND ? TD_STORE_OK : rc;
 }

@@ -148,6 +148,7 @@ td_core_space_delete(struct td_call *c, const struct td_space **out)
 {
 	if (td_core_expect(c, TD_OP_SPACE_DELETE) != TD_OK)
 		return c->err.code;
+	td_token_copy_forget(c->ctx, c->space_id, 0);
 	if (td_fail_store(c, td_store_space_delete(c->ctx->store, c->space_id,
 						   &c->ctx->scratch_space), NOT_FOUND) != TD_OK)
 		return c->err.code;

@@ -252,8 +252,10 @@ bound_by_maker(struct td_call *c, struct td_token *t, unsigned scopes, int was_m
 	if ((mints || expiry_given) && td_rule_bound_expiry(&c->who, expiry_given, &t->expires_at) != 0)
 		return td_fail(c, TD_ERR_EXCEEDS, "expires_at",
 			       "cannot be later than the expiry of the credential acting");
-	if (mints && t->hardcoded == TD_HARDCODED_NONE)
+	if (mints && t->hardcoded == TD_HARDCODED_NONE) {
 		snprintf(t->minted_by, sizeof(t->minted_by), "%s", c->who.ref);
+		c->mints = 1;
+	}
 	return TD_OK;
 }
 
@@ -347,6 +349,29 @@ td_core_token_create(struct td_call *c, const struct td_token_change *ch,
 	return view_of(c, t, st.space->min_cache, out);
 }
 
+void
+td_token_copy_forget(struct td_ctx *ctx, int64_t space_id, int64_t id)
+{
+	if (ctx->token_cache != NULL && id > 0)
+		td_record_cache_drop(ctx->token_cache, space_id, id);
+	else if (ctx->token_cache != NULL)
+		td_record_cache_drop_space(ctx->token_cache, space_id);
+}
+
+/* Whether t fits the space's bound on a record's bytes (the space read by
+ * the call's start); else the call fails, as the change's script says it. */
+static int
+fits(struct td_call *c, const struct td_token *t)
+{
+	const struct td_space *sp = &c->ctx->scratch_space;
+	size_t max = (size_t)(sp->id == t->space_id && sp->record_bytes_max > 0
+			      ? sp->record_bytes_max : c->ctx->cfg->record_bytes_max);
+
+	if (td_store_token_bytes(t) <= max)
+		return TD_OK;
+	return td_fail_store(c, TD_STORE_TOO_LARGE, NULL);
+}
+
 /* After a stale copy, the next changes of that token here that read it
  * first: another writer is at it, and a copy would go stale again (each
  * stale copy costs the change a third round trip). */
@@ -402,21 +427,27 @@ save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
 	struct td_store_start st;
 	char action[48];
 	int rc, copy = c->on_copy;
+	int64_t last_used_ms, remaining_uses;
 
 	c->on_copy = 0;		/* judged from here on by the start and the write */
 	t->updated_at_ms = td_now_ms();
 	memcpy(t->updated_by, c->who.actor, sizeof(t->updated_by));
-	/* registering with a maker is a write the start must be able to
-	 * refuse first (as a create's) */
-	if (t->minted_by[0] != '\0' && c->start_pending && td_call_start_now(c) != TD_OK)
-		return c->err.code;
-	if (register_minted(c, t) != TD_OK)
+	/* a change that makes the token its caller's registers it with its
+	 * maker before the write: a write that the start, the space's bound
+	 * (judged here: the start read the space) and a stale copy (not used
+	 * then) must be able to refuse first; a token already registered is
+	 * not again (its maker may be gone: no set made again for it) */
+	if (c->mints && ((c->start_pending && td_call_start_now(c) != TD_OK) ||
+			 (check_size && fits(c, t) != TD_OK) || register_minted(c, t) != TD_OK))
 		return c->err.code;
 	snprintf(action, sizeof(action), "%s.%s", c->resource, verb);
 	td_call_start_along(c, checks, &st);
 	rc = td_store_token_change(c->ctx->store, t, c->who.actor, action,
 				   check_size ? c->ctx->cfg->record_bytes_max : 0, &st,
 				   copy ? c->copy_digest : NULL, written);
+	last_used_ms = written != NULL && written->have ? written->t.last_used_ms : t->last_used_ms;
+	remaining_uses = written != NULL && written->have ? written->t.remaining_uses
+			 : t->remaining_uses;
 	if (cache != NULL)
 		keep_copy(c, t, copy && rc == TD_STORE_CONFLICT, rc);
 	/* the copy was stale: made again at once on Redis's record (no
@@ -424,6 +455,9 @@ save(struct td_call *c, struct td_token *t, const char *verb, int check_size,
 	c->on_copy = copy && rc == TD_STORE_CONFLICT;
 	if (td_call_started_along(c, rc, &st) != TD_OK || fail_write(c, rc) != TD_OK)
 		return c->err.code;
+	/* Redis's own fields as the write found them (a copy's may be older) */
+	t->last_used_ms = last_used_ms;
+	t->remaining_uses = remaining_uses;
 	return view_of(c, t, st.space->min_cache, out);
 }
 
@@ -437,6 +471,7 @@ update_once(struct td_call *c, int64_t id, const struct td_token_change *ch,
 	int64_t old_expiry;
 	int space_mc = 0, was_management;
 
+	c->mints = 0;
 	if (load_for_change(c, TD_OP_TOKEN_UPDATE, id, &space_mc) != TD_OK)
 		return c->err.code;
 	if (t->hardcoded != TD_HARDCODED_NONE)
@@ -590,6 +625,7 @@ delete_once(struct td_call *c, int64_t id, int soft, struct td_token_view *out)
 	} else {
 		rc = td_store_token_delete(c->ctx->store, c->space_id, id, t);
 	}
+	td_token_copy_forget(c->ctx, c->space_id, id);
 	if (td_fail_store(c, rc, NOT_FOUND) != TD_OK)
 		return c->err.code;
 	td_audit(c, c->space_id, c->resource, "delete", id);

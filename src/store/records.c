@@ -1020,7 +1020,8 @@ change_result(long long result)
 	}
 }
 
-/* A record's digest (LUA_DIGEST, from the same HGETALL): 0, or -1. */
+/* A record's digest (LUA_DIGEST, from the same HGETALL: the same fields
+ * left out): 0, or -1. */
 static int
 record_digest(const redisReply *h, char out[TD_STORE_DIGEST_HEX])
 {
@@ -1035,8 +1036,12 @@ record_digest(const redisReply *h, char out[TD_STORE_DIGEST_HEX])
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1)
 		goto done;
 	for (k = 0; k < h->elements; k++) {
-		if (h->element[k]->type != REDIS_REPLY_STRING)
+		const redisReply *f = h->element[k & ~(size_t)1];
+
+		if (h->element[k]->type != REDIS_REPLY_STRING || f->type != REDIS_REPLY_STRING)
 			goto done;
+		if (f->len == 2 && (memcmp(f->str, "lu", 2) == 0 || memcmp(f->str, "ru", 2) == 0))
+			continue;	/* Redis's own: never written back */
 		snprintf(len, sizeof(len), "%zu:", h->element[k]->len);
 		if (EVP_DigestUpdate(ctx, len, strlen(len)) != 1 ||
 		    EVP_DigestUpdate(ctx, h->element[k]->str, h->element[k]->len) != 1)

@@ -82,15 +82,21 @@ _Static_assert(TD_ID_MAX == 9007199254740991LL, "TD_ID_MAX_LUA says TD_ID_MAX");
 	"end\n"
 
 /*
- * A record's digest, as store_record_digest computes it from the same
+ * A record's digest, as record_digest (records.c) computes it from the same
  * HGETALL: SHA-1 over each field and value as "<bytes>:<bytes of it>", in
- * the order Redis keeps them. Equal digests: the same record, byte for
- * byte, whatever wrote it (last-use times and use counts included).
+ * the order Redis keeps them, but for the fields Redis alone writes (a
+ * token's last use "lu" and uses left "ru": codec.c's STORE_OWNED, never
+ * written back from a copy). Equal digests: the same record, byte for
+ * byte, in all a writer writes.
  */
 #define LUA_DIGEST \
 	"local function digest(h)\n" \
 	"  local parts = {}\n" \
-	"  for i = 1, #h do parts[i] = #h[i] .. ':' .. h[i] end\n" \
+	"  for i = 1, #h, 2 do\n" \
+	"    if h[i] ~= 'lu' and h[i] ~= 'ru' then\n" \
+	"      parts[#parts + 1] = #h[i] .. ':' .. h[i] .. #h[i + 1] .. ':' .. h[i + 1]\n" \
+	"    end\n" \
+	"  end\n" \
 	"  return redis.sha1hex(table.concat(parts))\n" \
 	"end\n"
 

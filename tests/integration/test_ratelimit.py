@@ -224,6 +224,31 @@ def test_calls_that_fail_before_their_first_round_trip_still_count(workdir, redi
         assert r.status_code in (404, 429), r.text
 
 
+BAD_UPDATE = {
+    "storyblok": lambda t: ("PUT", f"/v1/spaces/1/api_keys/{t}", {"api_key": {"access": "bogus"}},
+                            {}),
+    "datocms": lambda t: ("PUT", f"/access_tokens/{t}", {"data": {"type": "wrong", "id": str(t)}},
+                          {"X-Api-Version": "3", "X-Space-Id": "1"}),
+    "softwareone": lambda t: ("PUT", "/public/v1/accounts/api-tokens/TKN-%04d-%04d"
+                              % (t // 10000, t % 10000), {"name": 5}, {"X-Space-Id": "1"}),
+}
+
+
+@pytest.mark.parametrize("view", ["storyblok", "datocms", "softwareone"])
+def test_refused_changes_count_in_every_view(workdir, redis, view):
+    """An update whose body the view refuses still takes one call of the
+    caller's allowance, and past it is 429 before its own error."""
+    with limited(workdir, redis, 3) as (n, root, call):
+        v = _views(1)[view]
+        made = call(v["create"])
+        assert made.status_code == 201, made.text
+        tid = v["id"](made)
+        got = [call(BAD_UPDATE[view](tid)) for _ in range(3)]
+        assert [r.status_code for r in got] == [400 if view == "softwareone" else 422] * 2 + \
+            [429], [r.text for r in got]
+        assert v["limited"](got[-1]), got[-1].text
+
+
 def test_refused_creates_of_management_tokens_write_nothing(workdir, redis):
     """A management token a PAT makes is registered with its maker before it
     is written: a create refused by a limiter, or about a space that does not

@@ -181,3 +181,49 @@ def test_after_a_stale_copy_the_token_is_read_first_for_a_while(env):
     # start + read, write), the 8th keeps a copy again, and the ones after
     # it take one script
     assert shapes == [2] * 8 + [1] * 4, shapes
+
+
+@pytest.mark.parametrize("view", ("storyblok", "softwareone"))
+def test_a_last_use_does_not_make_a_copy_stale_and_is_shown(env, view):
+    """The fields Redis alone writes (a token's last use, its uses left) are
+    never written back from a copy: their change keeps the copy good, and
+    the change's answer shows them as the write found them."""
+    v, tid = made(env, view)
+    redis = env["redis"]
+    renamed(env, v, tid, "second")
+    redis.cli("HSET", key(tid), "lu", "1767225600000")     # 2026-01-01T00:00:00Z
+    got = []
+    cmds = monitor_commands(redis, lambda: got.append(renamed(env, v, tid, "third")))
+    assert [c for _, c in cmds if c == "evalsha"] == ["evalsha"], cmds
+    one = v.one(got[0])
+    shown = one.get("last_used_at") or one.get("lastAccessAt")
+    assert shown and shown.startswith("2026-01-01T00:00:00"), one
+    assert redis.cli("HGET", key(tid), "lu") == "1767225600000"
+
+
+def test_a_change_that_does_not_mint_registers_nothing_and_a_refused_one_neither(env):
+    """A management token is registered with its maker when it is made its
+    caller's (created, or its role or modules changed), before its write; a
+    change that keeps its maker registers nothing again, and a change the
+    space's bound refuses registers nothing at all."""
+    redis = env["redis"]
+    sid = SPACE + 1
+    r = http(env, "POST", "/v1/spaces", env["admin"],
+             {"space": {"id": sid, "name": "bound", "limits": {"record_bytes": 2048}}})
+    assert r.status_code == 201, r.text
+    v = VIEW["softwareone"](env)
+    r = v.create(env["admin"], sid, name="m", modules=())
+    assert r.status_code in (200, 201), r.text
+    tid = v.ident(v.one(r))
+    for fields, status in (({"name": "kept"}, 200), ({"description": "x" * 2400}, 400),
+                           ({"description": "y" * 2400, "modules": [{"id": "MOD-1756"}]}, 400)):
+        got = []
+        cmds = monitor_commands(redis, lambda: got.append(
+            v.update(env["admin"], sid, tid, **fields)))
+        assert got[0].status_code == status, got[0].text
+        assert "sadd" not in [c for _, c in cmds], (fields, cmds)
+    # a change that makes it the caller's again registers it, once
+    cmds = monitor_commands(redis, lambda: got.append(
+        v.update(env["admin"], sid, tid, modules=[{"id": "MOD-1756"}])))
+    assert got[-1].status_code == 200, got[-1].text
+    assert [c for _, c in cmds].count("sadd") == 1, cmds

@@ -143,6 +143,7 @@ struct td_call {
 	/* a change judged on the worker's copy of its token (token_service.c):
 	 * the copy's digest, until the write compares it */
 	int on_copy, copy_refused;
+	int mints;			/* the change makes the token its caller's (bound_by_maker) */
 	char copy_digest[41];
 };
 

@@ -52,4 +52,8 @@ int td_roles_scopes(struct td_ctx *ctx, int64_t space_id, int64_t role_id, unsig
  * recorded in its space's trail as "<resource>.revoke" by actor. */
 int td_cascade_revoke(struct td_ctx *ctx, const char *parent_ref, const char *actor);
 
+/* Forgets this worker's copy of token (space_id, id) (id 0: of every token
+ * of the space): a deleted token's regeneration secrets are not kept. */
+void td_token_copy_forget(struct td_ctx *ctx, int64_t space_id, int64_t id);
+
 #endif
