@@ -121,8 +121,6 @@ td_core_token_list(struct td_call *c, td_token_view_cb cb, void *arg)
 			     NOT_FOUND);
 }
 
-/* The token in the call's space into scratch_token; the call's first read
- * carries its start (one round trip). */
 /* A change (update, status, regenerate) of a token this worker wrote last:
  * judged on its copy (record_cache.h) in the scratch token, and written
  * only if Redis still holds that very record (its digest, compared by the
@@ -165,6 +163,8 @@ judged_on_copy(struct td_call *c, int64_t id, int rc)
 	return 1;
 }
 
+/* The token in the call's space into scratch_token; the call's first read
+ * carries its start (one round trip). */
 static int
 load(struct td_call *c, int64_t id, int *space_mc)
 {
